@@ -1,0 +1,230 @@
+"""Shared fixtures: an app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL), a clock
+the tests can move, sellers and orders made through the workflow itself.
+
+A service the machine lacks (PostgreSQL, Redis, Chromium) skips its tests with the
+reason, except under CI=true, where it is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from uniqu3 import create_app
+from uniqu3.extensions import db
+from uniqu3.models import Seller
+from uniqu3.passwords import hash_password
+from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def need_service(name: str, available: bool, why: str) -> None:
+    """Skip (or fail under CI) when a service the test needs is missing."""
+    if available:
+        return
+    message = f"{name} unavailable: {why}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+def port_open(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port),
+                                      timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# ----------------------------------------------------------------------------- clock
+@dataclass
+class Clock:
+    """The workflow's clock in tests: starts at a fixed time, moves when told."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+# ----------------------------------------------------------------------------- database
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        return url
+    path: Path = tmp_path_factory.mktemp("db") / "test.sqlite"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str) -> Iterator[None]:
+    """Create the schema once per run; each test then starts from empty tables."""
+    if database_url.startswith("postgresql"):
+        need_service("PostgreSQL", port_open(database_url, 5432), TEST_DATABASE_URL)
+    engine = create_engine(database_url)
+    from uniqu3.extensions import Base
+
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield
+
+
+def _empty_tables(app: Flask) -> None:
+    from uniqu3.extensions import Base
+
+    with app.app_context():
+        db.session.remove()
+        engine = db.engine
+        tables = list(reversed(Base.metadata.sorted_tables))
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                names = ", ".join(t.name for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+                conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
+        engine.dispose()
+
+
+def _has_sqlite_sequence(conn: Any) -> bool:
+    return bool(conn.execute(
+        text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+    ).first())
+
+
+@pytest.fixture
+def app_config(database_url: str, clock: Clock) -> dict[str, Any]:
+    """Override in a test module to change settings."""
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock}
+
+
+@pytest.fixture
+def app(_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    yield app
+    _empty_tables(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def wf(ctx: Flask, clock: Clock) -> Workflow:
+    return Workflow(db.session, auto_receipt_days=ctx.config["AUTO_RECEIPT_DAYS"], clock=clock)
+
+
+# ----------------------------------------------------------------------------- data
+PASSWORD = "correct horse battery"
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
+def cached_hash(password: str) -> str:
+    """Argon2 is slow on purpose; tests hash each password once."""
+    if password not in _PASSWORD_HASHES:
+        _PASSWORD_HASHES[password] = hash_password(password)
+    return _PASSWORD_HASHES[password]
+
+
+@pytest.fixture
+def make_seller(ctx: Flask) -> Callable[..., Seller]:
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, **fields: Any) -> Seller:
+        n = next(counter)
+        seller = Seller(
+            email=email or f"vendeur{n}@example.fr",
+            shop_name=fields.pop("shop_name", f"Atelier {n}"),
+            password_hash=cached_hash(fields.pop("password", PASSWORD)),
+            payment_instructions=fields.pop(
+                "payment_instructions", "Virement : IBAN FR76 3000 6000 0112 3456 7890 189"
+            ),
+            **fields,
+        )
+        db.session.add(seller)
+        db.session.commit()
+        return seller
+
+    return make
+
+
+@pytest.fixture
+def seller(make_seller: Callable[..., Seller]) -> Seller:
+    return make_seller("atelier@example.fr", shop_name="L'Atelier de Lina")
+
+
+ADDRESS = Address(
+    name="Camille Martin", line1="12 rue des Lilas", line2="", postal_code="69003",
+    city="Lyon", country="FR",
+)
+
+
+def order_input(seller_email: str, external_id: str = "MKT-1001", **overrides: Any) -> OrderInput:
+    fields: dict[str, Any] = {
+        "external_id": external_id,
+        "seller_email": seller_email,
+        "buyer_name": "Camille Martin",
+        "buyer_email": "camille@example.fr",
+        "billing_address": ADDRESS,
+        "shipping_address": ADDRESS,
+        "currency": "EUR",
+        "lines": (
+            LineInput(sku="BAG-RED-01", title="Sac cabas rouge", quantity=2, unit_price_cents=3490),
+            LineInput(sku="CARD-01", title="Carte brodée", quantity=1, unit_price_cents=550),
+        ),
+    }
+    fields.update(overrides)
+    return OrderInput(**fields)
+
+
+@pytest.fixture
+def make_order(wf: Workflow, seller: Seller) -> Callable[..., Any]:
+    counter = iter(range(1001, 100_000))
+
+    def make(owner: Seller | None = None, **overrides: Any) -> Any:
+        owner = owner or seller
+        data = order_input(owner.email, overrides.pop("external_id", f"MKT-{next(counter)}"),
+                           **overrides)
+        return wf.place_order(data, actor=Actor.api("storefront")).order
+
+    return make

@@ -1,0 +1,55 @@
+"""UNIQU3: order processing for UNIQU3APP marketplace sellers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+from .config import INSTANCE, ROOT
+
+
+def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None = None) -> Flask:
+    """The app factory. `test_config` overrides the chosen profile's settings."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    settings = config_module.load("testing" if test_config is not None and profile is None
+                                  else profile)
+    app.config.from_mapping(settings)
+    if test_config:
+        app.config.from_mapping(test_config)
+    config_module.check(app.config)
+    INSTANCE.mkdir(exist_ok=True)
+
+    from . import database, i18n, models, security, templating  # noqa: F401  (models: for migrations)
+    from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+    database.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+
+    from . import api, auth, buyer, cli, dev, seller
+
+    for feature in (auth, seller, buyer, api, cli, dev):
+        feature.init_app(app)
+
+    import jobs
+
+    jobs.init_app(app)
+
+    if app.config["UNIQU3_PROFILE"] != "testing":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app

@@ -1,0 +1,155 @@
+"""Configuration profiles, read from the environment (spec section 4)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+# A key that is only good for development and tests; production refuses it.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says why in one line."""
+
+
+def _env_list(name: str) -> list[str]:
+    raw = os.environ.get(name, "")
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(default_name: str = "uniqu3.sqlite") -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / default_name}"
+    # Heroku-style URLs and plain "postgresql://" go through psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def base_config(profile: str) -> dict[str, Any]:
+    """Settings shared by every profile, from the environment."""
+    redis_url = os.environ.get("REDIS_URL") or None
+    mail_server = os.environ.get("MAIL_SERVER") or None
+    config: dict[str, Any] = {
+        "UNIQU3_PROFILE": profile,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "SECRET_KEY_FALLBACKS": _env_list("SECRET_KEY_FALLBACKS"),
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "AUTO_RECEIPT_DAYS": _env_int("AUTO_RECEIPT_DAYS", 7),
+        "REDIS_URL": redis_url,
+        # Flask-RQ reads RQ_CONNECTION; without Redis, jobs run inline after commit.
+        "RQ_CONNECTION": redis_url or {},
+        "RQ_QUEUES": ["default"],
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
+        or "UNIQU3APP <commandes@uniqu3app.fr>",
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 10),
+        # Without an SMTP server the e-mails are kept for the dev mailbox page.
+        "MAIL_TO_DEV_MAILBOX": mail_server is None,
+        "OUTBOX_MAX_ATTEMPTS": _env_int("OUTBOX_MAX_ATTEMPTS", 8),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ["fr", "en"],
+        # Seller pages are left open all day: a CSRF token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "API_MAX_BODY_BYTES": 256 * 1024,
+        "DEV_MAILBOX": False,
+        "DEMO_PASSWORD": "demo-uniqu3",
+    }
+    return config
+
+
+def development() -> dict[str, Any]:
+    config = base_config("development")
+    config["DEV_MAILBOX"] = config["MAIL_TO_DEV_MAILBOX"]
+    return config
+
+
+def testing() -> dict[str, Any]:
+    config = base_config("testing")
+    config.update(
+        TESTING=True,
+        SECRET_KEY="test-secret-key",
+        SQLALCHEMY_DATABASE_URI=os.environ.get("TEST_DATABASE_URL") or "sqlite://",
+        REDIS_URL=None,
+        RQ_CONNECTION={},
+        MAIL_SERVER=None,
+        MAIL_TO_DEV_MAILBOX=True,
+        DEV_MAILBOX=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        BASE_URL="http://localhost",
+        SERVER_NAME=None,
+    )
+    return config
+
+
+def production() -> dict[str, Any]:
+    config = base_config("production")
+    config.update(
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        PREFERRED_URL_SCHEME="https",
+    )
+    return config
+
+
+PROFILES = {"development": development, "testing": testing, "production": production}
+
+
+def load(profile: str | None) -> dict[str, Any]:
+    name = profile or os.environ.get("UNIQU3_ENV") or "development"
+    if name not in PROFILES:
+        raise ConfigError(
+            f"UNIQU3_ENV must be one of {', '.join(PROFILES)}, not {name!r}."
+        )
+    return PROFILES[name]()
+
+
+def check(config: dict[str, Any]) -> None:
+    """Refuse to run production with settings that are unsafe there."""
+    if config.get("UNIQU3_PROFILE") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in "
+            "production (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )

@@ -1,0 +1,354 @@
+"""The data model (SQLAlchemy 2 typed style).
+
+Only `uniqu3.workflow` changes orders, lines, shipments, history and the outbox
+rows it creates; everything else reads them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+from .timeutil import as_utc, utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, gives back aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return as_utc(value)
+
+
+class OrderStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+class ShipmentStatus(enum.StrEnum):
+    SHIPPED = "shipped"
+    AWAITING_RECEIPT = "awaiting_receipt"
+    RECEIVED = "received"
+
+
+class ReceivedBy(enum.StrEnum):
+    BUYER = "buyer"
+    AUTO = "auto"
+
+
+class EmailKind(enum.StrEnum):
+    NEW_ORDER_SELLER = "E1"
+    ORDER_RECORDED_BUYER = "E2"
+    PAYMENT_RECEIVED_BUYER = "E3"
+    SHIPPED_BUYER = "E4"
+    CONFIRM_RECEIPT_BUYER = "E5"
+    RECEIPT_CONFIRMED_SELLER = "E6"
+    AUTO_RECEIVED = "E7"
+    CANCELLED_BUYER = "E8"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Seller(db.Model):
+    __tablename__ = "sellers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    shop_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    payment_instructions: Mapped[str] = mapped_column(Text, default="")
+    # Where the seller's e-mails go; the login e-mail when empty.
+    notification_email: Mapped[str | None] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change and logout-everywhere: old sessions stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="seller", lazy="raise_on_sql")
+
+    @property
+    def notify_address(self) -> str:
+        return self.notification_email or self.email
+
+    # Flask-Login protocol, without importing Flask here.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class ApiKey(db.Model):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The first characters of the key, to find it and to show it; the rest is only hashed.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # A key bound to a seller may only act for that seller; None: the marketplace's key.
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    seller: Mapped[Seller | None] = relationship()
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("seller_id", "external_id"),
+        # « Commandes »: a seller's orders, newest first, optionally by status.
+        Index("ix_orders_seller_created", "seller_id", "created_at", "id"),
+        Index("ix_orders_seller_status_created", "seller_id", "status", "created_at", "id"),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    # Hash of the intake body: a replay with the same body is answered, another is a conflict.
+    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_email: Mapped[str] = mapped_column(String(254))
+    billing_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    total_cents: Mapped[int] = mapped_column(Integer)
+    # Kept equal to workflow.status.derive_status() by the workflow, for lists and counts.
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.AWAITING_PAYMENT)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_note: Mapped[str] = mapped_column(String(500), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every action: the row lock every action takes first.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    seller: Mapped[Seller] = relationship(back_populates="orders")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="order", order_by="Shipment.number", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "sku"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_cents >= 0", name="price_not_negative"),
+        # Over-shipping is impossible at the database level too.
+        CheckConstraint(
+            "shipped_quantity >= 0 AND shipped_quantity <= quantity", name="shipped_within_ordered"
+        ),
+        Index("ix_order_lines_sku", "sku"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.shipped_quantity
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+class Shipment(db.Model):
+    __tablename__ = "shipments"
+    __table_args__ = (
+        UniqueConstraint("order_id", "number"),
+        UniqueConstraint("order_id", "request_key"),
+        # The sweep reads only what is due: O(due), not O(all).
+        Index("ix_shipments_status_due", "status", "receipt_due_at"),
+        Index("ix_shipments_tracking_number", "tracking_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # colis n° 1, 2, … within the order
+    carrier: Mapped[str] = mapped_column(String(32))
+    carrier_label: Mapped[str] = mapped_column(String(100), default="")
+    tracking_number: Mapped[str] = mapped_column(String(64), default="")
+    tracking_url: Mapped[str | None] = mapped_column(String(600))
+    shipped_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ShipmentStatus.SHIPPED)
+    # The form's one-time key: a double submit is answered with the same shipment.
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    receipt_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by: Mapped[str | None] = mapped_column(String(10))
+    # The buyer's confirmation, kept as the seller's proof.
+    proof_ip: Mapped[str | None] = mapped_column(String(64))
+    proof_user_agent: Mapped[str | None] = mapped_column(String(500))
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+    lines: Mapped[list[ShipmentLine]] = relationship(
+        back_populates="shipment", order_by="ShipmentLine.id", cascade="all, delete-orphan"
+    )
+
+
+class ShipmentLine(db.Model):
+    __tablename__ = "shipment_lines"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "order_line_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+
+
+class OrderEvent(db.Model):
+    """The order's history: who did what, when."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(20))  # seller, buyer, system, operator, api
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class OutboxEmail(db.Model):
+    """One e-mail to send, written in the transaction of the action that causes it."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        # The worker's query: what is pending and due.
+        Index("ix_outbox_emails_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_emails_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One e-mail per event and recipient, guaranteed by the database.
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(4))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    shipment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shipments.id", ondelete="SET NULL")
+    )
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    recipient_role: Mapped[str] = mapped_column(String(10))  # seller or buyer
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    # Kept when delivered to the dev mailbox (no SMTP server configured).
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order | None] = relationship()
+
+
+__all__ = [
+    "ApiKey",
+    "EmailKind",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderStatus",
+    "OutboxEmail",
+    "OutboxStatus",
+    "ReceivedBy",
+    "Seller",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentStatus",
+    "UTCDateTime",
+]

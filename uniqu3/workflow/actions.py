@@ -1,0 +1,681 @@
+"""The only code that changes an order.
+
+Every action:
+- starts by locking the order row with a conditional UPDATE (the state it needs is in the
+  WHERE clause, so two requests at once cannot both pass the check);
+- checks every rule and raises a `WorkflowError` after rolling back, so a refusal changes
+  nothing;
+- writes the history entry and the outbox e-mails in the same transaction, then commits;
+- tells the rest of the app what to do after the commit (deliver e-mails, schedule the
+  automatic receipt) through the signals in `workflow.signals`.
+
+No Flask request here: views, CLI, API and jobs build a `Workflow` and call it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from .. import carriers
+from ..models import (
+    EmailKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    OutboxEmail,
+    ReceivedBy,
+    Seller,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+)
+from ..money import SUPPORTED_CURRENCIES
+from ..timeutil import as_utc, paris_today, utcnow
+from . import signals
+from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
+from .inputs import Actor, OrderInput
+from .status import derive_status
+
+MAX_LINES = 200
+MAX_QUANTITY = 9_999
+SWEEP_BATCH = 200
+
+_SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
+_CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+
+
+@dataclass
+class Result:
+    """What an action did. `changed` is False for an idempotent repeat."""
+
+    order: Order
+    changed: bool = True
+    shipment: Shipment | None = None
+
+
+@dataclass
+class SweepResult:
+    received: list[int] = field(default_factory=list)  # shipment ids
+
+
+class Workflow:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        auto_receipt_days: int = 7,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session = session
+        self.auto_receipt_days = auto_receipt_days
+        self.clock = clock
+        self._pending_emails: list[int] = []
+        self._pending_receipts: list[tuple[int, datetime]] = []
+
+    # ------------------------------------------------------------------ order placed
+    def place_order(self, data: OrderInput, *, actor: Actor, source: str = "api") -> Result:
+        """Record a new order (E1 to the seller, E2 to the buyer).
+
+        Idempotent on (seller, external_id): the same content again returns the existing
+        order with `changed=False`; another content raises `Conflict`.
+        """
+        seller = self.session.scalar(
+            select(Seller).where(func.lower(Seller.email) == data.seller_email.strip().lower())
+        )
+        if seller is None or not seller.active:
+            self._refuse(NotFound("Vendeur inconnu ou inactif.", field="seller"))
+        assert seller is not None
+        fingerprint = data.fingerprint()
+        existing = self._existing_order(seller.id, data.external_id)
+        if existing is not None:
+            return self._replay(existing, fingerprint)
+        self._check_order_input(data)
+
+        now = self.clock()
+        order = Order(
+            reference=f"tmp-{uuid.uuid4().hex[:24]}",
+            seller_id=seller.id,
+            external_id=data.external_id,
+            request_hash=fingerprint,
+            buyer_name=data.buyer_name,
+            buyer_email=data.buyer_email,
+            billing_address=data.billing_address.as_dict(),
+            shipping_address=data.shipping_address.as_dict(),
+            currency=data.currency,
+            total_cents=sum(line.quantity * line.unit_price_cents for line in data.lines),
+            status=OrderStatus.AWAITING_PAYMENT,
+            created_at=now,
+            updated_at=now,
+            lines=[
+                OrderLine(
+                    position=i,
+                    sku=line.sku,
+                    title=line.title,
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                    shipped_quantity=0,
+                )
+                for i, line in enumerate(data.lines, start=1)
+            ],
+        )
+        self.session.add(order)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            # Another request recorded the same external id first: answer as a replay.
+            self.session.rollback()
+            existing = self._existing_order(seller.id, data.external_id)
+            if existing is None:
+                raise
+            return self._replay(existing, fingerprint)
+        order.reference = f"UQ-{as_utc(now).year}-{order.id:06d}"
+        self._event(order, "order_placed", actor, {
+            "source": source,
+            "external_id": data.external_id,
+            "lines": len(data.lines),
+            "total_cents": order.total_cents,
+        })
+        self._email(EmailKind.NEW_ORDER_SELLER, order, seller=seller)
+        self._email(EmailKind.ORDER_RECORDED_BUYER, order, seller=seller)
+        self._commit()
+        return Result(order)
+
+    # ------------------------------------------------------------------ payment
+    def confirm_payment(self, order_id: int, *, actor: Actor, note: str = "") -> Result:
+        """« Confirmer le paiement »: only from awaiting payment (E3 to the buyer)."""
+        note = _clean(note, 500)
+        order = self._lock(order_id, (OrderStatus.AWAITING_PAYMENT,))
+        if order is None:
+            current = self._load(order_id)
+            if current.is_paid and not current.is_cancelled:
+                return self._unchanged(current)
+            self._refuse(InvalidTransition(
+                "Cette commande est annulée : son paiement ne peut plus être confirmé."
+            ))
+        assert order is not None
+        now = self.clock()
+        order.paid_at = now
+        order.payment_note = note
+        self._event(order, "payment_confirmed", actor, {"note": note} if note else {})
+        self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order)
+        self._set_status(order)
+        self._commit()
+        return Result(order)
+
+    # ------------------------------------------------------------------ cancellation
+    def cancel(self, order_id: int, *, actor: Actor, reason: str = "") -> Result:
+        """« Annuler la commande »: only while nothing has shipped (E8 to the buyer)."""
+        reason = _clean(reason, 500)
+        order = self._lock(order_id, _CANCELLABLE)
+        if order is None:
+            current = self._load(order_id)
+            if current.is_cancelled:
+                return self._unchanged(current)
+            self._refuse(InvalidTransition(
+                "La commande ne peut plus être annulée : un colis a déjà été expédié."
+            ))
+        assert order is not None
+        order.cancelled_at = self.clock()
+        order.cancel_reason = reason
+        self._event(order, "cancelled", actor, {"reason": reason} if reason else {})
+        self._email(EmailKind.CANCELLED_BUYER, order)
+        self._set_status(order)
+        self._commit()
+        return Result(order)
+
+    # ------------------------------------------------------------------ shipment
+    def ship(
+        self,
+        order_id: int,
+        *,
+        actor: Actor,
+        quantities: Mapping[int, int],
+        carrier: str,
+        tracking_number: str = "",
+        shipped_on: date | None = None,
+        carrier_url: str = "",
+        carrier_label: str = "",
+        request_key: str | None = None,
+    ) -> Result:
+        """« Expédié »: some or all of what is left, with carrier and tracking (E4 to the buyer).
+
+        `quantities` maps order line id to the quantity in this parcel; lines at 0 are left
+        out. `request_key` (the form's one-time key) makes a double submit a no-op.
+        """
+        order = self._lock(order_id, _SHIPPABLE)
+        if order is None:
+            current = self._load(order_id)
+            repeat = self._shipment_by_key(current, request_key)
+            if repeat is not None:
+                return self._unchanged(current, repeat)
+            if current.is_cancelled:
+                self._refuse(InvalidTransition("Cette commande est annulée : rien ne peut être expédié."))
+            if not current.is_paid:
+                self._refuse(InvalidTransition(
+                    "Le paiement doit être confirmé avant d'expédier la commande."
+                ))
+            self._refuse(InvalidTransition("Tous les articles de cette commande sont déjà expédiés."))
+        assert order is not None
+        repeat = self._shipment_by_key(order, request_key)
+        if repeat is not None:
+            return self._unchanged(order, repeat)
+
+        now = self.clock()
+        items = self._check_quantities(order, quantities)
+        chosen, number, url, label = self._check_carrier(
+            order, carrier, tracking_number, carrier_url, carrier_label
+        )
+        day = self._check_ship_date(order, shipped_on, now)
+
+        for line, qty in items:
+            # The guard is in the UPDATE itself, backed by a CHECK constraint.
+            res = self.session.execute(
+                update(OrderLine)
+                .where(
+                    OrderLine.id == line.id,
+                    OrderLine.shipped_quantity + qty <= OrderLine.quantity,
+                )
+                .values(shipped_quantity=OrderLine.shipped_quantity + qty)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:
+                self._refuse(InvalidInput(
+                    f"La quantité expédiée pour {line.sku} dépasse ce qui reste à expédier.",
+                    field=f"qty_{line.id}",
+                ))
+        shipment = Shipment(
+            order_id=order.id,
+            number=len(order.shipments) + 1,
+            carrier=chosen.code,
+            carrier_label=label,
+            tracking_number=number,
+            tracking_url=url,
+            shipped_on=day,
+            status=ShipmentStatus.SHIPPED,
+            request_key=request_key or None,
+            created_at=now,
+            lines=[ShipmentLine(order_line_id=line.id, quantity=qty) for line, qty in items],
+        )
+        order.shipments.append(shipment)
+        self.session.flush()
+        for line in order.lines:
+            self.session.refresh(line, ["shipped_quantity"])
+        self._event(order, "shipped", actor, {
+            "shipment_id": shipment.id,
+            "number": shipment.number,
+            "carrier": label,
+            "tracking_number": number,
+            "shipped_on": day.isoformat(),
+            "items": [{"sku": line.sku, "quantity": qty} for line, qty in items],
+        })
+        self._email(EmailKind.SHIPPED_BUYER, order, shipment=shipment, data={
+            "remaining": [
+                {"sku": line.sku, "title": line.title, "quantity": line.remaining}
+                for line in order.lines
+                if line.remaining > 0
+            ],
+        })
+        self._set_status(order)
+        self._commit()
+        return Result(order, shipment=shipment)
+
+    # ------------------------------------------------------------------ receipt
+    def request_receipt(self, shipment_id: int, *, actor: Actor) -> Result:
+        """« Activer la confirmation de réception » on a parcel (E5 to the buyer).
+
+        The due time of the automatic receipt is stored on the parcel: the database is the
+        source of truth, the scheduled job only a reminder.
+        """
+        shipment = self._shipment(shipment_id)
+        order = self._lock(shipment.order_id, None)
+        assert order is not None
+        shipment = self._shipment(shipment_id, fresh=True)
+        if order.is_cancelled:
+            self._refuse(InvalidTransition("Cette commande est annulée."))
+        if shipment.status != ShipmentStatus.SHIPPED:
+            if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
+                return self._unchanged(order, shipment)
+            self._refuse(InvalidTransition("Ce colis est déjà reçu."))
+        now = self.clock()
+        due = now + timedelta(days=self.auto_receipt_days)
+        shipment.status = ShipmentStatus.AWAITING_RECEIPT
+        shipment.receipt_requested_at = now
+        shipment.receipt_due_at = due
+        self._event(order, "receipt_requested", actor, {
+            "shipment_id": shipment.id,
+            "number": shipment.number,
+            "due_at": as_utc(due).isoformat(),
+        })
+        self._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={
+            "due_at": as_utc(due).isoformat(),
+        })
+        self._set_status(order)
+        self._pending_receipts.append((shipment.id, due))
+        self._commit()
+        return Result(order, shipment=shipment)
+
+    def confirm_receipt(
+        self, shipment_id: int, *, ip: str = "", user_agent: str = ""
+    ) -> Result:
+        """« J'ai bien reçu ma commande »: the buyer's proof (E6 to the seller).
+
+        A second press, or a press after the automatic receipt, changes nothing and returns
+        the parcel as it is (`changed=False`), so the page can say when and how it was received.
+        """
+        shipment = self._shipment(shipment_id)
+        order = self._lock(shipment.order_id, None)
+        assert order is not None
+        now = self.clock()
+        res = self.session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT)
+            .values(
+                status=ShipmentStatus.RECEIVED,
+                received_at=now,
+                received_by=ReceivedBy.BUYER,
+                proof_ip=_clean(ip, 64),
+                proof_user_agent=_clean(user_agent, 500),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        shipment = self._shipment(shipment_id, fresh=True)
+        if res.rowcount != 1:
+            if shipment.status == ShipmentStatus.RECEIVED:
+                return self._unchanged(order, shipment)
+            self._refuse(InvalidTransition(
+                "La confirmation de réception n'est pas encore activée pour ce colis."
+            ))
+        self._event(order, "receipt_confirmed", Actor.buyer(order.buyer_email), {
+            "shipment_id": shipment.id,
+            "number": shipment.number,
+            "ip": shipment.proof_ip or "",
+        })
+        self._email(EmailKind.RECEIPT_CONFIRMED_SELLER, order, shipment=shipment, data={
+            "received_at": as_utc(now).isoformat(),
+        })
+        self._set_status(order)
+        self._commit()
+        return Result(order, shipment=shipment)
+
+    def auto_receive(self, shipment_id: int) -> bool:
+        """Mark one parcel « Reçu » automatically if it is still awaiting and overdue.
+
+        Called by the job scheduled at the due time; the sweep does the same for all.
+        Returns whether this call received it (False when the buyer or another run did).
+        """
+        received = self._auto_receive_one(shipment_id, self.clock())
+        self._commit()
+        return received
+
+    def auto_receive_due(self, *, limit: int | None = None) -> SweepResult:
+        """The sweep: every parcel awaiting receipt whose due time has passed (E7 ×2 each).
+
+        Reads only what is due (an index on status and due time), in batches that commit
+        one by one, so the cost is O(due) and locks stay short.
+        """
+        now = self.clock()
+        result = SweepResult()
+        while limit is None or len(result.received) < limit:
+            batch = SWEEP_BATCH if limit is None else min(SWEEP_BATCH, limit - len(result.received))
+            ids = list(self.session.scalars(
+                select(Shipment.id)
+                .where(
+                    Shipment.status == ShipmentStatus.AWAITING_RECEIPT,
+                    Shipment.receipt_due_at <= now,
+                )
+                .order_by(Shipment.receipt_due_at, Shipment.id)
+                .limit(batch)
+            ))
+            self.session.rollback()  # end the read so each parcel is locked fresh
+            if not ids:
+                break
+            for shipment_id in ids:
+                if self._auto_receive_one(shipment_id, now):
+                    result.received.append(shipment_id)
+            self._commit()
+            if len(ids) < batch:
+                break
+        return result
+
+    # ------------------------------------------------------------------ internals
+    def _auto_receive_one(self, shipment_id: int, now: datetime) -> bool:
+        shipment = self.session.get(Shipment, shipment_id)
+        if shipment is None:
+            return False
+        order = self._lock(shipment.order_id, None)
+        assert order is not None
+        res = self.session.execute(
+            update(Shipment)
+            .where(
+                Shipment.id == shipment_id,
+                Shipment.status == ShipmentStatus.AWAITING_RECEIPT,
+                Shipment.receipt_due_at <= now,
+            )
+            .values(status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:
+            return False
+        shipment = self._shipment(shipment_id, fresh=True)
+        due = as_utc(shipment.receipt_due_at or now).isoformat()
+        self._event(order, "auto_received", Actor.system(), {
+            "shipment_id": shipment.id,
+            "number": shipment.number,
+            "due_at": due,
+        })
+        data = {"received_at": as_utc(now).isoformat(), "due_at": due}
+        self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="seller")
+        self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="buyer")
+        self._set_status(order)
+        return True
+
+    def _lock(self, order_id: int, allowed: Iterable[str] | None) -> Order | None:
+        """Take the order's row lock, if its status is one of `allowed` (any when None).
+
+        Returns the order freshly loaded, or None when the status did not allow it.
+        """
+        stmt = update(Order).where(Order.id == order_id)
+        if allowed is not None:
+            stmt = stmt.where(Order.status.in_([str(s) for s in allowed]))
+        res = self.session.execute(
+            stmt.values(version=Order.version + 1, updated_at=self.clock())
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:
+            if allowed is None:
+                self._refuse(NotFound("Commande introuvable."))
+            return None
+        return self._load(order_id)
+
+    def _load(self, order_id: int) -> Order:
+        order = self.session.get(
+            Order,
+            order_id,
+            populate_existing=True,
+            options=[
+                selectinload(Order.lines),
+                selectinload(Order.shipments).selectinload(Shipment.lines),
+                selectinload(Order.seller),
+            ],
+        )
+        if order is None:
+            self._refuse(NotFound("Commande introuvable."))
+        assert order is not None
+        return order
+
+    def _shipment(self, shipment_id: int, *, fresh: bool = False) -> Shipment:
+        shipment = self.session.get(Shipment, shipment_id, populate_existing=fresh)
+        if shipment is None:
+            self._refuse(NotFound("Colis introuvable."))
+        assert shipment is not None
+        return shipment
+
+    def _existing_order(self, seller_id: int, external_id: str) -> Order | None:
+        return self.session.scalar(
+            select(Order).where(Order.seller_id == seller_id, Order.external_id == external_id)
+        )
+
+    def _replay(self, order: Order, fingerprint: str) -> Result:
+        if order.request_hash != fingerprint:
+            self._refuse(Conflict(
+                f"La commande {order.external_id} existe déjà avec un contenu différent "
+                f"({order.reference}).",
+                field="external_id",
+            ))
+        return self._unchanged(order)
+
+    def _unchanged(self, order: Order, shipment: Shipment | None = None) -> Result:
+        # Nothing to write: end the transaction that the lock attempt opened.
+        self.session.rollback()
+        return Result(order, changed=False, shipment=shipment)
+
+    @staticmethod
+    def _shipment_by_key(order: Order, request_key: str | None) -> Shipment | None:
+        if not request_key:
+            return None
+        return next((s for s in order.shipments if s.request_key == request_key), None)
+
+    def _check_order_input(self, data: OrderInput) -> None:
+        if not data.external_id.strip():
+            self._refuse(InvalidInput("L'identifiant de commande est obligatoire.", field="external_id"))
+        if data.currency not in SUPPORTED_CURRENCIES:
+            self._refuse(InvalidInput("Seul l'euro (EUR) est accepté.", field="currency"))
+        if not 1 <= len(data.lines) <= MAX_LINES:
+            self._refuse(InvalidInput(
+                f"Une commande a de 1 à {MAX_LINES} lignes.", field="lines"
+            ))
+        skus = [line.sku for line in data.lines]
+        if len(set(skus)) != len(skus):
+            self._refuse(InvalidInput("Une référence (SKU) apparaît deux fois.", field="lines"))
+        for i, line in enumerate(data.lines):
+            if not 1 <= line.quantity <= MAX_QUANTITY:
+                self._refuse(InvalidInput(
+                    f"Quantité invalide pour {line.sku} : de 1 à {MAX_QUANTITY}.",
+                    field=f"lines[{i}].quantity",
+                ))
+            if line.unit_price_cents < 0:
+                self._refuse(InvalidInput(
+                    f"Prix invalide pour {line.sku}.", field=f"lines[{i}].unit_price"
+                ))
+
+    def _check_quantities(
+        self, order: Order, quantities: Mapping[int, int]
+    ) -> list[tuple[OrderLine, int]]:
+        by_id = {line.id: line for line in order.lines}
+        unknown = [line_id for line_id in quantities if line_id not in by_id]
+        if unknown:
+            self._refuse(InvalidInput("Une ligne choisie n'appartient pas à cette commande.",
+                                      field="lines"))
+        items: list[tuple[OrderLine, int]] = []
+        for line in order.lines:
+            qty = quantities.get(line.id, 0)
+            if qty == 0:
+                continue
+            if qty < 0 or qty > line.remaining:
+                if line.remaining == 0:
+                    message = f"{line.sku} est déjà entièrement expédié."
+                else:
+                    message = (
+                        f"Quantité invalide pour {line.sku} : entre 1 et {line.remaining} "
+                        "(reste à expédier)."
+                    )
+                self._refuse(InvalidInput(message, field=f"qty_{line.id}"))
+            items.append((line, qty))
+        if not items:
+            self._refuse(InvalidInput(
+                "Sélectionnez au moins une référence à expédier, avec sa quantité.", field="lines"
+            ))
+        return items
+
+    def _check_carrier(
+        self, order: Order, code: str, raw_number: str, custom_url: str, custom_label: str
+    ) -> tuple[carriers.Carrier, str, str | None, str]:
+        try:
+            chosen = carriers.get_carrier(code)
+        except carriers.UnknownCarrier:
+            self._refuse(InvalidInput("Choisissez un transporteur de la liste.", field="carrier"))
+        try:
+            number = carriers.check_tracking_number(chosen, raw_number or "")
+        except carriers.InvalidTrackingNumber as exc:
+            self._refuse(InvalidInput(str(exc), field="tracking_number"))
+        url_template: str | None = None
+        if chosen.code == "other" and custom_url.strip():
+            try:
+                url_template = carriers.check_custom_url(custom_url)
+            except carriers.InvalidTrackingUrl as exc:
+                self._refuse(InvalidInput(str(exc), field="carrier_url"))
+        if number and any(s.tracking_number == number for s in order.shipments):
+            self._refuse(InvalidInput(
+                f"Le numéro de suivi {number} est déjà enregistré pour un colis de cette commande.",
+                field="tracking_number",
+            ))
+        label = chosen.name
+        if chosen.code == "other" and custom_label.strip():
+            label = _clean(custom_label, 100)
+        url = carriers.tracking_url(chosen, number, url_template) if number else None
+        return chosen, number, url, label
+
+    def _check_ship_date(self, order: Order, shipped_on: date | None, now: datetime) -> date:
+        today = paris_today(now)
+        day = shipped_on or today
+        if day > today:
+            self._refuse(InvalidInput(
+                "La date d'expédition ne peut pas être dans le futur.", field="shipped_on"
+            ))
+        if day < paris_today(order.created_at):
+            self._refuse(InvalidInput(
+                "La date d'expédition ne peut pas précéder la date de la commande.",
+                field="shipped_on",
+            ))
+        return day
+
+    def _set_status(self, order: Order) -> None:
+        """Keep the stored status equal to the pure function."""
+        self.session.flush()
+        order.status = derive_status(
+            cancelled=order.cancelled_at is not None,
+            paid=order.paid_at is not None,
+            lines=[(line.quantity, line.shipped_quantity) for line in order.lines],
+            shipment_statuses=list(
+                self.session.scalars(select(Shipment.status).where(Shipment.order_id == order.id))
+            ),
+        )
+
+    def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
+        self.session.add(OrderEvent(
+            order_id=order.id,
+            at=self.clock(),
+            kind=kind,
+            actor=actor.kind,
+            actor_label=actor.label,
+            details=details,
+        ))
+
+    def _email(
+        self,
+        kind: EmailKind,
+        order: Order,
+        *,
+        seller: Seller | None = None,
+        shipment: Shipment | None = None,
+        data: dict[str, Any] | None = None,
+        to: str | None = None,
+    ) -> None:
+        seller = seller or order.seller
+        role = to or ("seller" if kind in _SELLER_EMAILS else "buyer")
+        if role == "seller":
+            to_email, to_name, locale = seller.notify_address, seller.shop_name, seller.locale
+        else:
+            to_email, to_name, locale = order.buyer_email, order.buyer_name, "fr"
+        subject_key = f"shipment:{shipment.id}" if shipment is not None else f"order:{order.id}"
+        suffix = f":{role}" if kind == EmailKind.AUTO_RECEIVED else ""
+        row = OutboxEmail(
+            dedupe_key=f"{kind.value}:{subject_key}{suffix}",
+            kind=kind.value,
+            order_id=order.id,
+            shipment_id=shipment.id if shipment is not None else None,
+            to_email=to_email,
+            to_name=to_name,
+            recipient_role=role,
+            locale=locale or "fr",
+            data={"order_id": order.id, **({"shipment_id": shipment.id} if shipment else {}),
+                  **(data or {})},
+            next_attempt_at=self.clock(),
+            created_at=self.clock(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        self._pending_emails.append(row.id)
+
+    def _commit(self) -> None:
+        emails, receipts = self._pending_emails, self._pending_receipts
+        self._pending_emails, self._pending_receipts = [], []
+        self.session.commit()
+        # Only now, with the work committed, may anyone act on it.
+        if emails:
+            signals.emails_queued.send(self, ids=emails)
+        for shipment_id, due in receipts:
+            signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
+
+    def _refuse(self, error: WorkflowError) -> None:
+        self._pending_emails, self._pending_receipts = [], []
+        self.session.rollback()
+        raise error
+
+
+_SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER}
+
+
+def _clean(value: str | None, limit: int) -> str:
+    """Free text from a person: control characters out, trimmed to the column's size."""
+    text = "".join(ch for ch in (value or "") if ch == "\n" or ch >= " ")
+    return text.strip()[:limit]

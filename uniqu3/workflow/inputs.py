@@ -1,0 +1,77 @@
+"""Plain values the workflow accepts: an order as the marketplace sends it, and who acts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str
+    country: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    title: str
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    external_id: str
+    seller_email: str
+    buyer_name: str
+    buyer_email: str
+    billing_address: Address
+    shipping_address: Address
+    currency: str
+    lines: tuple[LineInput, ...]
+
+    def fingerprint(self) -> str:
+        """A stable hash of the content: the same order sent twice has the same one."""
+        payload: dict[str, Any] = asdict(self)
+        payload["seller_email"] = self.seller_email.lower()
+        payload["buyer_email"] = self.buyer_email.lower()
+        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, as the history shows it."""
+
+    kind: str  # seller, buyer, system, operator, api
+    label: str = ""
+
+    @classmethod
+    def seller(cls, email: str) -> Actor:
+        return cls("seller", email)
+
+    @classmethod
+    def buyer(cls, email: str = "") -> Actor:
+        return cls("buyer", email)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", "")
+
+    @classmethod
+    def operator(cls, label: str = "") -> Actor:
+        return cls("operator", label)
+
+    @classmethod
+    def api(cls, key_name: str = "") -> Actor:
+        return cls("api", key_name)

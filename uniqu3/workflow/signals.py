@@ -1,0 +1,16 @@
+"""What the workflow announces once its transaction has committed.
+
+The jobs layer listens: it delivers the e-mails and schedules the automatic receipt.
+Receivers must never raise into the workflow's caller: the action is already committed.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: kwargs: ids (list of OutboxEmail ids)
+emails_queued = _signals.signal("emails-queued")
+#: kwargs: shipment_id, due_at (aware UTC datetime)
+receipt_requested = _signals.signal("receipt-requested")

@@ -1,0 +1,45 @@
+"""The order status: one pure function of payment, lines and shipments (spec section 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..models import OrderStatus, ShipmentStatus
+
+LABELS_FR: dict[str, str] = {
+    OrderStatus.AWAITING_PAYMENT: "En attente de paiement",
+    OrderStatus.PAID: "Payée",
+    OrderStatus.PARTIALLY_SHIPPED: "Partiellement expédiée",
+    OrderStatus.SHIPPED: "Expédiée",
+    OrderStatus.RECEIVED: "Reçue",
+    OrderStatus.CANCELLED: "Annulée",
+}
+
+SHIPMENT_LABELS_FR: dict[str, str] = {
+    ShipmentStatus.SHIPPED: "Expédié",
+    ShipmentStatus.AWAITING_RECEIPT: "Confirmation de réception demandée",
+    ShipmentStatus.RECEIVED: "Reçu",
+}
+
+
+def derive_status(
+    *,
+    cancelled: bool,
+    paid: bool,
+    lines: Iterable[tuple[int, int]],
+    shipment_statuses: Iterable[str],
+) -> OrderStatus:
+    """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel."""
+    if cancelled:
+        return OrderStatus.CANCELLED
+    if not paid:
+        return OrderStatus.AWAITING_PAYMENT
+    pairs = list(lines)
+    shipped_units = sum(shipped for _, shipped in pairs)
+    if shipped_units == 0:
+        return OrderStatus.PAID
+    if any(shipped < ordered for ordered, shipped in pairs):
+        return OrderStatus.PARTIALLY_SHIPPED
+    if all(status == ShipmentStatus.RECEIVED for status in shipment_statuses):
+        return OrderStatus.RECEIVED
+    return OrderStatus.SHIPPED
