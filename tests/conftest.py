@@ -228,3 +228,59 @@ def make_order(wf: Workflow, seller: Seller) -> Callable[..., Any]:
         return wf.place_order(data, actor=Actor.api("storefront")).order
 
     return make
+
+
+# ----------------------------------------------------------------------------- services
+@dataclass
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives."""
+
+    host: str
+    port: int
+    messages: list[Any]
+    controller: Any
+
+    def parsed(self) -> list[Any]:
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(m, policy=policy.default) for m in self.messages]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(envelope.original_content or envelope.content)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpSink("127.0.0.1", port, received, controller)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_config(smtp_server: SmtpSink) -> dict[str, Any]:
+    """Settings that send the app's e-mails to `smtp_server` (merge into app_config)."""
+    return {"MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port,
+            "MAIL_TO_DEV_MAILBOX": False}
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis (database 15, emptied before the test)."""
+    need_service("Redis", port_open(TEST_REDIS_URL, 6379), TEST_REDIS_URL)
+    import redis
+
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    return TEST_REDIS_URL

@@ -45,3 +45,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(paris_datetime, "datetime")
     app.add_template_filter(paris_date, "date")
+
+    @app.context_processor
+    def _globals() -> dict[str, str]:
+        return {"current_locale": _locale()}
