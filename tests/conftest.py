@@ -74,19 +74,29 @@ def clock() -> Clock:
 
 # ----------------------------------------------------------------------------- database
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if TEST_DATABASE_URL:
-        url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-        return url
-    path: Path = tmp_path_factory.mktemp("db") / "test.sqlite"
-    return f"sqlite:///{path}"
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not TEST_DATABASE_URL:
+        path: Path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        yield f"sqlite:///{path}"
+        return
+    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    need_service("PostgreSQL", port_open(url, 5432), TEST_DATABASE_URL)
+    # A schema of its own per run, so that runs side by side never see each other's rows.
+    schema = f"uq_test_{os.getpid()}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def _schema(database_url: str) -> Iterator[None]:
     """Create the schema once per run; each test then starts from empty tables."""
-    if database_url.startswith("postgresql"):
-        need_service("PostgreSQL", port_open(database_url, 5432), TEST_DATABASE_URL)
     engine = create_engine(database_url)
     from uniqu3.extensions import Base
 
