@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.conftest import order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Shipment
-from uniqu3.workflow import Actor, Workflow, signals
+from uniqu3.workflow import Actor, Workflow, WorkflowError, signals
 
 SELLER = Actor.seller("atelier@example.fr")
 
@@ -472,7 +472,7 @@ def test_emails_are_announced_only_after_commit(wf: Workflow, make_order: Any) -
     signals.emails_queued.connect(listener)
     try:
         order = make_order()
-        with pytest.raises(Exception):
+        with pytest.raises(WorkflowError):
             wf.confirm_payment(order.id + 1000, actor=SELLER)
     finally:
         signals.emails_queued.disconnect(listener)
