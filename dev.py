@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Set-up and daily commands, with nothing but Python 3.11+ on the machine.
+
+    python3 dev.py run     create .venv, install, migrate, load demo data, serve on :5000
+    python3 dev.py test    create .venv, install, lint, run the tests on SQLite then PostgreSQL
+
+Only the standard library here: this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".uniqu3-installed"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None, check: bool = True) -> int:
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if check and result.returncode != 0:
+        sys.exit(result.returncode)
+    return result.returncode
+
+
+def ensure_installed() -> None:
+    """A virtualenv with the project and its dev tools, reinstalled when pyproject changes."""
+    if sys.version_info < (3, 11):
+        sys.exit("UNIQU3 needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        say("creating the virtualenv in .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    say("installing UNIQU3 and its dependencies (pip install -e '.[dev]')")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(wanted)
+
+
+def flask(*args: str, env: dict[str, str] | None = None, check: bool = True) -> int:
+    return run(BIN / "flask", "--app", "wsgi", *args, env=env, check=check)
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def cmd_run() -> None:
+    ensure_installed()
+    env = {**os.environ}
+    say("migrating the database (flask db upgrade)")
+    flask("db", "upgrade", env=env)
+    say("loading the demo data if the database has no seller yet")
+    has_sellers = subprocess.run(
+        [str(PYTHON), "-c", (
+            "from uniqu3 import create_app\n"
+            "from uniqu3.extensions import db\n"
+            "from uniqu3.models import Seller\n"
+            "app = create_app()\n"
+            "with app.app_context():\n"
+            "    print(db.session.query(Seller.id).limit(1).count())\n"
+        )],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]
+    if has_sellers == "0":
+        flask("admin", "demo", env=env)
+    port = env.get("PORT", "5000")
+    url = f"http://127.0.0.1:{port}"
+    say(f"UNIQU3 runs at {url}/  (demo login: demo@uniqu3.fr / demo-uniqu3; "
+        f"e-mails at {url}/dev/mailbox). Stop with Ctrl+C.")
+    flask("run", "--host", "127.0.0.1", "--port", port, "--debug", env=env)
+
+
+def cmd_test(extra: list[str]) -> None:
+    ensure_installed()
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    say("ruff check")
+    run(BIN / "ruff", "check", ".")
+
+    say("tests on SQLite (with the browser tests)")
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    status = run(PYTHON, "-m", "pytest", *extra, env=env, check=False)
+
+    pg_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    if reachable("127.0.0.1", 5432) or in_ci or "TEST_DATABASE_URL" in os.environ:
+        say(f"tests on PostgreSQL ({pg_url})")
+        pg_env = {**os.environ, "TEST_DATABASE_URL": pg_url}
+        status = run(PYTHON, "-m", "pytest", "-m", "not browser", *extra, env=pg_env,
+                     check=False) or status
+    else:
+        say("PostgreSQL is not running on 127.0.0.1:5432: its pass is skipped "
+            "(set TEST_DATABASE_URL to run it)")
+    sys.exit(status)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        sys.exit(__doc__)
+    if sys.argv[1] == "run":
+        cmd_run()
+    else:
+        cmd_test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
