@@ -38,7 +38,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None, check: bool = True
 
 def ensure_installed() -> None:
     """A virtualenv with the project and its dev tools, reinstalled when pyproject changes."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on any python3
         sys.exit("UNIQU3 needs Python 3.11 or newer.")
     if not PYTHON.exists():
         say("creating the virtualenv in .venv")
