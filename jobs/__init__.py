@@ -1,7 +1,72 @@
-"""Background work (RQ): placeholder wired into the app factory."""
+"""Background work: e-mail delivery, the 7-day automatic receipt, the periodic sweep.
 
+With Redis (`REDIS_URL`), Flask-RQ runs the jobs: `flask rq worker --with-scheduler` runs
+each job inside the app (same configuration as the web process) and fires the automatic
+receipts at their due time; `flask rq cron` enqueues the sweep every five minutes.
+Without Redis, the same job functions run inline right after each commit, and the automatic
+receipt needs `flask admin sweep` run periodically.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
 from flask import Flask
+
+from uniqu3.extensions import rq
+
+from . import dispatch
+from .connection import with_short_timeouts
+
+log = logging.getLogger(__name__)
+
+INLINE_NOTICE = (
+    "REDIS_URL is not set: e-mails are sent right after each action, and the automatic "
+    "receipt after the deadline needs `flask --app wsgi admin sweep` run periodically "
+    "(e.g. every 5 minutes from cron)."
+)
+_inline_notice_logged = False
 
 
 def init_app(app: Flask) -> None:
-    return None
+    connection = app.config.get("RQ_CONNECTION") or app.config.get("REDIS_URL")
+    if connection:
+        app.config["RQ_CONNECTION"] = with_short_timeouts(connection)
+        rq.init_app(app)
+        from . import cron  # noqa: F401  (registers the sweep for `flask rq cron`)
+
+        app.extensions[dispatch.EXTENSION_KEY] = dispatch.RQ
+    else:
+        app.cli.add_command(_no_redis_cli)
+        app.extensions[dispatch.EXTENSION_KEY] = dispatch.INLINE
+        _log_inline_notice()
+    dispatch.connect()
+
+
+def _log_inline_notice() -> None:
+    """Once per process, not once per app (tests create many)."""
+    global _inline_notice_logged
+    if not _inline_notice_logged:
+        _inline_notice_logged = True
+        log.warning(INLINE_NOTICE)
+
+
+@click.group("rq", help="RQ worker and cron scheduler (they need REDIS_URL).")
+def _no_redis_cli() -> None:
+    pass
+
+
+_ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@_no_redis_cli.command("worker", context_settings=_ANY_ARGS)
+def _worker_without_redis() -> None:
+    """Run the RQ worker (needs REDIS_URL)."""
+    raise click.ClickException("REDIS_URL is not set: there is no queue to work on. " + INLINE_NOTICE)
+
+
+@_no_redis_cli.command("cron", context_settings=_ANY_ARGS)
+def _cron_without_redis() -> None:
+    """Run the RQ cron scheduler (needs REDIS_URL)."""
+    raise click.ClickException("REDIS_URL is not set: there is no queue to schedule on. " + INLINE_NOTICE)

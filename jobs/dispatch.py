@@ -1,0 +1,74 @@
+"""What happens after a workflow action has committed: the receivers of its signals.
+
+With Redis they enqueue jobs (delivery now, automatic receipt at the due time); an enqueue
+that fails (Redis down or hung) is logged and forgotten, because the work is safe in the
+database: the e-mails wait in the outbox and the due time on the parcel, and the next sweep
+does both. Without Redis the delivery runs inline and the sweep does the automatic receipt.
+
+Blinker receivers are global: they are connected once per process and find the app through
+`current_app` (tests create many apps).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, has_app_context
+from rq import get_current_job
+
+from uniqu3.workflow import signals
+
+from . import tasks
+
+log = logging.getLogger(__name__)
+
+#: app.extensions key: "rq" (jobs on Redis) or "inline" (no Redis configured)
+EXTENSION_KEY = "uniqu3.jobs"
+RQ, INLINE = "rq", "inline"
+
+_connected = False
+
+
+def connect() -> None:
+    global _connected
+    if _connected:
+        return
+    signals.emails_queued.connect(on_emails_queued, weak=False)
+    signals.receipt_requested.connect(on_receipt_requested, weak=False)
+    _connected = True
+
+
+def current_mode() -> str | None:
+    """How the current app runs its jobs; None outside an app (nothing to do then)."""
+    if not has_app_context():
+        return None
+    return current_app.extensions.get(EXTENSION_KEY)
+
+
+def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
+    mode = current_mode()
+    if mode is None or not ids:
+        return
+    ids = [int(i) for i in ids]
+    # Already in the background (a job, e.g. the automatic receipt): deliver right away.
+    if mode == RQ and get_current_job() is None:
+        try:
+            tasks.deliver_emails.enqueue(ids, retry=tasks.RETRY, description=f"deliver e-mails {ids}")
+        except Exception as exc:
+            log.warning("Could not enqueue the delivery of e-mails %s (%s: %s); they wait in the "
+                        "outbox for the next sweep.", ids, type(exc).__name__, exc)
+        return
+    tasks.deliver_now(ids)
+
+
+def on_receipt_requested(sender: Any, *, shipment_id: int, due_at: datetime, **_: Any) -> None:
+    if current_mode() != RQ:
+        return  # inline: `flask admin sweep` receives the parcel once it is due
+    try:
+        tasks.schedule_auto_receipt(int(shipment_id), due_at)
+    except Exception as exc:
+        log.warning("Could not schedule the automatic receipt of shipment %s due %s (%s: %s); "
+                    "the sweep will do it once due.", shipment_id, due_at.isoformat(),
+                    type(exc).__name__, exc)

@@ -1,0 +1,98 @@
+"""The job functions. Each takes ids (never ORM objects), reads the database afresh and
+calls the same code as every other entry point, so running one twice changes nothing.
+
+With Redis they run in `flask rq worker` (inside the app, same configuration as the web
+process); without Redis, `jobs.dispatch` calls them inline right after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from rq import Retry
+from sqlalchemy import select
+
+from uniqu3.extensions import db, rq
+from uniqu3.mail import DeliveryReport, deliver
+from uniqu3.models import Shipment, ShipmentStatus
+from uniqu3.services import workflow
+from uniqu3.sweep import run_sweep
+from uniqu3.timeutil import as_utc, utcnow
+
+log = logging.getLogger(__name__)
+
+# A job that raised (database or SMTP server unreachable) is tried again by RQ; rows that
+# failed one by one are retried by the sweep at their own next-try time.
+RETRY = Retry(max=3, interval=[60, 300, 900])
+
+
+@rq.job
+def deliver_emails(ids: list[int]) -> dict[str, int]:
+    """Send the outbox rows an action has just committed."""
+    return _counts(deliver(list(ids)))
+
+
+@rq.job
+def auto_receive(shipment_id: int) -> bool:
+    """The 7-day automatic receipt of one parcel, run by the scheduler at its due time.
+
+    The workflow's conditional update decides: False when the buyer (or the sweep) was
+    first. If the job fired before the due time stored on the parcel (clocks apart), it is
+    scheduled again for the time that is left.
+    """
+    wf = workflow()
+    if wf.auto_receive(shipment_id):
+        return True
+    now = wf.clock()
+    due = db.session.scalar(
+        select(Shipment.receipt_due_at).where(
+            Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT
+        )
+    )
+    db.session.rollback()
+    if due is not None and as_utc(due) > now:
+        # A new job id: this job's own record expires soon after it finishes.
+        schedule_auto_receipt(shipment_id, utcnow() + (as_utc(due) - now) + timedelta(seconds=1),
+                              per_shipment_id=False)
+    return False
+
+
+@rq.job
+def sweep() -> dict[str, int]:
+    """The periodic safety net (RQ cron): overdue parcels and due e-mails."""
+    return asdict(run_sweep())
+
+
+def auto_receipt_job_id(shipment_id: int) -> str:
+    return f"uniqu3-auto-receive-{shipment_id}"
+
+
+def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id: bool = True) -> None:
+    """Ask the RQ scheduler to run `auto_receive` at `due_at` (raises if Redis is down).
+
+    With one job id per parcel, scheduling it again replaces the job instead of adding one.
+    """
+    auto_receive.enqueue_at(
+        as_utc(due_at),
+        shipment_id,
+        job_id=auto_receipt_job_id(shipment_id) if per_shipment_id else None,
+        retry=RETRY,
+        description=f"automatic receipt of shipment {shipment_id}",
+    )
+
+
+def deliver_now(ids: list[int] | None) -> DeliveryReport | None:
+    """Deliver inline, never raising: a failure leaves the rows pending for the sweep."""
+    try:
+        return deliver(ids)
+    except Exception as exc:  # an unreachable SMTP server must not fail the action
+        db.session.rollback()
+        log.warning("E-mail delivery failed (%s: %s); the e-mails stay in the outbox for the next sweep.",
+                    type(exc).__name__, exc)
+        return None
+
+
+def _counts(report: DeliveryReport) -> dict[str, int]:
+    return {"sent": len(report.sent), "retrying": len(report.retrying), "failed": len(report.failed)}
