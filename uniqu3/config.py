@@ -88,6 +88,11 @@ def base_config(profile: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down must not turn a login into a 500: count in memory until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if redis_url else {},
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_MAX_BODY_BYTES": 256 * 1024,
