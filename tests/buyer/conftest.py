@@ -26,7 +26,9 @@ def _anonymous_visitors(app: Flask) -> Iterator[None]:
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    """The CSRF token of a page: its form's, or the one every page gives htmx."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html)
     assert match, "the page has no CSRF token"
     return match.group(1)
 
