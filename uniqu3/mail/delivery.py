@@ -18,6 +18,9 @@ How a row moves:
 - the server cannot be reached at all (refused, timeout, login): back to `pending` with a
   later try, never `failed`: an SMTP outage delays e-mails, it never drops them.
 
+deliver() works in a database session of its own and commits after each message: call it
+after the caller's own work is committed (the workflow's signals fire after its commit).
+
 Delivery is at-least-once: a worker killed after the server accepted a message but before
 the row was marked `sent` leaves it `sending`; after LEASE another run takes it again and
 the recipient gets it twice (with the same Message-ID, which mail clients use to fold
@@ -39,6 +42,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Order, OutboxEmail, OutboxStatus
@@ -84,20 +88,25 @@ def deliver(ids: list[int] | None = None, *, limit: int = 500) -> DeliveryReport
     config = current_app.config
     now = _now()
     report = DeliveryReport()
-    token = str(uuid.uuid4())
-    rows = _claim(now, ids, limit, token)
-    if not rows:
-        return report
-    sender = Sender.from_config(config.get("MAIL_DEFAULT_SENDER"), config.get("BASE_URL", ""))
-    run = _Run(token=token, now=now, report=report, max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]))
-    jobs = _prepare(rows, sender, run)
-    if not jobs:
-        return report
-    if config.get("MAIL_TO_DEV_MAILBOX"):
-        for job in jobs:
-            run.sent(job)
-    else:
-        _send_batch(jobs, config, sender, run)
+    # A session of its own: the caller's (a request's, after its action) is left alone, and a
+    # commit after each message does not expire a batch's worth of loaded objects.
+    with Session(db.engine, expire_on_commit=False) as session:
+        token = str(uuid.uuid4())
+        rows = _claim(session, now, ids, limit, token)
+        if not rows:
+            return report
+        sender = Sender.from_config(config.get("MAIL_DEFAULT_SENDER"), config.get("BASE_URL", ""))
+        run = _Run(session=session, token=token, now=now, report=report,
+                   max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]))
+        jobs = _prepare(rows, sender, run)
+        session.expunge_all()  # the jobs hold plain values from here on
+        if not jobs:
+            return report
+        if config.get("MAIL_TO_DEV_MAILBOX"):
+            for job in jobs:
+                run.sent(job)
+        else:
+            _send_batch(jobs, config, sender, run)
     return report
 
 
@@ -130,8 +139,8 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-def _claim(now: datetime, ids: list[int] | None, limit: int, token: str) -> list[OutboxEmail]:
-    session = db.session
+def _claim(session: Session, now: datetime, ids: list[int] | None, limit: int,
+           token: str) -> list[OutboxEmail]:
     pick = select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.id).limit(limit)
     if ids is not None:
         if not ids:
@@ -166,16 +175,16 @@ def _requeue(which: Any) -> list[int]:
     condition = OutboxEmail.status.in_(statuses)
     if which is not None:
         condition = and_(condition, which)
-    chosen = list(db.session.scalars(select(OutboxEmail.id).where(condition).order_by(OutboxEmail.id)))
-    if chosen:
-        db.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id.in_(chosen), OutboxEmail.status.in_(statuses))
-            .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
-                    claim_token=None, claimed_at=None)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
+    with Session(db.engine) as session, session.begin():
+        chosen = list(session.scalars(select(OutboxEmail.id).where(condition).order_by(OutboxEmail.id)))
+        if chosen:
+            session.execute(
+                update(OutboxEmail)
+                .where(OutboxEmail.id.in_(chosen), OutboxEmail.status.in_(statuses))
+                .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+                        claim_token=None, claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
     return chosen
 
 
@@ -184,13 +193,14 @@ def _requeue(which: Any) -> list[int]:
 class _Run:
     """Writes each row's outcome, only if this run still holds its claim."""
 
+    session: Session
     token: str
     now: datetime
     report: DeliveryReport
     max_attempts: int
 
     def sent(self, job: _Job) -> None:
-        if self._finish(job.id, status=OutboxStatus.SENT, attempts=job.attempts + 1, sent_at=self.now,
+        if self._finish(job.id, status=OutboxStatus.SENT, attempts=job.attempts + 1, sent_at=_now(),
                         last_error="", **self._content(job)):
             self.report.sent.append(job.id)
         else:
@@ -224,13 +234,13 @@ class _Run:
                             last_error=error[:ERROR_LIMIT], next_attempt_at=self.now + backoff(attempts),
                             message_id=job.message_id, commit=False):
                 self.report.retrying.append(job.id)
-        db.session.commit()
+        self.session.commit()
 
     def release(self, jobs: list[_Job]) -> None:
         """Not tried in this run: back in the queue as they were, due now."""
         for job in jobs:
             self._finish(job.id, status=OutboxStatus.PENDING, commit=False)
-        db.session.commit()
+        self.session.commit()
 
     @staticmethod
     def _content(job: _Job) -> dict[str, Any]:
@@ -238,21 +248,21 @@ class _Run:
                 "body_text": job.rendered.text, "body_html": job.rendered.html}
 
     def _finish(self, row_id: int, *, commit: bool = True, **values: Any) -> bool:
-        result = db.session.execute(
+        result = self.session.execute(
             update(OutboxEmail)
             .where(OutboxEmail.id == row_id, OutboxEmail.claim_token == self.token)
             .values(claim_token=None, **values)
             .execution_options(synchronize_session=False)
         )
         if commit:
-            db.session.commit()
+            self.session.commit()
         return bool(result.rowcount == 1)
 
 
 # ----------------------------------------------------------------------------- prepare and send
 def _prepare(rows: list[OutboxEmail], sender: Sender, run: _Run) -> list[_Job]:
     """Render every claimed row before the first commit (which would expire the loaded orders)."""
-    orders = load_orders(row.order_id for row in rows)
+    orders = load_orders((row.order_id for row in rows), run.session)
     jobs: list[_Job] = []
     problems: list[tuple[int, int, str, bool]] = []  # row id, attempts, error, permanent
     for row in rows:

@@ -19,7 +19,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import carriers
 from ..extensions import db
@@ -66,12 +66,12 @@ class Item:
     quantity: int
 
 
-def load_orders(order_ids: Iterable[int | None]) -> dict[int, Order]:
+def load_orders(order_ids: Iterable[int | None], session: Session | None = None) -> dict[int, Order]:
     """Every order a batch of e-mails speaks about, with what rendering reads, in 4 queries."""
     wanted = {i for i in order_ids if i is not None}
     if not wanted:
         return {}
-    orders = db.session.scalars(
+    orders = (session or db.session).scalars(
         select(Order)
         .where(Order.id.in_(wanted))
         .options(
