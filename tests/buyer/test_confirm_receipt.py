@@ -198,3 +198,24 @@ def test_receipt_links_survive_a_key_rotation(
     assert "Merci !" in page_text(pressed.text) and parcel(first).status == "received"
     app.config["SECRET_KEY_FALLBACKS"] = []
     assert client.get(url).status_code == 404
+
+
+def test_an_expired_receipt_link_is_refused(
+    client: FlaskClient, parcels: tuple[int, int], monkeypatch: Any
+) -> None:
+    import time
+
+    from itsdangerous import TimestampSigner
+
+    from uniqu3.tokens import RECEIPT_MAX_AGE
+
+    first, _ = parcels
+    _url, page = open_page(client, first)
+    signed_long_ago = int(time.time()) - RECEIPT_MAX_AGE - 60
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: signed_long_ago)
+    expired = f"/r/{receipt_token(first)}"
+    monkeypatch.undo()
+    for response in (client.get(expired), client.post(expired, data={"csrf_token": csrf_token(page)})):
+        assert response.status_code == 404
+        assert "Ce lien n'est pas valide ou a expiré…" in page_text(response.text)
+    assert parcel(first).status == "awaiting_receipt" and e6_count() == 0

@@ -77,7 +77,7 @@ def test_before_payment_the_page_says_how_to_pay(client: FlaskClient, make_order
     assert "En attente de paiement" in text
     assert "Comment payer" in text and "IBAN FR76 3000 6000 0112 3456 7890 189" in text
     assert "Montant à régler : 75,30 €" in text
-    assert "À venir" in text and "<form" not in text
+    assert "À venir" not in text and "<form" not in text  # the recap lists everything
 
 
 def test_a_cancelled_order_says_so_with_its_reason(
@@ -174,3 +174,15 @@ def test_links_signed_with_a_previous_key_still_open(
     app.config["SECRET_KEY_FALLBACKS"] = ["test-secret-key"]
     assert client.get(old_link).status_code == 200
     assert client.get(f"/o/{order_token(order.id)}").status_code == 200  # signed with the new key
+
+
+def test_after_a_partial_shipment_the_page_lists_what_is_still_to_come(
+    client: FlaskClient, wf: Workflow, make_order: Any
+) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    ship(wf, order, "BAG-RED-01", 1, "6A12345678901")
+    text = page_text(client.get(f"/o/{order_token(order.id)}").text)
+    assert "Partiellement expédiée" in text
+    to_come = text[text.index("À venir"):text.index("Votre commande")]
+    assert "1 × Sac cabas rouge" in to_come and "1 × Carte brodée" in to_come

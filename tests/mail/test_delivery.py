@@ -311,3 +311,34 @@ def test_without_smtp_emails_are_kept_for_the_dev_mailbox(
         assert "UQ-2026-000001" in row.subject
         assert "PROCHAINE ÉTAPE" in (row.body_text or "") and "<html" in (row.body_html or "")
         assert row.message_id and row.message_id.endswith("@uniqu3app.fr>")
+
+
+# ----------------------------------------------------------------------------- login
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_server_login_is_used_and_a_wrong_password_keeps_emails_queued(
+    app: Flask, make_order: Any, clock: Clock
+) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from .conftest import ScriptedHandler, free_port
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        good = isinstance(data, LoginPassword) and (data.login, data.password) == (b"relay", b"s3cret")
+        return AuthResult(success=good, handled=False)  # the server answers 535 itself
+
+    handler = ScriptedHandler()
+    server = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                        auth_require_tls=False, auth_required=True)
+    server.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USERNAME="relay",
+                          MAIL_PASSWORD="wrong")
+        make_order()
+        assert sorted(deliver().retrying) == [1, 2]
+        assert all("535" in row.last_error for row in rows())
+        app.config["MAIL_PASSWORD"] = "s3cret"
+        clock.advance(minutes=1)
+        assert sorted(deliver().sent) == [1, 2] and len(handler.received) == 2
+    finally:
+        server.stop()

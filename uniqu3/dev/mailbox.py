@@ -35,6 +35,13 @@ KINDS = {
     "E8": _l("Commande annulée (client)"),
 }
 
+STATUSES = {
+    "pending": _l("en attente"),
+    "sending": _l("en cours d'envoi"),
+    "sent": _l("envoyé"),
+    "failed": _l("échec"),
+}
+
 # The e-mail's HTML may style itself inline and nothing else; it is framed by our page only.
 RAW_CSP = "; ".join([
     "sandbox allow-popups allow-popups-to-escape-sandbox",
@@ -69,7 +76,7 @@ def mailbox() -> str:
         .order_by(OutboxEmail.id.desc())
         .limit(LIST_LIMIT)
     ).all()
-    return render_template("dev/mailbox.html", rows=rows, kinds=KINDS, limit=LIST_LIMIT)
+    return render_template("dev/mailbox.html", rows=rows, kinds=KINDS, statuses=STATUSES, limit=LIST_LIMIT)
 
 
 @bp.get("/mailbox/<int:email_id>")
@@ -80,6 +87,7 @@ def message(email_id: int) -> str:
         "dev/message.html",
         row=row,
         kinds=KINDS,
+        statuses=STATUSES,
         content=content,
         problem=problem,
         text_html=linkify(content.text) if content else None,
