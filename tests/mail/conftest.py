@@ -17,6 +17,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.buyer.conftest import _anonymous_visitors  # noqa: F401  (pages are rendered here too)
+from uniqu3.workflow.signals import emails_queued
+
+
+@pytest.fixture(autouse=True)
+def _no_worker() -> Iterator[None]:
+    """These tests play the worker: they call deliver() themselves. Whatever listens to the
+    workflow's `emails_queued` (the jobs' inline or queued delivery) is silent meanwhile."""
+    with emails_queued.muted():
+        yield
 
 
 @dataclass
