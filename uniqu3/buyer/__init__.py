@@ -1,7 +1,9 @@
-"""Placeholder: wired into the app factory; the feature lands in its own change."""
+"""The buyer's pages, opened from signed links in e-mails: no account, no login."""
 
 from flask import Flask
 
+from .views import bp
+
 
 def init_app(app: Flask) -> None:
-    return None
+    app.register_blueprint(bp)

@@ -1,7 +1,9 @@
-"""Placeholder: wired into the app factory; the feature lands in its own change."""
+"""Development helpers: the mailbox that shows the e-mails when no SMTP server is configured."""
 
 from flask import Flask
 
+from .mailbox import bp
+
 
 def init_app(app: Flask) -> None:
-    return None
+    app.register_blueprint(bp)

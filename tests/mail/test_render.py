@@ -1,0 +1,76 @@
+"""Rendering details: the recipient's language, escaping, parcels without tracking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from uniqu3.extensions import db
+from uniqu3.mail import render_email
+from uniqu3.models import OutboxEmail
+from uniqu3.workflow import Actor, Workflow
+
+SELLER = Actor.seller("atelier@example.fr")
+
+
+def outbox(kind: str) -> OutboxEmail:
+    row = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)
+                             .order_by(OutboxEmail.id.desc())).first()
+    assert row is not None
+    return row
+
+
+def test_each_email_is_rendered_in_its_recipients_language(make_seller: Any, make_order: Any) -> None:
+    english = make_seller("shop@example.com", shop_name="Shop", locale="en")
+    make_order(owner=english)
+    seller_mail = render_email(outbox("E1"))
+    assert "€34.90" in seller_mail.text and '<html lang="en">' in seller_mail.html
+    buyer_mail = render_email(outbox("E2"))  # the buyer's e-mails stay French
+    assert "34,90\u00a0€" in buyer_mail.text and '<html lang="fr">' in buyer_mail.html
+
+
+def test_names_are_text_not_markup(make_seller: Any, make_order: Any) -> None:
+    shop = make_seller("shop@example.fr", shop_name="<b>Shop</b>")
+    make_order(owner=shop, buyer_name='<img src="https://tracker.example/p.gif">Eve')
+    for kind in ("E1", "E2"):
+        html = render_email(outbox(kind)).html
+        assert "<img" not in html and "&lt;img src=" in html
+        assert "<b>Shop</b>" not in html and "&lt;b&gt;Shop&lt;/b&gt;" in html
+    text = render_email(outbox("E2")).text
+    assert 'Bonjour <img src="https://tracker.example/p.gif">Eve,' in text  # plain text: as typed
+
+
+def test_without_payment_instructions_the_buyer_is_told_to_ask(
+    make_seller: Any, make_order: Any
+) -> None:
+    shop = make_seller("shop@example.fr", payment_instructions="")
+    make_order(owner=shop)
+    text = render_email(outbox("E2")).text
+    assert "vous indiquera comment régler votre commande de 75,30\u00a0€" in text
+    assert "répondre à cet e-mail pour le lui demander" in text
+
+
+def test_a_parcel_handed_over_has_no_tracking(wf: Workflow, make_order: Any) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
+            carrier="hand_delivery")
+    mail = render_email(outbox("E4"))
+    assert mail.subject == f"Votre commande {order.reference} est expédiée"
+    assert "Transporteur : Remise en main propre" in mail.text
+    assert "Numéro de suivi" not in mail.text and "Suivre le colis" not in mail.text
+    assert "toute votre commande est expédiée" in mail.text
+
+
+def test_another_carrier_keeps_the_sellers_label_and_link(wf: Workflow, make_order: Any) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={order.lines[1].id: 1}, carrier="other",
+            tracking_number="AB-1234", carrier_label="Coursier Lyonnais",
+            carrier_url="https://coursier.example/suivi?n={number}")
+    mail = render_email(outbox("E4"))
+    assert "Transporteur : Coursier Lyonnais" in mail.text
+    assert "https://coursier.example/suivi?n=AB-1234" in mail.text
+    assert "1 × Carte brodée (réf. CARD-01)" in mail.text
+    assert "ENCORE À VENIR" in mail.text and "2 × Sac cabas rouge (réf. BAG-RED-01)" in mail.text

@@ -1,0 +1,75 @@
+"""What the buyer may see of an order's history: plain sentences, no internals.
+
+Payment notes, the seller's e-mail, the proof's IP address and browser stay on the
+seller's side; unknown kinds of events are not shown at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..models import OrderEvent, OrderStatus, ShipmentStatus
+
+# The workflow's French labels (LABELS_FR, SHIPMENT_LABELS_FR), through the translation catalogue.
+ORDER_STATUS: dict[str, str] = {
+    OrderStatus.AWAITING_PAYMENT: _l("En attente de paiement"),
+    OrderStatus.PAID: _l("Payée"),
+    OrderStatus.PARTIALLY_SHIPPED: _l("Partiellement expédiée"),
+    OrderStatus.SHIPPED: _l("Expédiée"),
+    OrderStatus.RECEIVED: _l("Reçue"),
+    OrderStatus.CANCELLED: _l("Annulée"),
+}
+SHIPMENT_STATUS: dict[str, str] = {
+    ShipmentStatus.SHIPPED: _l("Expédié"),
+    ShipmentStatus.AWAITING_RECEIPT: _l("Confirmation de réception demandée"),
+    ShipmentStatus.RECEIVED: _l("Reçu"),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    text: str
+
+
+def buyer_history(events: Iterable[OrderEvent], shop_name: str) -> list[Entry]:
+    entries: list[Entry] = []
+    for event in events:
+        text = _describe(event, shop_name)
+        if text:
+            entries.append(Entry(event.at, text))
+    return entries
+
+
+def _describe(event: OrderEvent, shop_name: str) -> str | None:
+    details = event.details or {}
+    number = details.get("number", "")
+    if event.kind == "order_placed":
+        return _("Commande enregistrée")
+    if event.kind == "payment_confirmed":
+        return _("Paiement reçu par %(shop)s", shop=shop_name)
+    if event.kind == "shipped":
+        carrier = details.get("carrier") or ""
+        tracking = details.get("tracking_number") or ""
+        if tracking:
+            return _("Colis n° %(number)s expédié (%(carrier)s, suivi %(tracking)s)",
+                     number=number, carrier=carrier, tracking=tracking)
+        return _("Colis n° %(number)s expédié (%(carrier)s)", number=number, carrier=carrier)
+    if event.kind == "receipt_requested":
+        return _("Confirmation de réception demandée pour le colis n° %(number)s", number=number)
+    if event.kind == "receipt_confirmed":
+        return _("Vous avez confirmé la réception du colis n° %(number)s", number=number)
+    if event.kind == "auto_received":
+        return _("Colis n° %(number)s considéré comme reçu (sans réponse avant l'échéance)",
+                 number=number)
+    if event.kind == "cancelled":
+        reason = details.get("reason") or ""
+        if reason:
+            return _("Commande annulée : %(reason)s", reason=reason)
+        return _("Commande annulée")
+    return None

@@ -1,0 +1,250 @@
+"""Render the e-mails E1–E8 (subject, text part, HTML part) from the database and the row's data.
+
+An e-mail is rendered when it is sent: the order as it is now, plus the facts the
+workflow captured at the time in `OutboxEmail.data` (what was still to ship, the
+deadline, the time of receipt). The recipient's language is the row's `locale`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from .. import carriers
+from ..extensions import db
+from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
+from ..templating import money
+from ..timeutil import to_paris
+from . import links
+from .text import one_line
+
+TEMPLATES: dict[str, str] = {
+    EmailKind.NEW_ORDER_SELLER: "e1_new_order",
+    EmailKind.ORDER_RECORDED_BUYER: "e2_order_recorded",
+    EmailKind.PAYMENT_RECEIVED_BUYER: "e3_payment_received",
+    EmailKind.SHIPPED_BUYER: "e4_shipped",
+    EmailKind.CONFIRM_RECEIPT_BUYER: "e5_confirm_receipt",
+    EmailKind.RECEIPT_CONFIRMED_SELLER: "e6_receipt_confirmed",
+    EmailKind.AUTO_RECEIVED: "e7_auto_received",
+    EmailKind.CANCELLED_BUYER: "e8_cancelled",
+}
+
+_PARCEL_KINDS = {
+    EmailKind.SHIPPED_BUYER,
+    EmailKind.CONFIRM_RECEIPT_BUYER,
+    EmailKind.RECEIPT_CONFIRMED_SELLER,
+    EmailKind.AUTO_RECEIVED,
+}
+
+
+class MissingData(Exception):
+    """The order or parcel this e-mail is about no longer exists: it can never be rendered."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    title: str
+    quantity: int
+
+
+def load_orders(order_ids: Iterable[int | None], session: Session | None = None) -> dict[int, Order]:
+    """Every order a batch of e-mails speaks about, with what rendering reads, in 4 queries."""
+    wanted = {i for i in order_ids if i is not None}
+    if not wanted:
+        return {}
+    orders = (session or db.session).scalars(
+        select(Order)
+        .where(Order.id.in_(wanted))
+        .options(
+            joinedload(Order.seller),
+            selectinload(Order.lines),
+            selectinload(Order.shipments).selectinload(Shipment.lines),
+        )
+    )
+    return {order.id: order for order in orders}
+
+
+def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
+    """Subject, text and HTML of one outbox row, in the row's language."""
+    if order is None and row.order_id is not None:
+        order = load_orders([row.order_id]).get(row.order_id)
+    if order is None:
+        raise MissingData(f"La commande de l'e-mail {row.id} n'existe plus.")
+    name = TEMPLATES.get(row.kind)
+    if name is None:
+        raise MissingData(f"Type d'e-mail inconnu : {row.kind!r}.")
+    shipment = None
+    if row.kind in _PARCEL_KINDS:
+        shipment_id = row.shipment_id or (row.data or {}).get("shipment_id")
+        shipment = next((s for s in order.shipments if s.id == shipment_id), None)
+        if shipment is None:
+            raise MissingData(f"Le colis de l'e-mail {row.id} n'existe plus.")
+    locale = row.locale or "fr"
+    with force_locale(locale):
+        context = _context(row, order, shipment, locale)
+        subject = SUBJECTS[row.kind](context)
+        context["subject"] = subject
+        text = tidy_text(render_template(f"email/{name}.txt", **context))
+        html = render_template(f"email/{name}.html", **context)
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
+# ----------------------------------------------------------------------------- context
+def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: str) -> dict[str, Any]:
+    seller: Seller = order.seller
+    data: dict[str, Any] = dict(row.data or {})
+    by_id: dict[int, OrderLine] = {line.id: line for line in order.lines}
+    context: dict[str, Any] = {
+        "kind": row.kind,
+        "role": row.recipient_role,
+        "order": order,
+        "seller": seller,
+        "shop_name": one_line(seller.shop_name, 120),
+        "reference": order.reference,
+        "buyer_name": one_line(order.buyer_name, 200),
+        "lines": order.lines,
+        "total": money(order.total_cents, order.currency),
+        "price": lambda cents: money(cents, order.currency),
+        "billing": address_lines(order.billing_address, locale),
+        "shipping": address_lines(order.shipping_address, locale),
+        "order_url": links.buyer_order_url(order.id),
+        "dashboard_url": links.seller_order_url(order.reference),
+        "placed_on": long_date(order.created_at, locale),
+        "remaining": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
+                      for i in data.get("remaining") or []],
+        "due_at": _when(data.get("due_at"), locale),
+        "received_at": _when(data.get("received_at"), locale),
+        "shipment": shipment,
+        "order_done": all(s.received_at is not None for s in order.shipments)
+        and all(line.remaining == 0 for line in order.lines),
+        "still_to_ship": [Item(line.sku, line.title, line.remaining)
+                          for line in order.lines if line.remaining > 0],
+        # The seller's follow-up after a receipt: parcels still to activate, or still awaited.
+        "parcels_to_activate": [s.number for s in order.shipments if s.status == ShipmentStatus.SHIPPED],
+        "parcels_waiting": [s.number for s in order.shipments
+                            if s.status == ShipmentStatus.AWAITING_RECEIPT],
+    }
+    if shipment is not None:
+        context.update(
+            parcel_items=[
+                Item(by_id[sl.order_line_id].sku, by_id[sl.order_line_id].title, sl.quantity)
+                for sl in shipment.lines
+                if sl.order_line_id in by_id
+            ],
+            carrier_label=shipment.carrier_label or _carrier_name(shipment.carrier),
+            tracking_number=shipment.tracking_number,
+            tracking_url=shipment.tracking_url,
+            shipped_on=long_date(shipment.shipped_on, locale),
+            receipt_url=links.receipt_url(shipment.id),
+            multi_parcel=len(order.shipments) > 1 or bool(context["remaining"]),
+        )
+    return context
+
+
+def _carrier_name(code: str) -> str:
+    try:
+        return carriers.get_carrier(code).name
+    except carriers.UnknownCarrier:
+        return code
+
+
+def address_lines(address: dict[str, str] | None, locale: str) -> list[str]:
+    """A postal address as the lines one writes on an envelope (French order)."""
+    address = address or {}
+    country = (address.get("country") or "").strip()
+    try:
+        country_name = Locale.parse(locale).territories.get(country.upper(), country) if country else ""
+    except (ValueError, TypeError):
+        country_name = country
+    city = " ".join(part for part in ((address.get("postal_code") or "").strip(),
+                                      (address.get("city") or "").strip()) if part)
+    lines = [address.get("name"), address.get("line1"), address.get("line2"), city, country_name]
+    return [str(line).strip() for line in lines if line and str(line).strip()]
+
+
+def long_date(value: date | datetime | None, locale: str) -> str:
+    """'vendredi 27 novembre 2026' (the day in Paris for a datetime)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_paris(value).date()
+    return format_date(value, format="full", locale=locale)
+
+
+def long_datetime(value: datetime, locale: str) -> str:
+    """'vendredi 27 novembre 2026 à 10:30' in Paris time."""
+    local = to_paris(value)
+    return _("%(date)s à %(time)s", date=long_date(local.date(), locale), time=local.strftime("%H:%M"))
+
+
+def _when(raw: str | None, locale: str) -> str:
+    if not raw:
+        return ""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return ""
+    return long_datetime(moment, locale)
+
+
+# ----------------------------------------------------------------------------- subjects
+def _shipped_subject(c: dict[str, Any]) -> str:
+    if c["multi_parcel"]:
+        return _("Colis n° %(number)s expédié — commande %(ref)s", number=c["shipment"].number,
+                 ref=c["reference"])
+    return _("Votre commande %(ref)s est expédiée", ref=c["reference"])
+
+
+def _auto_subject(c: dict[str, Any]) -> str:
+    if c["role"] == "seller":
+        return _("Colis marqué reçu automatiquement — commande %(ref)s", ref=c["reference"])
+    return _("Colis considéré comme reçu — commande %(ref)s", ref=c["reference"])
+
+
+SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    EmailKind.NEW_ORDER_SELLER: lambda c: _("Nouvelle commande %(ref)s", ref=c["reference"]),
+    EmailKind.ORDER_RECORDED_BUYER: lambda c: _(
+        "Votre commande %(ref)s chez %(shop)s est enregistrée", ref=c["reference"], shop=c["shop_name"]
+    ),
+    EmailKind.PAYMENT_RECEIVED_BUYER: lambda c: _(
+        "Paiement reçu — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.SHIPPED_BUYER: _shipped_subject,
+    EmailKind.CONFIRM_RECEIPT_BUYER: lambda c: _(
+        "Confirmez la réception de votre commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.RECEIPT_CONFIRMED_SELLER: lambda c: _(
+        "Réception confirmée par le client — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.AUTO_RECEIVED: _auto_subject,
+    EmailKind.CANCELLED_BUYER: lambda c: _("Commande %(ref)s annulée", ref=c["reference"]),
+}
+
+
+# ----------------------------------------------------------------------------- text
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def tidy_text(text: str) -> str:
+    """Template output to a clean text part: no trailing spaces, at most one blank line in a row."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip() + "\n"
