@@ -24,8 +24,9 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        # Buyer links carry a token in the URL: never leak it to another site.
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Buyer links carry a token in the URL: never send it to another site. (Same-origin
+        # referrers stay, as Flask-WTF checks them on HTTPS POSTs.)
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
