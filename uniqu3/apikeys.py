@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from .models import ApiKey, Seller
 
@@ -75,24 +75,23 @@ def authenticate(session: Session, raw: str, *, now: datetime) -> ApiClient | No
     match = _KEY.fullmatch(raw)
     if match is None:
         return None
-    key = session.scalar(
-        select(ApiKey).where(ApiKey.prefix == match.group(1)).options(joinedload(ApiKey.seller))
-    )
-    if key is None or not hmac.compare_digest(hash_key(raw), key.key_hash):
+    # Plain columns, not ORM objects: this runs on every API request.
+    row = session.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.seller_id, ApiKey.revoked_at,
+               ApiKey.last_used_at, Seller.email)
+        .outerjoin(Seller, Seller.id == ApiKey.seller_id)
+        .where(ApiKey.prefix == match.group(1))
+    ).one_or_none()
+    if row is None or not hmac.compare_digest(hash_key(raw), row.key_hash):
         return None
-    if key.revoked_at is not None:
+    if row.revoked_at is not None:
         return None
-    client = ApiClient(
-        key_id=key.id,
-        name=key.name,
-        seller_id=key.seller_id,
-        seller_email=key.seller.email if key.seller is not None else None,
-    )
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+    client = ApiClient(key_id=row.id, name=row.name, seller_id=row.seller_id, seller_email=row.email)
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         session.execute(
             update(ApiKey)
             .where(
-                ApiKey.id == key.id,
+                ApiKey.id == row.id,
                 or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_PRECISION),
             )
             .values(last_used_at=now)

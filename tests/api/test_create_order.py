@@ -228,3 +228,21 @@ def test_the_history_names_the_key(post_order: Post, make_key: Callable[..., str
     assert response.status_code == 201
     event = db.session.scalar(select(OrderEvent))
     assert event is not None and event.actor_label == "vitrine UNIQU3APP"
+
+
+def test_a_replay_answers_with_the_order_as_it_is_now(post_order: Post, wf: Any) -> None:
+    from uniqu3.workflow import Actor
+
+    first = post_order().get_json()
+    order = db.session.scalar(select(Order))
+    assert order is not None
+    wf.confirm_payment(order.id, actor=Actor.seller("atelier@example.fr"))
+
+    again = post_order()
+
+    assert again.status_code == 200
+    data = again.get_json()
+    assert data["reference"] == first["reference"]
+    assert (data["status"], data["status_label"]) == ("paid", "Payée")
+    assert data["paid_at"] == "2026-11-20T09:30:00Z"
+    assert outbox_kinds() == ["E1", "E2", "E3"]

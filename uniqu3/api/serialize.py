@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Order, OrderLine, Shipment, ShipmentStatus
 from ..money import cents_to_decimal_str
@@ -37,6 +38,19 @@ def load_order(session: Session, *, reference: str | None = None, order_id: int 
     if seller_id is not None:
         stmt = stmt.where(Order.seller_id == seller_id)
     return session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def load_new_order(session: Session, order_id: int) -> Order:
+    """An order this request has just recorded, in one query: it has no parcel yet."""
+    stmt = (
+        select(Order)
+        .where(Order.id == order_id)
+        .options(joinedload(Order.seller), joinedload(Order.lines))
+        .execution_options(populate_existing=True)
+    )
+    order = session.scalars(stmt).unique().one()
+    set_committed_value(order, "shipments", [])
+    return order
 
 
 def timestamp(value: datetime | None) -> str | None:

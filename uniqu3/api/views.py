@@ -15,7 +15,7 @@ from .blueprint import bp
 from .body import json_body
 from .errors import ApiError
 from .openapi import document
-from .serialize import REFERENCE_PATTERN, load_order, order_json, order_links
+from .serialize import REFERENCE_PATTERN, load_new_order, load_order, order_json, order_links
 
 _REFERENCE = re.compile(REFERENCE_PATTERN)
 
@@ -32,12 +32,13 @@ def create_order() -> tuple[Response, int] | tuple[Response, int, dict[str, str]
         raise ApiError(422, exc.message, fields=exc.fields) from exc
     except Conflict as exc:
         raise ApiError(409, exc.message, fields={"external_id": [exc.message]}) from exc
-    order = load_order(db.session, order_id=submitted.order.id)
-    assert order is not None
-    payload = jsonify(order_json(order))
     if submitted.created:
-        return payload, 201, {"Location": order_links(order.reference)["self"]}
-    return payload, 200
+        order = load_new_order(db.session, submitted.order.id)
+        return jsonify(order_json(order)), 201, {"Location": order_links(order.reference)["self"]}
+    # A replay answers with the order as it is now (it may have moved on since).
+    current = load_order(db.session, order_id=submitted.order.id)
+    assert current is not None
+    return jsonify(order_json(current)), 200
 
 
 @bp.get("/orders/<reference>")
