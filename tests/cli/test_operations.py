@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from tests.conftest import Clock
+from uniqu3.cli.outbox import requeue
 from uniqu3.extensions import db
 from uniqu3.models import (
     Order,
@@ -69,6 +70,17 @@ def fail(ids: list[int], error: str = "SMTP 451 temporairement indisponible") ->
     db.session.commit()
 
 
+def set_status(ids: list[int], status: OutboxStatus, **values: Any) -> None:
+    """Set rows' delivery state (the jobs layer may already have sent them inline)."""
+    db.session.execute(update(OutboxEmail).where(OutboxEmail.id.in_(ids))
+                       .values(status=status, **values))
+    db.session.commit()
+
+
+#: After a retry the e-mail is back in line, or already sent when delivery runs inline.
+REQUEUED = {OutboxStatus.PENDING, OutboxStatus.SENT}
+
+
 def outbox_rows() -> list[OutboxEmail]:
     return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
 
@@ -76,6 +88,7 @@ def outbox_rows() -> list[OutboxEmail]:
 def test_outbox_lists_pending_and_failed_emails(admin: Admin, make_order: Callable[..., Order]) -> None:
     make_order()
     e1, e2 = outbox_rows()
+    set_status([e1.id], OutboxStatus.PENDING, attempts=2, last_error="timed out")
     fail([e2.id])
 
     result = admin("outbox")
@@ -83,7 +96,7 @@ def test_outbox_lists_pending_and_failed_emails(admin: Admin, make_order: Callab
     assert result.exit_code == 0
     lines = result.output.splitlines()
     row1 = next(line for line in lines if line.startswith(f"{e1.id} "))
-    assert "E1" in row1 and "pending" in row1 and "atelier@example.fr" in row1
+    assert "E1" in row1 and "pending" in row1 and "atelier@example.fr" in row1 and "timed out" in row1
     row2 = next(line for line in lines if line.startswith(f"{e2.id} "))
     assert "E2" in row2 and "failed" in row2 and "camille@example.fr" in row2
     assert "SMTP 451" in row2 and " 8 " in row2
@@ -123,10 +136,28 @@ def test_retry_puts_chosen_emails_back_in_line_and_announces_them(
     assert f"1 e-mail(s) remis en file d'envoi : {e2.id}" in result.output
     db.session.refresh(e1)
     db.session.refresh(e2)
-    assert (e2.status, e2.attempts, e2.next_attempt_at) == (OutboxStatus.PENDING, 0, clock())
-    assert e2.last_error  # kept: it tells what went wrong last time
+    assert e2.status in REQUEUED
+    assert e2.attempts <= 1  # the count starts again
     assert e1.status == OutboxStatus.FAILED
     assert queued == [[e2.id]]
+
+
+def test_requeue_resets_the_rows_it_puts_back(ctx: Flask, make_order: Callable[..., Order],
+                                              clock: Clock) -> None:
+    make_order()
+    e1, e2 = outbox_rows()
+    fail([e1.id, e2.id])
+    set_status([e2.id], OutboxStatus.FAILED, claimed_at=clock(), claim_token="old-claim")
+    later = clock.advance(hours=5)
+
+    assert requeue([e2.id], all_failed=False, now=later) == [e2.id]
+
+    db.session.refresh(e1)
+    db.session.refresh(e2)
+    assert (e2.status, e2.attempts, e2.next_attempt_at) == (OutboxStatus.PENDING, 0, later)
+    assert (e2.claimed_at, e2.claim_token) == (None, None)
+    assert "SMTP 451" in e2.last_error  # kept: it tells what went wrong last time
+    assert e1.status == OutboxStatus.FAILED
 
 
 def test_retry_failed_takes_every_failed_email(
@@ -141,7 +172,7 @@ def test_retry_failed_takes_every_failed_email(
     result = admin("outbox", "--retry-failed")
 
     assert result.exit_code == 0, result.output
-    assert {r.status for r in outbox_rows()} == {OutboxStatus.PENDING}
+    assert {r.status for r in outbox_rows()} <= REQUEUED
     assert queued == [[rows[0].id, rows[3].id]]
 
 
@@ -161,9 +192,7 @@ def test_retry_refuses_unknown_and_sent_emails_and_changes_nothing(
     make_order()
     e1, e2 = outbox_rows()
     fail([e1.id])
-    db.session.execute(update(OutboxEmail).where(OutboxEmail.id == e2.id)
-                       .values(status=OutboxStatus.SENT))
-    db.session.commit()
+    set_status([e2.id], OutboxStatus.SENT)
     queued.clear()
 
     unknown = admin("outbox", "--retry", str(e1.id), "--retry", "999")
@@ -184,9 +213,7 @@ def test_a_sending_email_is_retried_only_once_abandoned(
 ) -> None:
     make_order()
     e1, _ = outbox_rows()
-    db.session.execute(update(OutboxEmail).where(OutboxEmail.id == e1.id)
-                       .values(status=OutboxStatus.SENDING, claimed_at=clock()))
-    db.session.commit()
+    set_status([e1.id], OutboxStatus.SENDING, claimed_at=clock())
 
     busy = admin("outbox", "--retry", str(e1.id))
     assert busy.exit_code == 1 and "en cours d'envoi" in busy.output
@@ -194,7 +221,7 @@ def test_a_sending_email_is_retried_only_once_abandoned(
     clock.advance(minutes=20)
     assert admin("outbox", "--retry", str(e1.id)).exit_code == 0
     db.session.refresh(e1)
-    assert e1.status == OutboxStatus.PENDING and e1.claimed_at is None
+    assert e1.status in REQUEUED
 
 
 def test_retry_needs_a_number(admin: Admin) -> None:
@@ -210,7 +237,11 @@ def test_stats_counts_orders_by_status_and_emails(
     make_order()
     paid = make_order()
     wf.confirm_payment(paid.id, actor=SELLER)
-    fail([outbox_rows()[0].id])
+    rows = [r.id for r in outbox_rows()]
+    assert len(rows) == 5
+    set_status(rows[:2], OutboxStatus.PENDING)
+    fail(rows[2:3])
+    set_status(rows[3:], OutboxStatus.SENT)
 
     result = admin("stats")
 
@@ -220,7 +251,7 @@ def test_stats_counts_orders_by_status_and_emails(
     assert any(line.split() == ["En", "attente", "de", "paiement", "1"] for line in lines)
     assert any(line.split() == ["Payée", "1"] for line in lines)
     assert any(line.split() == ["Annulée", "0"] for line in lines)
-    assert "E-mails : 4 en attente, 0 en cours d'envoi, 1 en échec, 0 envoyé(s)." in lines
+    assert "E-mails : 2 en attente, 0 en cours d'envoi, 1 en échec, 2 envoyé(s)." in lines
 
 
 # ----------------------------------------------------------------------------- demo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 from flask_babel import gettext as _
@@ -49,8 +49,10 @@ def _list() -> None:
         click.echo(_("… et %(count)d autre(s).", count=total - len(rows)))
 
 
-def _retry(ids: tuple[int, ...], failed: bool) -> None:
-    current = now()
+def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime) -> list[int]:
+    """Put these e-mails (and every failed one with `all_failed`) back in line: pending, due now,
+    attempts from zero. Refuses, changing nothing, an unknown id, a sent e-mail or one being sent.
+    Returns the ids put back, for the caller to announce once committed."""
     chosen: dict[int, OutboxEmail] = {}
     if ids:
         found = {r.id: r for r in db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)))}
@@ -63,25 +65,28 @@ def _retry(ids: tuple[int, ...], failed: bool) -> None:
                 raise click.ClickException(_("L'e-mail n° %(id)d est déjà envoyé : rien à réessayer.",
                                              id=row.id))
             if (row.status == OutboxStatus.SENDING and row.claimed_at is not None
-                    and current - row.claimed_at < STALE_CLAIM):
+                    and now - row.claimed_at < STALE_CLAIM):
                 raise click.ClickException(_("L'e-mail n° %(id)d est en cours d'envoi.", id=row.id))
         chosen.update(found)
-    if failed:
+    if all_failed:
         chosen.update({r.id: r for r in db.session.scalars(
             select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.FAILED)
         )})
-    if not chosen:
-        db.session.rollback()
-        click.echo(_("Aucun e-mail en échec à réessayer."))
-        return
     for row in chosen.values():
         row.status = OutboxStatus.PENDING
         row.attempts = 0
-        row.next_attempt_at = current
+        row.next_attempt_at = now
         row.claimed_at = None
         row.claim_token = None
     db.session.commit()
-    retried = sorted(chosen)
+    return sorted(chosen)
+
+
+def _retry(ids: tuple[int, ...], all_failed: bool) -> None:
+    retried = requeue(ids, all_failed=all_failed, now=now())
+    if not retried:
+        click.echo(_("Aucun e-mail en échec à réessayer."))
+        return
     # The jobs layer listens and delivers them (inline without Redis).
     signals.emails_queued.send(None, ids=retried)
     click.echo(_("%(count)d e-mail(s) remis en file d'envoi : %(ids)s.",
