@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.api.conftest import ORDERS_URL, order_body
+from tests.api.conftest import ORDERS_URL, bearer, order_body
 from tests.conftest import Clock
 from uniqu3.api.openapi import document
 from uniqu3.extensions import db
@@ -203,3 +203,17 @@ def test_posting_an_order_body_to_the_document_is_405(client: FlaskClient, auth:
     response = client.post("/api/v1/openapi.json", json=order_body(), headers=auth)
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_database_out_of_reach_is_a_json_500() -> None:
+    from uniqu3 import create_app
+
+    # A real PostgreSQL address where nothing listens.
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+    })
+    key = "uq_live_abcdefghij_" + "x" * 43
+    response = app.test_client().post(ORDERS_URL, json=order_body(), headers=bearer(key))
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal"

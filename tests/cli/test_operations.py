@@ -281,7 +281,9 @@ def test_demo_loads_orders_in_every_status_and_prints_how_to_log_in(
     parcels = db.session.scalars(select(Shipment)).all()
     assert any(p.status == ShipmentStatus.AWAITING_RECEIPT and p.receipt_due_at > clock()
                for p in parcels)
-    assert any(p.received_by == ReceivedBy.BUYER for p in parcels)
+    by_buyer = [p for p in parcels if p.received_by == ReceivedBy.BUYER]
+    assert by_buyer and all(p.received_at < p.receipt_due_at and p.receipt_due_at > clock()
+                            for p in by_buyer)
     auto = [p for p in parcels if p.received_by == ReceivedBy.AUTO]
     assert auto and all(p.receipt_due_at <= clock() for p in auto)
     # Orders are spread over the past weeks, never in the future.

@@ -117,7 +117,10 @@ def _http_error(exc: HTTPException) -> Response:
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("API error on %s %s", request.method, request.path)
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except Exception:  # the database itself may be what failed: the answer is JSON all the same
+        current_app.logger.exception("Rollback failed after an API error")
     return error_response(500)
 
 
