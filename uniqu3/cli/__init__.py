@@ -1,7 +1,10 @@
-"""Placeholder: wired into the app factory; the feature lands in its own change."""
+"""The operators' commands: `flask --app wsgi admin …` (a CLI blueprint)."""
 
 from flask import Flask
 
+from . import demo, keys, orders, outbox, sellers  # noqa: F401  (registers the commands)
+from .group import bp
+
 
 def init_app(app: Flask) -> None:
-    return None
+    app.register_blueprint(bp)

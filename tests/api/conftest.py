@@ -1,0 +1,77 @@
+"""API fixtures: keys made the way the CLI makes them, and the spec's example body."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.conftest import Clock
+from uniqu3 import apikeys
+from uniqu3.extensions import db
+from uniqu3.models import Seller
+
+ORDERS_URL = "/api/v1/orders"
+
+EXAMPLE_BODY: dict[str, Any] = {
+    "external_id": "MKT-1001",
+    "seller": "atelier@example.fr",
+    "buyer": {"name": "Camille Martin", "email": "camille@example.fr"},
+    "billing_address": {"name": "Camille Martin", "line1": "12 rue des Lilas", "line2": "",
+                        "postal_code": "69003", "city": "Lyon", "country": "FR"},
+    "shipping_address": {"name": "Camille Martin", "line1": "12 rue des Lilas", "line2": "",
+                         "postal_code": "69003", "city": "Lyon", "country": "FR"},
+    "currency": "EUR",
+    "lines": [{"sku": "BAG-RED-01", "title": "Sac cabas rouge", "quantity": 2, "unit_price": "34.90"}],
+}
+
+
+def order_body(**overrides: Any) -> dict[str, Any]:
+    """The spec's example, with top-level members replaced (None removes one)."""
+    body = copy.deepcopy(EXAMPLE_BODY)
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def make_key(ctx: Flask, clock: Clock) -> Callable[..., str]:
+    def make(name: str = "storefront", seller: Seller | None = None) -> str:
+        _, raw = apikeys.create_key(db.session, name=name, seller=seller, now=clock())
+        return raw
+
+    return make
+
+
+@pytest.fixture
+def api_key(make_key: Callable[..., str]) -> str:
+    """A marketplace key (not bound to a seller)."""
+    return make_key()
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    return bearer(api_key)
+
+
+@pytest.fixture
+def post_order(client: FlaskClient, auth: dict[str, str], seller: Seller) -> Callable[..., TestResponse]:
+    """POST a body (the example by default) with the marketplace key; the seller exists."""
+
+    def post(body: Any = None, headers: dict[str, str] | None = None) -> TestResponse:
+        return client.post(ORDERS_URL, json=order_body() if body is None else body,
+                           headers=headers if headers is not None else auth)
+
+    return post

@@ -1,0 +1,219 @@
+"""GET /api/v1/orders/<reference>, and JSON errors everywhere under /api/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.api.conftest import ORDERS_URL, bearer, order_body
+from tests.conftest import Clock
+from uniqu3.api.openapi import document
+from uniqu3.extensions import db
+from uniqu3.models import Order, OrderLine
+from uniqu3.workflow import Actor, Workflow
+
+SELLER = Actor.seller("atelier@example.fr")
+
+
+def order_schema_validator() -> Any:
+    """The document's Order schema, with its references resolved inside the document."""
+    doc = document()
+    schema = {"$ref": "#/components/schemas/Order", "components": doc["components"]}
+    return jsonschema_rs.validator_for(schema)
+
+
+def lines_of(order: Order) -> list[OrderLine]:
+    return list(db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+    ))
+
+
+@pytest.fixture
+def shipped_order(make_order: Callable[..., Order], wf: Workflow, clock: Clock) -> Order:
+    """Paid, first line shipped in a parcel awaiting receipt, second line still to ship."""
+    order = make_order()
+    clock.advance(hours=2)
+    wf.confirm_payment(order.id, actor=SELLER)
+    bag, _card = lines_of(order)
+    clock.advance(days=1)
+    shipment = wf.ship(order.id, actor=SELLER, quantities={bag.id: 2}, carrier="colissimo",
+                       tracking_number="6A12345678901").shipment
+    assert shipment is not None
+    clock.advance(days=2)
+    wf.request_receipt(shipment.id, actor=SELLER)
+    return order
+
+
+def test_an_order_shows_status_lines_parcels_and_receipt(
+    client: FlaskClient, auth: dict[str, str], shipped_order: Order
+) -> None:
+    response = client.get(f"/api/v1/orders/{shipped_order.reference}", headers=auth)
+
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["reference"] == shipped_order.reference
+    assert data["status"] == "partially_shipped"
+    assert data["status_label"] == "Partiellement expédiée"
+    assert data["buyer"] == {"name": "Camille Martin", "email": "camille@example.fr"}
+    assert data["shipping_address"]["postal_code"] == "69003"
+    assert data["paid_at"] == "2026-11-20T11:30:00Z"
+    assert [(line["sku"], line["quantity"], line["shipped_quantity"], line["remaining_quantity"],
+             line["unit_price"]) for line in data["lines"]] == [
+        ("BAG-RED-01", 2, 2, 0, "34.90"),
+        ("CARD-01", 1, 0, 1, "5.50"),
+    ]
+    assert data["totals"] == {"amount": "75.30", "quantity": 3, "shipped_quantity": 2}
+    [parcel] = data["shipments"]
+    assert parcel["number"] == 1
+    assert parcel["status"] == "awaiting_receipt"
+    assert parcel["status_label"] == "Confirmation de réception demandée"
+    assert parcel["carrier"] == "colissimo"
+    assert parcel["carrier_label"] == "Colissimo (La Poste)"
+    assert parcel["tracking_number"] == "6A12345678901"
+    assert parcel["tracking_url"].endswith("code=6A12345678901")
+    assert parcel["shipped_on"] == date(2026, 11, 21).isoformat()
+    assert parcel["items"] == [{"sku": "BAG-RED-01", "quantity": 2}]
+    assert parcel["receipt"] == {
+        "status": "awaiting",
+        "requested_at": "2026-11-23T11:30:00Z",
+        "due_at": "2026-11-30T11:30:00Z",
+        "received_at": None,
+        "received_by": None,
+    }
+    order_schema_validator().validate(data)
+
+
+def test_a_received_parcel_shows_when_and_by_whom(
+    client: FlaskClient, auth: dict[str, str], shipped_order: Order, wf: Workflow, clock: Clock
+) -> None:
+    clock.advance(days=8)
+    wf.auto_receive_due()
+
+    data = client.get(f"/api/v1/orders/{shipped_order.reference}", headers=auth).get_json()
+
+    receipt = data["shipments"][0]["receipt"]
+    assert receipt["status"] == "received"
+    assert receipt["received_by"] == "auto"
+    assert receipt["received_at"] == "2026-12-01T11:30:00Z"
+    order_schema_validator().validate(data)
+
+
+def test_a_cancelled_order_shows_it(client: FlaskClient, auth: dict[str, str],
+                                    make_order: Callable[..., Order], wf: Workflow) -> None:
+    order = make_order()
+    wf.cancel(order.id, actor=SELLER, reason="Rupture de stock")
+    data = client.get(f"/api/v1/orders/{order.reference}", headers=auth).get_json()
+    assert (data["status"], data["status_label"]) == ("cancelled", "Annulée")
+    assert data["cancel_reason"] == "Rupture de stock"
+    assert data["cancelled_at"] == "2026-11-20T09:30:00Z"
+    order_schema_validator().validate(data)
+
+
+def test_the_created_order_matches_the_document(
+    client: FlaskClient, auth: dict[str, str], post_order: Callable[..., Any]
+) -> None:
+    created = post_order().get_json()
+    order_schema_validator().validate(created)
+    again = client.get(created["links"]["self"].removeprefix("http://localhost"), headers=auth)
+    assert again.get_json() == created
+
+
+@pytest.mark.parametrize("reference", ["UQ-2026-999999", "uq-2026-000001", "UQ-2026-000001%00",
+                                       "x" * 300, "'; DROP TABLE orders; --"])
+def test_an_unknown_reference_is_a_json_404(client: FlaskClient, auth: dict[str, str],
+                                            make_order: Callable[..., Order], reference: str) -> None:
+    make_order()
+    response = client.get(f"/api/v1/orders/{reference}", headers=auth)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_reading_needs_a_key(client: FlaskClient, make_order: Callable[..., Order]) -> None:
+    order = make_order()
+    response = client.get(f"/api/v1/orders/{order.reference}")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_answers_are_not_cached(client: FlaskClient, auth: dict[str, str],
+                                make_order: Callable[..., Order]) -> None:
+    order = make_order()
+    response = client.get(f"/api/v1/orders/{order.reference}", headers=auth)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers
+
+
+# ----------------------------------------------------------------------------- JSON errors
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/orders/UQ-2026-000001/lines", "/api/v2/orders"])
+def test_unknown_api_paths_are_json_404(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("put", ORDERS_URL, {"POST", "OPTIONS"}),
+    ("get", ORDERS_URL, {"POST", "OPTIONS"}),
+    ("delete", "/api/v1/orders/UQ-2026-000001", {"GET", "HEAD", "OPTIONS"}),
+    ("post", "/api/v1/orders/UQ-2026-000001", {"GET", "HEAD", "OPTIONS"}),
+])
+def test_wrong_methods_are_json_405_with_allow(client: FlaskClient, auth: dict[str, str],
+                                               method: str, path: str, allowed: set[str]) -> None:
+    response = getattr(client, method)(path, headers=auth)
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
+
+
+def test_an_unexpected_failure_is_a_json_500_without_details(
+    client: FlaskClient, auth: dict[str, str], make_order: Callable[..., Order],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uniqu3.api import views
+
+    def broken(order: Order) -> dict[str, Any]:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(views, "order_json", broken)
+    order = make_order()
+    response = client.get(f"/api/v1/orders/{order.reference}", headers=auth)
+    assert response.status_code == 500
+    error = response.get_json()["error"]
+    assert error["code"] == "internal"
+    assert "secret" not in response.get_data(as_text=True)
+    # The app still answers afterwards.
+    monkeypatch.undo()
+    assert client.get(f"/api/v1/orders/{order.reference}", headers=auth).status_code == 200
+
+
+def test_pages_outside_the_api_keep_their_own_errors(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert not response.is_json
+
+
+def test_posting_an_order_body_to_the_document_is_405(client: FlaskClient, auth: dict[str, str]) -> None:
+    response = client.post("/api/v1/openapi.json", json=order_body(), headers=auth)
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_database_out_of_reach_is_a_json_500() -> None:
+    from uniqu3 import create_app
+
+    # A real PostgreSQL address where nothing listens.
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+    })
+    key = "uq_live_abcdefghij_" + "x" * 43
+    response = app.test_client().post(ORDERS_URL, json=order_body(), headers=bearer(key))
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal"

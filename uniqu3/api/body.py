@@ -1,0 +1,39 @@
+"""Reading a JSON request body within API_MAX_BODY_BYTES."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+
+from .errors import ApiError
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_body() -> Any:
+    """The decoded body; 415 when it is not JSON, 413 when too big, 400 when not parseable."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, _l("Type de contenu non pris en charge : envoyez du JSON "
+                               "(Content-Type: application/json)."))
+    limit: int = current_app.config["API_MAX_BODY_BYTES"]
+    too_large = ApiError(413, _l("Requête trop volumineuse : %(max)d octets au plus.", max=limit))
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    # Content-Length may be absent (chunked) or wrong: the read itself is bounded too.
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise too_large
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, _l("Le corps de la requête n'est pas en UTF-8.")) from exc
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, huge integers
+        raise ApiError(400, _l("Le corps de la requête n'est pas un JSON valide : %(reason)s",
+                               reason=str(exc))) from exc
+    except RecursionError as exc:
+        raise ApiError(400, _l("Le corps de la requête est imbriqué trop profondément.")) from exc

@@ -1,0 +1,370 @@
+"""The OpenAPI 3.1 document of the API, built from the same limits the code enforces."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .. import intake
+from ..models import OrderStatus, ShipmentStatus
+from ..workflow import MAX_LINES, MAX_QUANTITY
+from .blueprint import PREFIX
+from .errors import CODES
+from .serialize import REFERENCE_PATTERN
+
+JSON = "application/json"
+
+
+def _text(max_length: int, *, required: bool = True, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "string",
+        "maxLength": max_length,
+        "pattern": f"^{intake.TEXT_PATTERN}$",
+    }
+    if required:
+        schema["minLength"] = 1
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _email(description: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "maxLength": intake.MAX_EMAIL,
+        "pattern": f"^{intake.EMAIL_PATTERN}$",
+        "description": description,
+        "examples": ["camille@example.fr"],
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+_TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC."}
+_MONEY = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["34.90"]}
+
+ADDRESS_IN: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "line1", "postal_code", "city", "country"],
+    "properties": {
+        "name": _text(intake.MAX_NAME),
+        "line1": _text(intake.MAX_ADDRESS_LINE),
+        "line2": _nullable(_text(intake.MAX_ADDRESS_LINE, required=False)),
+        "postal_code": {
+            "type": "string",
+            "pattern": f"^{intake.POSTAL_CODE_PATTERN}$",
+            "description": "FR: 5 digits. Elsewhere: 2 to 10 letters, digits, spaces or dashes.",
+        },
+        "city": _text(intake.MAX_CITY),
+        "country": {
+            "type": "string",
+            "enum": sorted(intake.COUNTRY_CODES),
+            "description": "ISO 3166-1 alpha-2, upper case.",
+        },
+    },
+    # The French rule on top of the general one.
+    "if": {"properties": {"country": {"const": "FR"}}, "required": ["country"]},
+    "then": {"properties": {"postal_code": {"pattern": f"^{intake.FR_POSTAL_CODE_PATTERN}$"}}},
+}
+
+LINE_IN: dict[str, Any] = {
+    "type": "object",
+    "required": ["sku", "title", "quantity", "unit_price"],
+    "properties": {
+        "sku": _text(intake.MAX_SKU, description="The product reference; unique within the order."),
+        "title": _text(intake.MAX_TITLE),
+        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+        "unit_price": {
+            "type": "string",
+            "pattern": f"^{intake.PRICE_PATTERN}$",
+            "description": "Euros as a decimal string, at most 2 decimals, not negative.",
+            "examples": ["34.90"],
+        },
+    },
+}
+
+ORDER_IN: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "external_id", "seller", "buyer", "billing_address", "shipping_address", "currency", "lines",
+    ],
+    "description": (
+        "Unknown members are ignored. Rules a schema cannot state are answered 422: the seller "
+        "must exist and be active (and be the key's seller for a key bound to a seller), SKUs "
+        "are unique within the order, the order's total is at most 21474836.47, and texts are "
+        "not blank."
+    ),
+    "properties": {
+        "external_id": _text(
+            intake.MAX_EXTERNAL_ID,
+            description="The marketplace's own order id: sending it again with the same content "
+                        "is answered 200 with the same order; with another content, 409.",
+        ),
+        "seller": _email("The seller's login e-mail."),
+        "buyer": {
+            "type": "object",
+            "required": ["name", "email"],
+            "properties": {"name": _text(intake.MAX_NAME), "email": _email("The buyer's e-mail.")},
+        },
+        "billing_address": _ref("AddressInput"),
+        "shipping_address": _ref("AddressInput"),
+        "currency": {"type": "string", "enum": [intake.SUPPORTED_CURRENCY]},
+        "lines": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_LINES,
+            "items": _ref("LineInput"),
+        },
+    },
+    "examples": [{
+        "external_id": "MKT-1001",
+        "seller": "atelier@example.fr",
+        "buyer": {"name": "Camille Martin", "email": "camille@example.fr"},
+        "billing_address": {"name": "Camille Martin", "line1": "12 rue des Lilas", "line2": "",
+                            "postal_code": "69003", "city": "Lyon", "country": "FR"},
+        "shipping_address": {"name": "Camille Martin", "line1": "12 rue des Lilas", "line2": "",
+                             "postal_code": "69003", "city": "Lyon", "country": "FR"},
+        "currency": "EUR",
+        "lines": [{"sku": "BAG-RED-01", "title": "Sac cabas rouge", "quantity": 2,
+                   "unit_price": "34.90"}],
+    }],
+}
+
+ADDRESS_OUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "line1", "line2", "postal_code", "city", "country"],
+    "properties": {key: {"type": "string"} for key in
+                   ("name", "line1", "line2", "postal_code", "city", "country")},
+}
+
+LINE_OUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["position", "sku", "title", "quantity", "shipped_quantity", "remaining_quantity",
+                 "unit_price", "line_total"],
+    "properties": {
+        "position": {"type": "integer", "minimum": 1},
+        "sku": {"type": "string"},
+        "title": {"type": "string"},
+        "quantity": {"type": "integer", "minimum": 1},
+        "shipped_quantity": {"type": "integer", "minimum": 0},
+        "remaining_quantity": {"type": "integer", "minimum": 0},
+        "unit_price": _MONEY,
+        "line_total": _MONEY,
+    },
+}
+
+SHIPMENT_OUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["number", "status", "status_label", "carrier", "carrier_label", "tracking_number",
+                 "tracking_url", "shipped_on", "items", "receipt"],
+    "properties": {
+        "number": {"type": "integer", "minimum": 1, "description": "Parcel number within the order."},
+        "status": {"type": "string", "enum": [s.value for s in ShipmentStatus]},
+        "status_label": {"type": "string", "examples": ["Expédié"]},
+        "carrier": {"type": "string", "examples": ["colissimo"]},
+        "carrier_label": {"type": "string", "examples": ["Colissimo (La Poste)"]},
+        "tracking_number": {"type": ["string", "null"]},
+        "tracking_url": {"type": ["string", "null"]},
+        "shipped_on": {"type": "string", "format": "date"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["sku", "quantity"],
+                "properties": {"sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}},
+            },
+        },
+        "receipt": {
+            "type": "object",
+            "required": ["status", "requested_at", "due_at", "received_at", "received_by"],
+            "properties": {
+                "status": {"type": "string", "enum": ["not_requested", "awaiting", "received"]},
+                "requested_at": _nullable(_TIMESTAMP),
+                "due_at": _nullable({**_TIMESTAMP, "description": "When it becomes received "
+                                     "automatically without the buyer's confirmation (UTC)."}),
+                "received_at": _nullable(_TIMESTAMP),
+                "received_by": {"type": ["string", "null"], "enum": ["buyer", "auto", None]},
+            },
+        },
+    },
+}
+
+ORDER_OUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["reference", "external_id", "seller", "status", "status_label", "buyer",
+                 "billing_address", "shipping_address", "currency", "totals", "lines", "shipments",
+                 "paid_at", "cancelled_at", "cancel_reason", "created_at", "updated_at", "links"],
+    "properties": {
+        "reference": {"type": "string", "pattern": f"^{REFERENCE_PATTERN}$",
+                      "examples": ["UQ-2026-000123"]},
+        "external_id": {"type": "string"},
+        "seller": {"type": "string"},
+        "status": {"type": "string", "enum": [s.value for s in OrderStatus]},
+        "status_label": {"type": "string", "examples": ["En attente de paiement"]},
+        "buyer": {
+            "type": "object",
+            "required": ["name", "email"],
+            "properties": {"name": {"type": "string"}, "email": {"type": "string"}},
+        },
+        "billing_address": _ref("Address"),
+        "shipping_address": _ref("Address"),
+        "currency": {"type": "string", "enum": [intake.SUPPORTED_CURRENCY]},
+        "totals": {
+            "type": "object",
+            "required": ["amount", "quantity", "shipped_quantity"],
+            "properties": {
+                "amount": _MONEY,
+                "quantity": {"type": "integer", "minimum": 1},
+                "shipped_quantity": {"type": "integer", "minimum": 0},
+            },
+        },
+        "lines": {"type": "array", "items": _ref("Line")},
+        "shipments": {"type": "array", "items": _ref("Shipment")},
+        "paid_at": _nullable(_TIMESTAMP),
+        "cancelled_at": _nullable(_TIMESTAMP),
+        "cancel_reason": {"type": ["string", "null"]},
+        "created_at": _TIMESTAMP,
+        "updated_at": _TIMESTAMP,
+        "links": {
+            "type": "object",
+            "required": ["self", "seller_page"],
+            "properties": {
+                "self": {"type": "string", "description": "This order in the API."},
+                "seller_page": {"type": "string", "description": "The order in the seller's pages."},
+            },
+        },
+    },
+}
+
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string", "enum": sorted(set(CODES.values()))},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": "Per-field messages, by path: `lines[2].quantity`, `buyer.email`.",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {JSON: {"schema": _ref("Error")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_UNAUTHORIZED = _error(
+    "Missing, malformed, unknown or revoked API key.",
+    {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+)
+
+
+@cache
+def document() -> dict[str, Any]:
+    order_response = {"content": {JSON: {"schema": _ref("Order")}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "UNIQU3 — order intake API",
+            "version": "1.0.0",
+            "description": (
+                "The marketplace storefront pushes each new order to the seller and reads its "
+                "status. JSON only; authenticate with `Authorization: Bearer <api key>` (keys are "
+                "created with `flask admin create-api-key`). A key bound to a seller only sees "
+                "and records that seller's orders: another seller's reference is 404, another "
+                "seller in a body is 422 on `seller`. Errors are "
+                '`{"error": {"code", "message", "fields"}}` with a stable `code`.'
+            ),
+        },
+        "servers": [{"url": PREFIX}],
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/orders": {
+                "post": {
+                    "operationId": "createOrder",
+                    "summary": "Record a new order (idempotent on the seller and external_id).",
+                    "requestBody": {"required": True, "content": {JSON: {"schema": _ref("OrderInput")}}},
+                    "responses": {
+                        "201": {
+                            "description": "Order recorded; the seller and the buyer are e-mailed.",
+                            "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+                            **order_response,
+                            "links": {"GetOrder": {
+                                "operationId": "getOrder",
+                                "parameters": {"reference": "$response.body#/reference"},
+                            }},
+                        },
+                        "200": {
+                            "description": "The same order was already recorded (a replay): "
+                                           "nothing done, no e-mail.",
+                            **order_response,
+                        },
+                        "400": _error("The body is not valid JSON."),
+                        "401": _UNAUTHORIZED,
+                        "409": _error("This external_id was already recorded for this seller "
+                                      "with another content."),
+                        "413": _error("Body larger than API_MAX_BODY_BYTES (256 KB by default)."),
+                        "415": _error("Content-Type is not application/json."),
+                        "422": _error("Invalid order: every problem by field path in `fields`."),
+                    },
+                },
+            },
+            "/orders/{reference}": {
+                "get": {
+                    "operationId": "getOrder",
+                    "summary": "An order: status, lines, parcels, receipt confirmation.",
+                    "parameters": [{
+                        "name": "reference",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": f"^{REFERENCE_PATTERN}$",
+                                   "examples": ["UQ-2026-000123"]},
+                    }],
+                    "responses": {
+                        "200": {"description": "The order.", **order_response},
+                        "401": _UNAUTHORIZED,
+                        "404": _error("No such order (or another seller's, for a seller's key)."),
+                    },
+                },
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "uq_live_<prefix>_<secret>",
+                },
+            },
+            "schemas": {
+                "OrderInput": ORDER_IN,
+                "AddressInput": ADDRESS_IN,
+                "LineInput": LINE_IN,
+                "Order": ORDER_OUT,
+                "Address": ADDRESS_OUT,
+                "Line": LINE_OUT,
+                "Shipment": SHIPMENT_OUT,
+                "Error": ERROR,
+            },
+        },
+    }

@@ -1,0 +1,148 @@
+"""Orders as the API shows them: amounts as decimal strings, times in ISO 8601 UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..models import Order, OrderLine, Shipment, ShipmentStatus
+from ..money import cents_to_decimal_str
+from ..workflow import LABELS_FR, SHIPMENT_LABELS_FR
+from .blueprint import PREFIX
+
+#: Reference shape ("UQ-2026-000123"); anything else is not looked up.
+REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
+
+RECEIPT_NOT_REQUESTED = "not_requested"
+RECEIPT_AWAITING = "awaiting"
+RECEIPT_RECEIVED = "received"
+
+
+def load_order(session: Session, *, reference: str | None = None, order_id: int | None = None,
+               seller_id: int | None = None) -> Order | None:
+    """One order with all it shows, in four queries whatever its size."""
+    stmt = select(Order).options(
+        joinedload(Order.seller),
+        selectinload(Order.lines),
+        selectinload(Order.shipments).selectinload(Shipment.lines),
+    )
+    if reference is not None:
+        stmt = stmt.where(Order.reference == reference)
+    if order_id is not None:
+        stmt = stmt.where(Order.id == order_id)
+    if seller_id is not None:
+        stmt = stmt.where(Order.seller_id == seller_id)
+    return session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def load_new_order(session: Session, order_id: int) -> Order:
+    """An order this request has just recorded, in one query: it has no parcel yet."""
+    stmt = (
+        select(Order)
+        .where(Order.id == order_id)
+        .options(joinedload(Order.seller), joinedload(Order.lines))
+        .execution_options(populate_existing=True)
+    )
+    order = session.scalars(stmt).unique().one()
+    set_committed_value(order, "shipments", [])
+    return order
+
+
+def timestamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def order_links(reference: str) -> dict[str, str]:
+    base = current_app.config["BASE_URL"]
+    return {
+        "self": f"{base}{PREFIX}/orders/{reference}",
+        "seller_page": f"{base}/commandes/{reference}",
+    }
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    lines_by_id = {line.id: line for line in order.lines}
+    return {
+        "reference": order.reference,
+        "external_id": order.external_id,
+        "seller": order.seller.email,
+        "status": order.status,
+        "status_label": LABELS_FR[order.status],
+        "buyer": {"name": order.buyer_name, "email": order.buyer_email},
+        "billing_address": _address(order.billing_address),
+        "shipping_address": _address(order.shipping_address),
+        "currency": order.currency,
+        "totals": {
+            "amount": cents_to_decimal_str(order.total_cents),
+            "quantity": sum(line.quantity for line in order.lines),
+            "shipped_quantity": sum(line.shipped_quantity for line in order.lines),
+        },
+        "lines": [_line(line) for line in order.lines],
+        "shipments": [_shipment(s, lines_by_id) for s in order.shipments],
+        "paid_at": timestamp(order.paid_at),
+        "cancelled_at": timestamp(order.cancelled_at),
+        "cancel_reason": order.cancel_reason or None,
+        "created_at": timestamp(order.created_at),
+        "updated_at": timestamp(order.updated_at),
+        "links": order_links(order.reference),
+    }
+
+
+def _address(raw: dict[str, str]) -> dict[str, str]:
+    return {key: str(raw.get(key) or "") for key in
+            ("name", "line1", "line2", "postal_code", "city", "country")}
+
+
+def _line(line: OrderLine) -> dict[str, Any]:
+    return {
+        "position": line.position,
+        "sku": line.sku,
+        "title": line.title,
+        "quantity": line.quantity,
+        "shipped_quantity": line.shipped_quantity,
+        "remaining_quantity": line.remaining,
+        "unit_price": cents_to_decimal_str(line.unit_price_cents),
+        "line_total": cents_to_decimal_str(line.line_total_cents),
+    }
+
+
+def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str, Any]:
+    if shipment.status == ShipmentStatus.RECEIVED:
+        receipt_status = RECEIPT_RECEIVED
+    elif shipment.status == ShipmentStatus.AWAITING_RECEIPT:
+        receipt_status = RECEIPT_AWAITING
+    else:
+        receipt_status = RECEIPT_NOT_REQUESTED
+    return {
+        "number": shipment.number,
+        "status": shipment.status,
+        "status_label": SHIPMENT_LABELS_FR[shipment.status],
+        "carrier": shipment.carrier,
+        "carrier_label": shipment.carrier_label,
+        "tracking_number": shipment.tracking_number or None,
+        "tracking_url": shipment.tracking_url or None,
+        "shipped_on": day(shipment.shipped_on),
+        "items": [
+            {"sku": lines_by_id[item.order_line_id].sku, "quantity": item.quantity}
+            for item in shipment.lines
+            if item.order_line_id in lines_by_id
+        ],
+        "receipt": {
+            "status": receipt_status,
+            "requested_at": timestamp(shipment.receipt_requested_at),
+            "due_at": timestamp(shipment.receipt_due_at),
+            "received_at": timestamp(shipment.received_at),
+            "received_by": shipment.received_by,
+        },
+    }

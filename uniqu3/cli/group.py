@@ -1,0 +1,55 @@
+"""The `flask admin …` group and what its commands share."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+from flask import Blueprint, current_app
+from flask_babel import force_locale
+
+from ..timeutil import to_paris, utcnow
+
+bp = Blueprint("admin", __name__, cli_group="admin")
+bp.cli.help = (
+    "Commandes des opérateurs : vendeurs, clés d'API, import de commandes, "
+    "réception automatique, e-mails, données de démonstration."
+)
+
+
+def command(name: str, **options: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """`bp.cli.command`, run in the default language (there is no request to choose one)."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                return func(*args, **kwargs)
+
+        return bp.cli.command(name, **options)(run)
+
+    return decorate
+
+
+def now() -> datetime:
+    return (current_app.config.get("CLOCK") or utcnow)()
+
+
+def when(value: datetime | None) -> str:
+    """A time as the operator reads it (Paris)."""
+    if value is None:
+        return "—"
+    return to_paris(value).strftime("%d/%m/%Y %H:%M")
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Plain aligned columns, readable in a terminal and by `grep`."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in [headers, *rows]]
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""E-mails: `outbox` lists what is waiting or failed, and puts chosen ones back in line."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import click
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import OutboxEmail, OutboxStatus
+from ..workflow import signals
+from .group import command, now, table, when
+
+LIST_LIMIT = 200
+#: A row left « sending » longer than this was abandoned by a stopped worker: it may be retried.
+STALE_CLAIM = timedelta(minutes=15)
+_WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _list() -> None:
+    rows = db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.status.in_([str(s) for s in _WAITING]))
+        .order_by(OutboxEmail.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    if not rows:
+        click.echo(_("Aucun e-mail en attente ni en échec."))
+        return
+    click.echo(table(
+        [_("n°"), _("type"), _("état"), _("destinataire"), _("essais"), _("prochain essai"),
+         _("dernière erreur")],
+        [[str(r.id), r.kind, r.status, r.to_email, str(r.attempts),
+          when(r.next_attempt_at) if r.status != OutboxStatus.FAILED else "—", _short(r.last_error)]
+         for r in rows],
+    ))
+    total = db.session.scalar(
+        select(func.count()).select_from(OutboxEmail)
+        .where(OutboxEmail.status.in_([str(s) for s in _WAITING]))
+    ) or 0
+    if total > len(rows):
+        click.echo(_("… et %(count)d autre(s).", count=total - len(rows)))
+
+
+def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime) -> list[int]:
+    """Put these e-mails (and every failed one with `all_failed`) back in line: pending, due now,
+    attempts from zero. Refuses, changing nothing, an unknown id, a sent e-mail or one being sent.
+    Returns the ids put back, for the caller to announce once committed."""
+    chosen: dict[int, OutboxEmail] = {}
+    if ids:
+        found = {r.id: r for r in db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)))}
+        missing = sorted(set(ids) - set(found))
+        if missing:
+            raise click.ClickException(_("E-mail(s) introuvable(s) : %(ids)s.",
+                                         ids=", ".join(map(str, missing))))
+        for row in found.values():
+            if row.status == OutboxStatus.SENT:
+                raise click.ClickException(_("L'e-mail n° %(id)d est déjà envoyé : rien à réessayer.",
+                                             id=row.id))
+            if (row.status == OutboxStatus.SENDING and row.claimed_at is not None
+                    and now - row.claimed_at < STALE_CLAIM):
+                raise click.ClickException(_("L'e-mail n° %(id)d est en cours d'envoi.", id=row.id))
+        chosen.update(found)
+    if all_failed:
+        chosen.update({r.id: r for r in db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.FAILED)
+        )})
+    for row in chosen.values():
+        row.status = OutboxStatus.PENDING
+        row.attempts = 0
+        row.next_attempt_at = now
+        row.claimed_at = None
+        row.claim_token = None
+    db.session.commit()
+    return sorted(chosen)
+
+
+def _retry(ids: tuple[int, ...], all_failed: bool) -> None:
+    retried = requeue(ids, all_failed=all_failed, now=now())
+    if not retried:
+        click.echo(_("Aucun e-mail en échec à réessayer."))
+        return
+    # The jobs layer listens and delivers them (inline without Redis).
+    signals.emails_queued.send(None, ids=retried)
+    click.echo(_("%(count)d e-mail(s) remis en file d'envoi : %(ids)s.",
+                 count=len(retried), ids=", ".join(map(str, retried))))
+
+
+@command("outbox")
+@click.option("--retry", "retry_ids", type=int, multiple=True, metavar="ID",
+              help="Remettre cet e-mail en file d'envoi (option répétable).")
+@click.option("--retry-failed", is_flag=True, help="Remettre en file d'envoi tous les e-mails en échec.")
+def outbox(retry_ids: tuple[int, ...], retry_failed: bool) -> None:
+    """Lister les e-mails en attente et en échec ; --retry ID ou --retry-failed pour les renvoyer."""
+    if retry_ids or retry_failed:
+        _retry(retry_ids, retry_failed)
+    else:
+        _list()

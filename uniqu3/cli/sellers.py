@@ -1,0 +1,145 @@
+"""Sellers: create-seller, list-sellers, deactivate-seller, activate-seller."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import click
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..intake import email_is_valid
+from ..models import Order, Seller
+from ..passwords import hash_password, password_problem
+from .group import command, table, when
+
+MAX_SHOP_NAME = 120
+_CONTROL = re.compile(r"[\u0000-\u001f\u007f]")
+
+
+def find_seller(email: str) -> Seller:
+    seller = db.session.scalar(select(Seller).where(func.lower(Seller.email) == email.strip().lower()))
+    if seller is None:
+        raise click.ClickException(_("Aucun vendeur avec l'adresse %(email)s.", email=email))
+    return seller
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise click.ClickException(_("Aucun mot de passe reçu sur l'entrée standard."))
+        problem = password_problem(password)
+        if problem:
+            raise click.ClickException(problem)
+        return password
+
+    def check(value: str) -> str:
+        problem = password_problem(value)
+        if problem:
+            raise click.UsageError(problem)
+        return value
+
+    return str(click.prompt(
+        _("Mot de passe"), hide_input=True, value_proc=check,
+        confirmation_prompt=_("Confirmez le mot de passe"),
+    ))
+
+
+@command("create-seller")
+@click.argument("email")
+@click.option("--shop-name", help="Nom de la boutique (par défaut : ce qui précède @ dans l'e-mail).")
+@click.option("--payment-instructions", default="",
+              help="Comment l'acheteur paie (IBAN, PayPal…), repris dans l'e-mail E2.")
+@click.option("--password-stdin", is_flag=True,
+              help="Lire le mot de passe sur une ligne de l'entrée standard (sinon : invite masquée).")
+def create_seller(email: str, shop_name: str | None, payment_instructions: str,
+                  password_stdin: bool) -> None:
+    """Créer un compte vendeur (le mot de passe n'est jamais passé en argument)."""
+    email = email.strip()
+    if not email_is_valid(email):
+        raise click.ClickException(_("Adresse e-mail invalide : %(email)s", email=email))
+    if db.session.scalar(select(Seller.id).where(func.lower(Seller.email) == email.lower())):
+        raise click.ClickException(_("Un vendeur existe déjà avec l'adresse %(email)s.", email=email))
+    name = (shop_name if shop_name is not None else email.split("@", 1)[0]).strip()
+    if not name or len(name) > MAX_SHOP_NAME or _CONTROL.search(name):
+        raise click.ClickException(_(
+            "Nom de boutique invalide : de 1 à %(max)d caractères, sans caractère de contrôle.",
+            max=MAX_SHOP_NAME,
+        ))
+    password = _read_password(password_stdin)
+    seller = Seller(
+        email=email,
+        shop_name=name,
+        password_hash=hash_password(password),
+        payment_instructions=payment_instructions.strip(),
+        locale="fr",
+        active=True,
+    )
+    db.session.add(seller)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            _("Un vendeur existe déjà avec l'adresse %(email)s.", email=email)
+        ) from exc
+    click.echo(_("Vendeur créé : %(email)s « %(shop)s » (n° %(id)d).",
+                 email=seller.email, shop=seller.shop_name, id=seller.id))
+
+
+@command("list-sellers")
+def list_sellers() -> None:
+    """Lister les vendeurs, avec leur nombre de commandes."""
+    counts = dict(db.session.execute(
+        select(Order.seller_id, func.count()).group_by(Order.seller_id)
+    ).all())
+    sellers = db.session.scalars(select(Seller).order_by(Seller.id)).all()
+    if not sellers:
+        click.echo(_("Aucun vendeur. Créez-en un : flask admin create-seller EMAIL"))
+        return
+    rows = [
+        [str(s.id), s.email, s.shop_name, _("actif") if s.active else _("désactivé"),
+         str(counts.get(s.id, 0)), when(s.created_at)]
+        for s in sellers
+    ]
+    click.echo(table(
+        [_("n°"), _("e-mail"), _("boutique"), _("état"), _("commandes"), _("créé le")], rows
+    ))
+
+
+def _set_active(email: str, active: bool) -> None:
+    seller = find_seller(email)
+    if seller.active == active:
+        click.echo(_("%(email)s est déjà actif.", email=seller.email) if active
+                   else _("%(email)s est déjà désactivé.", email=seller.email))
+        return
+    seller.active = active
+    if not active:
+        # Every open session of the seller ends now.
+        seller.session_version += 1
+    db.session.commit()
+    if active:
+        click.echo(_("%(email)s est réactivé : il peut se connecter et recevoir des commandes.",
+                     email=seller.email))
+    else:
+        click.echo(_("%(email)s est désactivé : connexion fermée, nouvelles commandes refusées.",
+                     email=seller.email))
+
+
+@command("deactivate-seller")
+@click.argument("email")
+def deactivate_seller(email: str) -> None:
+    """Désactiver un vendeur (connexion et nouvelles commandes refusées)."""
+    _set_active(email, False)
+
+
+@command("activate-seller")
+@click.argument("email")
+def activate_seller(email: str) -> None:
+    """Réactiver un vendeur désactivé."""
+    _set_active(email, True)
