@@ -79,11 +79,35 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(reference)
     shot("03-search")
+    # A tab keeps the search; the hidden tab field follows, so searching again stays in the tab.
+    page.locator("nav.tabs").get_by_role("link", name=re.compile("À encaisser")).click()
+    expect(page).to_have_url(re.compile(r"statut=a-encaisser"))
+    expect(page).to_have_url(re.compile(r"q=Lef"))
+    expect(rows).to_have_count(1)
+    page.get_by_label("Rechercher une commande").fill(f"Zoé Lefèvre {width}")
+    expect(page).to_have_url(re.compile(r"q=Zo"))
+    expect(page).to_have_url(re.compile(r"statut=a-encaisser"))
+    expect(rows).to_have_count(1)
+    # Back goes to the previous list state.
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=Lef"))
+    expect(rows).to_have_count(1)
     rows.first.get_by_role("link").click()
     expect(page.get_by_role("heading", name=f"Commande {reference}")).to_be_visible()
     status = page.locator("#status")
     expect(status).to_have_text("En attente de paiement")
     shot("04-order")
+
+    # The preparation slip, on screen and as printed.
+    page.get_by_role("link", name="Bon de préparation").click()
+    expect(page.get_by_role("heading", name="Bon de préparation")).to_be_visible()
+    expect(page.get_by_role("button", name="Imprimer")).to_be_visible()  # shown by print.js
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    shot("04b-slip-print")
+    page.emulate_media(media="screen")
+    page.go_back()
+    expect(status).to_have_text("En attente de paiement")
 
     # Confirm the payment.
     page.get_by_label("Note (facultatif)").fill("Virement reçu, réf. 4471")
@@ -144,6 +168,10 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page).to_have_url(re.compile(r"statut=recues"))
     expect(page.locator("ol.orders li").first).to_contain_text(reference)
     shot("09-tab-received")
+
+    page.get_by_role("link", name="Paramètres").click()
+    expect(page.get_by_label("Nom de la boutique")).to_have_value("L'Atelier de Lina")
+    shot("10-settings")
 
     # Log out: the pages are closed again.
     page.get_by_role("button", name="Se déconnecter").click()

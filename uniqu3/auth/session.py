@@ -76,8 +76,8 @@ def unauthorized() -> Response:
 
 def check_idle() -> None:
     """Before each request: end a session left idle too long, refresh the stamp otherwise."""
-    if not current_user.is_authenticated:
-        return
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return  # static files never need the seller (nor a database query)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()
     now = now_stamp()
     seen = session.get(SEEN_KEY)

@@ -39,8 +39,9 @@ class FormState:
     @classmethod
     def refused(cls, name: str, values: Mapping[str, str], error: WorkflowError) -> FormState:
         """A workflow refusal: the message goes next to its field when it names one."""
-        errors = {error.field: error.message} if error.field else {}
-        return cls(name, dict(values), errors, error.message)
+        message = _(error.message)  # French already; a catalogue may translate it
+        errors = {error.field: message} if error.field else {}
+        return cls(name, dict(values), errors, message)
 
 
 @dataclass
