@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import login_manager
 
 MESSAGES = {
     400: (_l("Requête invalide"),
@@ -64,6 +67,9 @@ def _handle_http(error: HTTPException) -> Response | HTTPException:
 def _handle_csrf(error: CSRFError) -> Response | HTTPException:
     if _is_api():
         return error
+    if request.blueprint == "seller" and not current_user.is_authenticated:
+        # The session (and its token) expired: the real answer is « log in again ».
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
     return render_error(400, str(CSRF_MESSAGE))
 
 

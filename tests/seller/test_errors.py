@@ -41,3 +41,13 @@ def test_api_paths_keep_their_own_errors(client: FlaskClient) -> None:
     response = client.get("/api/v1/nope", headers=HTMX)
     assert response.status_code == 404
     assert "Page introuvable" not in response.get_data(as_text=True)
+
+
+def test_a_post_after_the_session_expired_leads_to_the_login(client: FlaskClient) -> None:
+    """The cookie (and its CSRF token) is gone: say « log in again », not « bad token »."""
+    response = client.post("/commandes/UQ-2026-000001/paiement", headers=HTMX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/connexion")
+    plain = client.post("/commandes/UQ-2026-000001/paiement")
+    assert plain.status_code == 302
+    assert plain.headers["Location"].startswith("/connexion")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from uniqu3.models import Order, OrderStatus, Seller
+from uniqu3.seller import queries
 from uniqu3.seller.queries import PER_PAGE
 
 from .conftest import SellerClient
@@ -20,9 +21,8 @@ def references(html: str) -> list[str]:
     return re.findall(r'<span class="ref">([^<]+)</span>', html)
 
 
-def tab_counts(html: str) -> dict[str, int]:
-    pairs = re.findall(r'statut=([a-z-]+)[^>]*>[^<]+<span class="count">(\d+)</span>', html)
-    return {slug: int(count) for slug, count in pairs}
+def tab_counts(html: str) -> dict[str, str]:
+    return dict(re.findall(r'statut=([a-z-]+)[^>]*>[^<]+<span class="count">([^<]+)</span>', html))
 
 
 def test_the_list_shows_my_orders_newest_first_and_nobody_elses(
@@ -48,10 +48,29 @@ def test_tabs_show_the_count_of_each_status(sc: SellerClient, order_in: Make,
             order_in(status)
     order_in(OrderStatus.PAID, owner=make_seller("autre@example.fr"))  # not counted
     html = sc.get("/commandes").get_data(as_text=True)
-    assert tab_counts(html) == {"a-encaisser": 2, "a-expedier": 2, "expediees": 1, "recues": 1,
-                                "annulees": 3, "toutes": 9}
+    assert tab_counts(html) == {"a-encaisser": "2", "a-expedier": "2", "expediees": "1", "recues": "1",
+                                "annulees": "3", "toutes": "9"}
     for label in ("À encaisser", "À expédier", "Expédiées", "Reçues", "Annulées", "Toutes"):
         assert label in html
+
+
+def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting stops at COUNT_CAP per status, so a huge archive costs no more than a small one."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for _ in range(5):
+        order_in(OrderStatus.AWAITING_PAYMENT)
+    order_in(OrderStatus.PAID)
+    counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
+    assert counts == {"a-encaisser": "3+", "a-expedier": "1", "expediees": "0", "recues": "0",
+                      "annulees": "0", "toutes": "4+"}
+    assert len(references(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True))) == 5
+
+
+def test_counts_use_french_digit_grouping(app: Any) -> None:
+    with app.test_request_context():
+        assert str(queries.Count(12345)) == "12\u202f345"
+        assert str(queries.Count(10000, capped=True)) == "10\u202f000+"
 
 
 @pytest.mark.parametrize(("slug", "statuses"), [

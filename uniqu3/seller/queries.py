@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
@@ -20,6 +21,7 @@ from ..extensions import db
 from ..models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
 
 PER_PAGE = 25
+COUNT_CAP = 1_000
 SEARCH_MAX = 100
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -165,19 +167,40 @@ def list_orders(seller_id: int, tab: Tab, query: str = "", *, after: Cursor | No
     return Page(orders, newer, older)
 
 
-def status_counts(seller_id: int) -> dict[str, int]:
-    """Orders per tab, in one query: one count per status, each over its own range of
-    ix_orders_seller_status_created. Same answer as a GROUP BY on the status, about twice
-    as fast on 100,000 orders (no grouping work: each range is only counted)."""
+@dataclass(frozen=True)
+class Count:
+    """A tab's count: exact up to COUNT_CAP, then shown as a lower bound (« 1 000+ »)."""
+
+    value: int
+    capped: bool = False
+
+    def __str__(self) -> str:
+        return format_number(self.value) + ("+" if self.capped else "")
+
+
+def status_counts(seller_id: int) -> dict[str, Count]:
+    """Orders per tab, in one query: one count per status over its own range of
+    ix_orders_seller_status_created, each stopping after COUNT_CAP rows. The cost is then
+    bounded however many orders a seller has (the archive tabs of a big shop would otherwise
+    cost a scan of 100,000 index entries per page view), and exact where it matters: the
+    tabs of orders waiting for the seller."""
     statuses = list(OrderStatus)
     row = db.session.execute(select(*[
-        select(func.count()).select_from(Order)
-        .where(Order.seller_id == seller_id, Order.status == status).scalar_subquery()
+        select(func.count()).select_from(
+            select(Order.id).where(Order.seller_id == seller_id, Order.status == status)
+            .limit(COUNT_CAP + 1).subquery()
+        ).scalar_subquery()
         for status in statuses
     ])).one()
-    per_status = dict(zip(statuses, row, strict=True))
-    counts = {tab.slug: sum(per_status.get(s, 0) for s in tab.statuses) for tab in TABS if tab.statuses}
-    counts[DEFAULT_TAB.slug] = sum(per_status.values())
+    per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP) for status, n in zip(statuses, row,
+                                                                                       strict=True)}
+
+    def total(wanted: tuple[str, ...]) -> Count:
+        parts = [per_status[s] for s in wanted]
+        return Count(sum(c.value for c in parts), any(c.capped for c in parts))
+
+    counts = {tab.slug: total(tab.statuses) for tab in TABS if tab.statuses}
+    counts[DEFAULT_TAB.slug] = total(tuple(statuses))
     return counts
 
 

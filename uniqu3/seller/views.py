@@ -101,7 +101,9 @@ def preparation_slip(reference: str) -> str:
 def ship_form(reference: str) -> Response | str:
     """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
     if not wants_fragment():
-        return redirect(url_for("seller.order_detail", reference=reference) + "#next")  # type: ignore[return-value]
+        response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
+        response.vary.add("HX-Request")
+        return response  # type: ignore[return-value]
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)
