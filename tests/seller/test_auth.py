@@ -190,3 +190,14 @@ def test_helper_session_matches_a_real_login(login: Callable[..., SellerClient],
     assert sc.get("/commandes").status_code == 200
     log_in(sc.client, seller, seen=0)  # a stamp from long ago
     assert sc.get("/commandes").status_code == 302
+
+
+def test_https_posts_without_a_referrer_are_refused_by_flask_wtf(client: FlaskClient,
+                                                                 seller: Seller) -> None:
+    """Why our pages send Referrer-Policy: same-origin (a `no-referrer` page makes the browser send
+    none): Flask-WTF's strict HTTPS check refuses a form post that comes without a Referer."""
+    page = client.get("/connexion", base_url="https://shop.example")
+    token = csrf_token(page.get_data(as_text=True))
+    refused = client.post("/connexion", base_url="https://shop.example",
+                          data={"email": seller.email, "password": PASSWORD, "csrf_token": token})
+    assert refused.status_code == 400
