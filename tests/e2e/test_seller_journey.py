@@ -51,6 +51,9 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     reference = _place_orders(live_server, width)
     context = browser.new_context(viewport=VIEWPORTS[width], locale="fr-FR")
     page = context.new_page()
+    # Generous waits: the machine may be busy running other tests at the same time.
+    page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     errors: list[str] = []
     # Any script error or CSP violation fails the journey; the refusal's 422 is expected.
     page.on("console", lambda msg: errors.append(msg.text)
