@@ -1,7 +1,14 @@
-"""Placeholder: wired into the app factory; the feature lands in its own change."""
+"""Seller login: log in, log out, idle timeout, session invalidation, throttled guessing."""
+
+from __future__ import annotations
 
 from flask import Flask
 
+from . import session
+
 
 def init_app(app: Flask) -> None:
-    return None
+    from .views import bp
+
+    session.init_app(app)
+    app.register_blueprint(bp)

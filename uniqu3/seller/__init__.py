@@ -1,7 +1,14 @@
-"""Placeholder: wired into the app factory; the feature lands in its own change."""
+"""The seller's web pages: « Commandes », the order page and its actions, settings."""
+
+from __future__ import annotations
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    return None
+    from .. import errors
+    from . import actions, settings, views  # noqa: F401  (they add their routes to bp)
+    from .blueprint import bp
+
+    app.register_blueprint(bp)
+    errors.init_app(app)

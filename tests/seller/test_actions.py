@@ -1,0 +1,420 @@
+"""The order page's actions, with htmx and as plain form posts, their refusals, and the CSRF guard."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import Clock
+from uniqu3.extensions import db
+from uniqu3.models import Order, OrderEvent, OrderStatus, OutboxEmail, Seller, Shipment, ShipmentStatus
+from uniqu3.workflow import Actor, Workflow
+
+from .conftest import SellerClient
+
+Make = Callable[..., Order]
+PARTIAL_BUDGET = 4 * 1024
+
+
+def fresh(order: Order) -> Order:
+    db.session.expire_all()
+    refreshed = db.session.get(Order, order.id)
+    assert refreshed is not None
+    return refreshed
+
+
+def lines_of(order: Order) -> tuple[int, int]:
+    bag, card = sorted(order.lines, key=lambda line: line.position)
+    return bag.id, card.id
+
+
+def url(order: Order, action: str) -> str:
+    return f"/commandes/{order.reference}/{action}"
+
+
+# --------------------------------------------------------------------------- payment
+def test_confirm_payment_with_htmx_swaps_the_step_badge_payment_and_history(
+    sc: SellerClient, make_order: Make
+) -> None:
+    order = make_order()
+    response = sc.post(url(order, "paiement"), {"note": "Virement 4471"}, htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert len(response.data) <= PARTIAL_BUDGET
+    assert html.lstrip().startswith('<section id="next"')
+    assert '<span id="status" class="badge b-paid" hx-swap-oob="true">Payée</span>' in html
+    assert '<section id="payment" class="card" hx-swap-oob="true">' in html
+    assert "Note : Virement 4471" in html
+    assert '<ol hx-swap-oob="beforeend:#history-list"><li>' in html
+    assert html.count("<li>") == 1  # only the new event is appended
+    assert "Paiement confirmé : le client en est informé par e-mail." in html
+    # The ship form comes next, fetched on its own.
+    assert f'hx-get="/commandes/{order.reference}/expedition" hx-trigger="load"' in html
+    order = fresh(order)
+    assert order.status == OrderStatus.PAID and order.payment_note == "Virement 4471"
+    assert db.session.query(OutboxEmail).filter_by(kind="E3", order_id=order.id).count() == 1
+
+
+def test_confirm_payment_without_javascript_redirects_with_a_message(sc: SellerClient,
+                                                                     make_order: Make) -> None:
+    order = make_order()
+    response = sc.post(url(order, "paiement"), {"note": ""})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/commandes/{order.reference}"
+    page = sc.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Paiement confirmé : le client en est informé par e-mail." in page
+    assert fresh(order).status == OrderStatus.PAID
+
+
+def test_confirming_twice_is_harmless(sc: SellerClient, make_order: Make) -> None:
+    order = make_order()
+    sc.post(url(order, "paiement"), htmx=True)
+    again = sc.post(url(order, "paiement"), htmx=True)
+    assert again.status_code == 200
+    assert "Le paiement était déjà confirmé." in again.get_data(as_text=True)
+    assert db.session.query(OrderEvent).filter_by(order_id=order.id, kind="payment_confirmed").count() == 1
+
+
+def test_paying_a_cancelled_order_is_refused_with_the_reason(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.CANCELLED)
+    for htmx in (True, False):
+        response = sc.post(url(order, "paiement"), {"note": "gardée"}, htmx=htmx)
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert "Cette commande est annulée : son paiement ne peut plus être confirmé." in html
+        assert ("<html" in html) is not htmx  # htmx: the part; plain post: the whole page
+    assert fresh(order).paid_at is None
+
+
+# --------------------------------------------------------------------------- shipping
+def test_the_ship_form_fragment(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    response = sc.get(url(order, "expedition"), htmx=True)
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<form id="ship"')
+    assert "Expédier ce colis" in html
+    assert sc.get(url(order, "expedition")).headers["Location"].endswith("#next")
+    done = order_in(OrderStatus.SHIPPED)
+    assert sc.get(url(done, "expedition"), htmx=True).get_data(as_text=True) == ""
+
+
+def test_ship_part_then_the_rest(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    first = sc.post(url(order, "expedition"), {
+        f"qty_{bag}": "1", f"qty_{card}": "0", "carrier": "colissimo", "tracking_number": "6a 1234 5678 901",
+        "shipped_on": "2026-11-20", "request_key": str(uuid.uuid4()),
+    }, htmx=True)
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    assert len(first.data) <= PARTIAL_BUDGET
+    assert 'class="badge b-partially_shipped" hx-swap-oob="true"' in html
+    assert '<section id="lines" class="card" hx-swap-oob="true">' in html
+    assert '<ol hx-swap-oob="beforeend:#shipment-list"><li id="colis-1" class="parcel">' in html
+    assert '<p id="no-shipment" hx-swap-oob="delete"></p>' in html
+    assert "Colis n° 1 expédié : le client reçoit le suivi par e-mail." in html
+    assert "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901" in html
+
+    second = sc.post(url(order, "expedition"), {
+        f"qty_{bag}": "1", f"qty_{card}": "1", "carrier": "hand_delivery", "tracking_number": "",
+        "request_key": str(uuid.uuid4()),
+    }, htmx=True)
+    assert second.status_code == 200
+    html = second.get_data(as_text=True)
+    assert 'class="badge b-shipped" hx-swap-oob="true">Expédiée<' in html
+    assert 'id="no-shipment"' not in html
+    assert "Tout est expédié" in html
+    order = fresh(order)
+    assert order.status == OrderStatus.SHIPPED
+    assert [(s.number, s.carrier, s.tracking_number) for s in order.shipments] == [
+        (1, "colissimo", "6A12345678901"), (2, "hand_delivery", "")]
+
+
+def test_ship_without_javascript(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    response = sc.post(url(order, "expedition"), {
+        f"qty_{bag}": "2", f"qty_{card}": "1", "carrier": "mondial_relay", "tracking_number": "12345678",
+    })
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/commandes/{order.reference}#colis-1"
+    page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True)
+    assert "Colis n° 1 expédié : le client reçoit le suivi par e-mail." in page
+    assert fresh(order).status == OrderStatus.SHIPPED
+
+
+def test_a_double_submit_gives_the_same_parcel(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    form = {f"qty_{bag}": "1", "carrier": "colissimo", "tracking_number": "6A12345678901",
+            "request_key": str(uuid.uuid4())}
+    first = sc.post(url(order, "expedition"), form, htmx=True)
+    second = sc.post(url(order, "expedition"), form, htmx=True)
+    assert first.status_code == second.status_code == 200
+    html = second.get_data(as_text=True)
+    assert "Ce colis (n° 1) était déjà enregistré." in html
+    assert 'hx-swap-oob="beforeend:#shipment-list"' not in html  # not shown twice
+    assert '<section id="shipments" class="card" hx-swap-oob="true">' in html
+    assert db.session.query(Shipment).filter_by(order_id=order.id).count() == 1
+    plain = sc.post(url(order, "expedition"), form)
+    assert plain.status_code == 303
+    assert db.session.query(Shipment).filter_by(order_id=order.id).count() == 1
+
+
+def _ship_refused(sc: SellerClient, order: Order, form: dict[str, str], htmx: bool = True) -> str:
+    response = sc.post(url(order, "expedition"), form, htmx=htmx)
+    assert response.status_code == 422
+    assert db.session.query(Shipment).filter_by(order_id=order.id).count() == 0
+    return response.get_data(as_text=True)
+
+
+def test_over_quantity_is_refused_next_to_its_line_with_the_input_kept(sc: SellerClient,
+                                                                        order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "3", f"qty_{card}": "1", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901"})
+    assert html.lstrip().startswith('<section id="next"')
+    assert (f'<p class="error" id="qty_{bag}-err">Quantité invalide pour BAG-RED-01 : entre 1 et 2 '
+            "(reste à expédier).</p>") in html
+    assert re.search(rf'name="qty_{bag}" [^>]*value="3" aria-invalid="true" aria-describedby="qty_{bag}-err"',
+                     html)
+    assert 'value="6A12345678901"' in html
+    assert "Le colis n&#39;a pas été enregistré : corrigez le champ signalé." in html
+    assert fresh(order).status == OrderStatus.PAID
+
+
+def test_zero_lines_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "0", f"qty_{card}": "0", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901"})
+    assert "Sélectionnez au moins une référence à expédier, avec sa quantité." in html
+
+
+def test_a_future_date_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901", "shipped_on": "2026-11-21"})
+    assert ('<p class="error" id="shipped_on-err">La date d&#39;expédition ne peut pas être dans le '
+            "futur.</p>") in html
+    assert 'value="2026-11-21" aria-invalid="true"' in html
+
+
+def test_a_date_that_is_not_a_date_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901", "shipped_on": "31/02/2026"})
+    assert "Date d&#39;expédition invalide." in html
+
+
+def test_a_quantity_that_is_not_a_number_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "deux", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901"})
+    assert f'id="qty_{bag}-err">Quantité invalide : un nombre entier est attendu.' in html
+
+
+@pytest.mark.parametrize(("carrier", "number", "message"), [
+    ("colissimo", "12", "ne ressemble pas à un numéro Colissimo"),
+    ("colissimo", "", "Le numéro de suivi est obligatoire pour ce transporteur."),
+    ("pigeon", "6A12345678901", "Choisissez un transporteur de la liste."),
+])
+def test_a_bad_tracking_number_or_carrier_is_refused(sc: SellerClient, order_in: Make, carrier: str,
+                                                     number: str, message: str) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": carrier, "tracking_number": number})
+    assert message in html.replace("&#39;", "'")
+
+
+def test_a_bad_custom_tracking_url_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "other", "carrier_label": "Coursier",
+                                     "tracking_number": "ABC-123", "carrier_url": "javascript:alert(1)"})
+    assert 'id="carrier_url-err"' in html
+    assert 'value="Coursier"' in html and '<option value="other" selected>' in html
+
+
+def test_another_carrier_with_its_own_name_and_link(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    response = sc.post(url(order, "expedition"), {
+        f"qty_{bag}": "2", f"qty_{card}": "1", "carrier": "other", "carrier_label": "Coursier Lyonnais",
+        "tracking_number": "cl-42", "carrier_url": "https://coursier.example/suivi?n={number}",
+    }, htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Coursier Lyonnais" in html
+    assert 'href="https://coursier.example/suivi?n=CL-42"' in html
+
+
+def test_shipping_before_payment_is_refused(sc: SellerClient, make_order: Make) -> None:
+    order = make_order()
+    bag, _card = lines_of(order)
+    html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901"}, htmx=False)
+    assert "Le paiement doit être confirmé avant d&#39;expédier la commande." in html
+    assert "<html" in html
+
+
+def test_a_line_of_another_order_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    other = order_in(OrderStatus.PAID)
+    other_bag, _ = lines_of(other)
+    html = _ship_refused(sc, order, {f"qty_{other_bag}": "1", "carrier": "colissimo",
+                                     "tracking_number": "6A12345678901"})
+    assert "Une ligne choisie n&#39;appartient pas à cette commande." in html
+
+
+# --------------------------------------------------------------------------- receipt
+def test_activate_receipt_confirmation(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.SHIPPED)
+    response = sc.post(url(order, "colis/1/reception"), htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert len(response.data) <= PARTIAL_BUDGET
+    assert html.lstrip().startswith('<li id="colis-1" class="parcel">')
+    assert "Confirmation de réception demandée" in html
+    assert "reçu automatiquement le 27/11/2026 à 10:30" in html
+    assert "Confirmation de réception activée pour le colis n° 1" in html
+    assert '<span id="status" class="badge b-shipped" hx-swap-oob="true">' in html
+    shipment = fresh(order).shipments[0]
+    assert shipment.status == ShipmentStatus.AWAITING_RECEIPT
+    assert db.session.query(OutboxEmail).filter_by(kind="E5", shipment_id=shipment.id).count() == 1
+    again = sc.post(url(order, "colis/1/reception"), htmx=True)
+    assert "La confirmation de réception était déjà activée pour ce colis." in again.get_data(as_text=True)
+
+
+def test_activate_receipt_without_javascript(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    response = sc.post(url(order, "colis/1/reception"))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("#colis-1")
+    assert fresh(order).shipments[0].status == ShipmentStatus.AWAITING_RECEIPT
+
+
+def test_activate_receipt_on_a_received_parcel_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.RECEIVED)
+    response = sc.post(url(order, "colis/2/reception"), htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<li id="colis-2" class="parcel">')
+    assert "Ce colis est déjà reçu." in html
+
+
+def test_an_unknown_parcel_is_not_found(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.SHIPPED)
+    assert sc.post(url(order, "colis/9/reception"), htmx=True).status_code == 404
+
+
+# --------------------------------------------------------------------------- cancel
+def test_cancel_with_a_reason(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True)
+    assert "<summary>Annuler la commande</summary>" in page  # the confirmation step
+    response = sc.post(url(order, "annulation"), {"reason": "Rupture de stock"}, htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert len(response.data) <= PARTIAL_BUDGET
+    assert 'class="badge b-cancelled" hx-swap-oob="true">Annulée<' in html
+    assert "Motif : Rupture de stock" in html
+    assert "Commande annulée : le client en est informé par e-mail." in html
+    order = fresh(order)
+    assert order.status == OrderStatus.CANCELLED and order.cancel_reason == "Rupture de stock"
+
+
+def test_cancel_without_javascript(sc: SellerClient, make_order: Make) -> None:
+    order = make_order()
+    response = sc.post(url(order, "annulation"), {"reason": ""})
+    assert response.status_code == 303
+    assert fresh(order).status == OrderStatus.CANCELLED
+
+
+def test_cancel_after_shipping_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    response = sc.post(url(order, "annulation"), {"reason": "trop tard"}, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "La commande ne peut plus être annulée : un colis a déjà été expédié." in html
+    assert fresh(order).status == OrderStatus.PARTIALLY_SHIPPED
+
+
+# --------------------------------------------------------------------------- who and how
+@pytest.mark.parametrize("action", ["paiement", "annulation", "expedition", "colis/1/reception"])
+def test_someone_elses_order_cannot_be_touched(sc: SellerClient, order_in: Make, action: str,
+                                              make_seller: Callable[..., Seller]) -> None:
+    theirs = order_in(OrderStatus.SHIPPED if "colis" in action else OrderStatus.PAID,
+                      owner=make_seller("autre@example.fr"))
+    before = fresh(theirs).version
+    for htmx in (True, False):
+        response = sc.post(url(theirs, action), {"carrier": "colissimo"}, htmx=htmx)
+        assert response.status_code == 404
+    assert fresh(theirs).version == before
+
+
+@pytest.mark.parametrize("action", ["paiement", "annulation", "expedition", "colis/1/reception"])
+def test_every_action_needs_the_csrf_token(sc: SellerClient, order_in: Make, action: str) -> None:
+    order = order_in(OrderStatus.SHIPPED if "colis" in action else OrderStatus.PAID)
+    before = fresh(order).version
+    page = sc.post(url(order, action), {"carrier": "colissimo"}, csrf=False)
+    assert page.status_code == 400
+    assert "jeton de sécurité manquant" in page.get_data(as_text=True)
+    assert "<html" in page.get_data(as_text=True)
+    htmx = sc.post(url(order, action), csrf=False, htmx=True)
+    assert htmx.status_code == 400
+    assert htmx.headers["HX-Retarget"] == "#alerts"
+    assert "jeton de sécurité manquant" in htmx.get_data(as_text=True)
+    forged = sc.client.post(url(order, action), headers={"X-CSRFToken": "forged"})
+    assert forged.status_code == 400
+    assert fresh(order).version == before
+
+
+def test_actions_are_recorded_as_the_seller(sc: SellerClient, make_order: Make) -> None:
+    order = make_order()
+    sc.post(url(order, "paiement"), htmx=True)
+    event = db.session.query(OrderEvent).filter_by(order_id=order.id, kind="payment_confirmed").one()
+    assert (event.actor, event.actor_label) == ("seller", "atelier@example.fr")
+
+
+def test_the_default_ship_date_is_today_in_paris(sc: SellerClient, order_in: Make, clock: Clock,
+                                                 wf: Workflow) -> None:
+    clock.now = clock.now.replace(hour=23, minute=30)  # 00:30 the next day in Paris
+    order = order_in(OrderStatus.PAID)
+    sc.stay_active()
+    html = sc.get(url(order, "expedition"), htmx=True).get_data(as_text=True)
+    assert 'value="2026-11-21"' in html
+    bag, _ = lines_of(order)
+    sc.post(url(order, "expedition"), {f"qty_{bag}": "1", "carrier": "colissimo",
+                                       "tracking_number": "6A12345678901"})
+    assert fresh(order).shipments[0].shipped_on == date(2026, 11, 20) + timedelta(days=1)
+    assert wf is not None
+
+
+def test_successful_partials_stay_small_for_a_typical_order(sc: SellerClient, make_order: Make) -> None:
+    order = make_order(buyer_name="Marie-Charlotte de La Tour d'Auvergne", buyer_email="mc@example.fr")
+    bag, card = lines_of(order)
+    sizes = {
+        "paiement": sc.post(url(order, "paiement"), {"note": "Virement SEPA ref 2026-11-4471"}, htmx=True),
+        "expedition 1": sc.post(url(order, "expedition"), {f"qty_{bag}": "1", "carrier": "colissimo",
+                                                           "tracking_number": "6A12345678901"}, htmx=True),
+        "expedition 2": sc.post(url(order, "expedition"), {f"qty_{bag}": "1", f"qty_{card}": "1",
+                                                           "carrier": "chronopost",
+                                                           "tracking_number": "XY123456789FR"}, htmx=True),
+        "reception": sc.post(url(order, "colis/2/reception"), htmx=True),
+    }
+    for name, response in sizes.items():
+        assert response.status_code == 200, name
+        assert len(response.data) <= PARTIAL_BUDGET, (name, len(response.data))
+    cancelled = make_order()
+    response = sc.post(url(cancelled, "annulation"), {"reason": "Rupture de stock"}, htmx=True)
+    assert len(response.data) <= PARTIAL_BUDGET
+    assert Actor is not None

@@ -1,0 +1,244 @@
+"""« Commandes »: the seller's own orders, tabs with counts, search, paging, htmx fragments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from uniqu3.models import Order, OrderStatus, Seller
+from uniqu3.seller import queries
+from uniqu3.seller.queries import PER_PAGE
+
+from .conftest import SellerClient
+
+Make = Callable[..., Order]
+
+
+def references(html: str) -> list[str]:
+    return re.findall(r'<span class="ref">([^<]+)</span>', html)
+
+
+def tab_counts(html: str) -> dict[str, str]:
+    return dict(re.findall(r'statut=([a-z-]+)[^>]*>[^<]+<span class="count">([^<]+)</span>', html))
+
+
+def test_the_list_shows_my_orders_newest_first_and_nobody_elses(
+    sc: SellerClient, make_order: Make, make_seller: Callable[..., Seller], clock: Any
+) -> None:
+    mine = []
+    for _ in range(3):
+        mine.append(make_order().reference)
+        clock.advance(minutes=5)
+    other = make_order(make_seller("autre@example.fr"), buyer_name="Quelqu'un d'autre").reference
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert references(html) == list(reversed(mine))
+    assert other not in html
+    assert "Quelqu&#39;un d&#39;autre" not in html
+
+
+def test_tabs_show_the_count_of_each_status(sc: SellerClient, order_in: Make,
+                                            make_seller: Callable[..., Seller]) -> None:
+    for status, times in ((OrderStatus.AWAITING_PAYMENT, 2), (OrderStatus.PAID, 1),
+                          (OrderStatus.PARTIALLY_SHIPPED, 1), (OrderStatus.SHIPPED, 1),
+                          (OrderStatus.RECEIVED, 1), (OrderStatus.CANCELLED, 3)):
+        for _ in range(times):
+            order_in(status)
+    order_in(OrderStatus.PAID, owner=make_seller("autre@example.fr"))  # not counted
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert tab_counts(html) == {"a-encaisser": "2", "a-expedier": "2", "expediees": "1", "recues": "1",
+                                "annulees": "3", "toutes": "9"}
+    for label in ("À encaisser", "À expédier", "Expédiées", "Reçues", "Annulées", "Toutes"):
+        assert label in html
+
+
+def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting stops at COUNT_CAP per status, so a huge archive costs no more than a small one."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for _ in range(5):
+        order_in(OrderStatus.AWAITING_PAYMENT)
+    order_in(OrderStatus.PAID)
+    counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
+    assert counts == {"a-encaisser": "3+", "a-expedier": "1", "expediees": "0", "recues": "0",
+                      "annulees": "0", "toutes": "4+"}
+    assert len(references(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True))) == 5
+
+
+def test_counts_use_french_digit_grouping(app: Any) -> None:
+    with app.test_request_context():
+        assert str(queries.Count(12345)) == "12\u202f345"
+        assert str(queries.Count(10000, capped=True)) == "10\u202f000+"
+
+
+@pytest.mark.parametrize(("slug", "statuses"), [
+    ("a-encaisser", {"awaiting_payment"}),
+    ("a-expedier", {"paid", "partially_shipped"}),
+    ("expediees", {"shipped"}),
+    ("recues", {"received"}),
+    ("annulees", {"cancelled"}),
+    ("toutes", {"awaiting_payment", "paid", "partially_shipped", "shipped", "received", "cancelled"}),
+])
+def test_each_tab_lists_its_statuses(sc: SellerClient, order_in: Make, slug: str, statuses: set[str]) -> None:
+    made = {status: order_in(status).reference for status in OrderStatus}
+    html = sc.get(f"/commandes?statut={slug}").get_data(as_text=True)
+    assert set(references(html)) == {made[s] for s in statuses}
+    assert re.search(rf'statut={slug}[^>]*aria-current="page"', html)
+
+
+def test_an_unknown_tab_shows_all_orders(sc: SellerClient, order_in: Make) -> None:
+    order_in(OrderStatus.PAID)
+    order_in(OrderStatus.CANCELLED)
+    assert len(references(sc.get("/commandes?statut=nope").get_data(as_text=True))) == 2
+
+
+@pytest.mark.parametrize("query", ["UQ-2026", "000002", "Léa Dupont", "léa dupont", "DUPONT",
+                                   "lea@exemple.fr", "LEA@EXEMPLE", "PLANT-77", "plant-7", "6A00000000002",
+                                   "6a 0000 0000 002"])
+def test_search_finds_an_order_by_each_field(sc: SellerClient, order_in: Make, query: str) -> None:
+    from uniqu3.workflow import LineInput
+
+    order_in(OrderStatus.PAID, buyer_name="Autre Client", buyer_email="autre@example.fr")
+    target = order_in(OrderStatus.PARTIALLY_SHIPPED, buyer_name="Léa Dupont", buyer_email="lea@exemple.fr",
+                      lines=(LineInput("PLANT-77", "Plante verte", 1, 1990),
+                             LineInput("POT-01", "Pot", 1, 500)))
+    assert target.reference == "UQ-2026-000002"
+    found = references(sc.get("/commandes", query_string={"q": query}).get_data(as_text=True))
+    if query == "UQ-2026":
+        assert len(found) == 2
+    else:
+        assert found == [target.reference]
+
+
+def test_search_treats_like_wildcards_as_text(sc: SellerClient, make_order: Make) -> None:
+    make_order(buyer_name="Sans pourcentage")
+    make_order(buyer_name="Remise 100% garantie")
+    assert len(references(sc.get("/commandes?q=%25").get_data(as_text=True))) == 1
+    assert len(references(sc.get("/commandes?q=_").get_data(as_text=True))) == 0
+
+
+def test_search_stays_within_a_tab_and_says_when_nothing_matches(sc: SellerClient, order_in: Make) -> None:
+    paid = order_in(OrderStatus.PAID, buyer_name="Jeanne Martin")
+    order_in(OrderStatus.CANCELLED, buyer_name="Jeanne Martin")
+    html = sc.get("/commandes?statut=a-expedier&q=Jeanne").get_data(as_text=True)
+    assert references(html) == [paid.reference]
+    empty = sc.get("/commandes?q=introuvable").get_data(as_text=True)
+    assert "Aucune commande ne correspond à « introuvable »." in empty
+
+
+def test_search_does_not_find_other_sellers_orders(sc: SellerClient, make_order: Make,
+                                                   make_seller: Callable[..., Seller]) -> None:
+    other = make_order(make_seller("autre@example.fr"), buyer_name="Zébulon")
+    assert references(sc.get("/commandes?q=Zébulon").get_data(as_text=True)) == []
+    assert references(sc.get(f"/commandes?q={other.reference}").get_data(as_text=True)) == []
+
+
+def _pages(sc: SellerClient, url: str) -> list[list[str]]:
+    pages = []
+    while url:
+        html = sc.get(url).get_data(as_text=True)
+        pages.append(references(html))
+        match = re.search(r'href="([^"]+)" rel="next"', html)
+        url = match.group(1).replace("&amp;", "&") if match else ""
+    return pages
+
+
+def test_pages_go_back_in_time_without_gaps_or_repeats(sc: SellerClient, make_order: Make,
+                                                       clock: Any) -> None:
+    made = []
+    for n in range(PER_PAGE * 2 + 3):
+        made.append(make_order().reference)
+        if n % 4 == 0:  # several orders share a creation time: the id breaks the tie
+            clock.advance(seconds=1)
+    pages = _pages(sc, "/commandes")
+    assert [len(p) for p in pages] == [PER_PAGE, PER_PAGE, 3]
+    assert [ref for page in pages for ref in page] == list(reversed(made))
+
+
+def test_newer_pages_come_back_in_the_same_order(sc: SellerClient, make_order: Make) -> None:
+    for _ in range(PER_PAGE * 2 + 3):
+        make_order()
+    first = sc.get("/commandes").get_data(as_text=True)
+    assert 'rel="prev"' not in first
+    third_url = _next_url(sc.get(_next_url(first)).get_data(as_text=True))
+    third = sc.get(third_url).get_data(as_text=True)
+    second_again = sc.get(_prev_url(third)).get_data(as_text=True)
+    assert references(second_again) == references(sc.get(_next_url(first)).get_data(as_text=True))
+    first_again = sc.get(_prev_url(second_again)).get_data(as_text=True)
+    assert references(first_again) == references(first)
+    assert 'rel="prev"' not in first_again
+
+
+def _next_url(html: str) -> str:
+    match = re.search(r'href="([^"]+)" rel="next"', html)
+    assert match
+    return match.group(1).replace("&amp;", "&")
+
+
+def _prev_url(html: str) -> str:
+    match = re.search(r'href="([^"]+)" rel="prev"', html)
+    assert match
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_a_tab_of_two_statuses_pages_through_both(sc: SellerClient, order_in: Make, clock: Any) -> None:
+    made = []
+    for n in range(PER_PAGE + 4):
+        made.append(order_in(OrderStatus.PAID if n % 2 else OrderStatus.PARTIALLY_SHIPPED).reference)
+        clock.advance(seconds=1)
+    order_in(OrderStatus.SHIPPED)
+    pages = _pages(sc, "/commandes?statut=a-expedier")
+    assert [ref for page in pages for ref in page] == list(reversed(made))
+    assert "statut=a-expedier" in _next_url(sc.get("/commandes?statut=a-expedier").get_data(as_text=True))
+
+
+def test_a_forged_cursor_starts_from_the_top(sc: SellerClient, make_order: Make) -> None:
+    make_order()
+    for cursor in ("garbage", "1-", "-1", "99999999999999999999999-1", "1" * 50):
+        response = sc.get("/commandes", query_string={"apres": cursor})
+        assert response.status_code == 200
+        assert len(references(response.get_data(as_text=True))) == 1
+
+
+def test_htmx_gets_the_list_fragment_and_caches_are_told(sc: SellerClient, make_order: Make) -> None:
+    order = make_order()
+    full = sc.get("/commandes?statut=a-encaisser")
+    fragment = sc.get("/commandes?statut=a-encaisser", htmx=True)
+    for response in (full, fragment):
+        assert "HX-Request" in response.headers["Vary"]
+        assert order.reference in response.get_data(as_text=True)
+    assert "<html" in full.get_data(as_text=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="results"' not in body
+    assert '<nav class="tabs"' in body
+    assert 'name="statut" value="a-encaisser" form="search"' in body
+    # Going back in history with htmx asks for the whole page again.
+    restore = sc.client.get("/commandes", headers={"HX-Request": "true",
+                                                   "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True)
+
+
+def test_the_list_page_wires_search_tabs_and_paging_to_htmx(sc: SellerClient) -> None:
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert 'hx-get="/commandes" hx-target="#results" hx-push-url="true"' in html
+    assert html.count('hx-boost="true" hx-target="#results" hx-push-url="true"') == 2  # tabs and pager
+    assert '<label for="q">Rechercher une commande</label>' in html
+
+
+def test_buyer_text_is_escaped_in_the_list(sc: SellerClient, make_order: Make) -> None:
+    make_order(buyer_name="<script>alert(1)</script>")
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    fragment = sc.get("/commandes?q=%3Cscript", htmx=True).get_data(as_text=True)
+    assert "<script>alert" not in fragment
+    assert "&lt;script&gt;" in fragment
+
+
+def test_money_and_dates_are_french(sc: SellerClient, make_order: Make) -> None:
+    make_order()
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert "75,30\xa0€" in html
+    assert "20/11/2026 à 10:30" in html  # 09:30 UTC is 10:30 in Paris in November

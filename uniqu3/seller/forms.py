@@ -1,0 +1,93 @@
+"""Reading the seller's forms. Only the shape is checked here; the rules are the workflow's."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+
+from ..workflow import WorkflowError
+
+_QTY_FIELD = re.compile(r"qty_(\d{1,12})")
+MAX_QTY_DIGITS = 6
+
+
+@dataclass
+class FormState:
+    """What a refused form needs to be shown again: the seller's input and the reasons."""
+
+    name: str = ""  # which form: pay, ship, cancel, receipt-<number>, settings, password
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+
+    def value(self, form: str, key: str, default: str = "") -> str:
+        if form == self.name and key in self.values:
+            return self.values[key]
+        return default
+
+    def error(self, form: str, key: str) -> str:
+        return self.errors.get(key, "") if form == self.name else ""
+
+    def general(self, form: str) -> str:
+        return self.message if form == self.name else ""
+
+    @classmethod
+    def refused(cls, name: str, values: Mapping[str, str], error: WorkflowError) -> FormState:
+        """A workflow refusal: the message goes next to its field when it names one."""
+        message = _(error.message)  # French already; a catalogue may translate it
+        errors = {error.field: message} if error.field else {}
+        return cls(name, dict(values), errors, message)
+
+
+@dataclass
+class ShipRequest:
+    quantities: dict[int, int]
+    carrier: str
+    tracking_number: str
+    shipped_on: date | None
+    carrier_url: str
+    carrier_label: str
+    request_key: str | None
+
+
+def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
+    errors: dict[str, str] = {}
+    quantities: dict[int, int] = {}
+    for key, raw in form.items():
+        match = _QTY_FIELD.fullmatch(key)
+        if not match:
+            continue
+        text = raw.strip()
+        if not text:
+            continue
+        if not text.isdigit() or len(text) > MAX_QTY_DIGITS:
+            errors[key] = _("Quantité invalide : un nombre entier est attendu.")
+            continue
+        quantities[int(match.group(1))] = int(text)
+    shipped_on = None
+    raw_date = (form.get("shipped_on") or "").strip()
+    if raw_date:
+        try:
+            shipped_on = date.fromisoformat(raw_date)
+        except ValueError:
+            errors["shipped_on"] = _("Date d'expédition invalide.")
+    raw_key = (form.get("request_key") or "").strip()
+    try:
+        request_key: str | None = str(uuid.UUID(raw_key)) if raw_key else None
+    except ValueError:
+        request_key = None
+    request = ShipRequest(
+        quantities=quantities,
+        carrier=(form.get("carrier") or "").strip(),
+        tracking_number=form.get("tracking_number") or "",
+        shipped_on=shipped_on,
+        carrier_url=(form.get("carrier_url") or "").strip(),
+        carrier_label=(form.get("carrier_label") or "").strip(),
+        request_key=request_key,
+    )
+    return request, errors

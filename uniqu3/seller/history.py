@@ -1,0 +1,103 @@
+"""The order's history told as French sentences, one per event kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from ..models import OrderEvent
+from ..templating import money, paris_date, paris_datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    kind: str
+    text: str
+    note: str  # free text typed by a person (payment note, cancel reason): shown escaped
+    by: str
+
+
+def _when(raw: Any) -> str:
+    try:
+        return paris_datetime(datetime.fromisoformat(str(raw)))
+    except ValueError:
+        return ""
+
+
+def _day(raw: Any) -> str:
+    try:
+        return paris_date(date.fromisoformat(str(raw)))
+    except ValueError:
+        return ""
+
+
+def _items(raw: Any) -> str:
+    if not isinstance(raw, list):
+        return ""
+    return ", ".join(f"{item.get('sku', '?')} × {item.get('quantity', '?')}"
+                     for item in raw if isinstance(item, dict))
+
+
+def _by(event: OrderEvent) -> str:
+    if event.actor == "seller":
+        return _("par vous")
+    if event.actor == "buyer":
+        return _("par le client")
+    if event.actor == "system":
+        return _("automatiquement")
+    if event.actor == "operator":
+        return _("par l'équipe UNIQU3APP")
+    if event.actor == "api":
+        return _("par la marketplace")
+    return event.actor
+
+
+def _text(event: OrderEvent) -> tuple[str, str]:
+    d = event.details or {}
+    number = d.get("number", "?")
+    kind = event.kind
+    if kind == "order_placed":
+        count = int(d.get("lines") or 0)
+        total = money(int(d.get("total_cents") or 0))
+        return ngettext("Commande reçue : %(num)d ligne, %(total)s.",
+                        "Commande reçue : %(num)d lignes, %(total)s.", count, total=total), ""
+    if kind == "payment_confirmed":
+        return _("Paiement confirmé : le client en est informé par e-mail."), str(d.get("note") or "")
+    if kind == "shipped":
+        tracking = d.get("tracking_number") or ""
+        if tracking:
+            text = _("Colis n° %(number)s expédié le %(day)s avec %(carrier)s, suivi %(tracking)s : "
+                     "%(items)s.", number=number, day=_day(d.get("shipped_on")),
+                     carrier=d.get("carrier", ""), tracking=tracking, items=_items(d.get("items")))
+        else:
+            text = _("Colis n° %(number)s expédié le %(day)s avec %(carrier)s : %(items)s.",
+                     number=number, day=_day(d.get("shipped_on")), carrier=d.get("carrier", ""),
+                     items=_items(d.get("items")))
+        return text, ""
+    if kind == "receipt_requested":
+        return _("Confirmation de réception demandée au client pour le colis n° %(number)s ; sans réponse, "
+                 "il sera marqué reçu automatiquement le %(due)s.", number=number,
+                 due=_when(d.get("due_at"))), ""
+    if kind == "receipt_confirmed":
+        return _("Le client a confirmé la réception du colis n° %(number)s.", number=number), ""
+    if kind == "auto_received":
+        return _("Colis n° %(number)s marqué reçu automatiquement : le client n'a pas répondu à temps.",
+                 number=number), ""
+    if kind == "cancelled":
+        return _("Commande annulée : le client en est informé par e-mail."), str(d.get("reason") or "")
+    return kind, ""
+
+
+def entry(event: OrderEvent) -> Entry:
+    text, note = _text(event)
+    return Entry(event.id, event.at, event.kind, text, note, _by(event))
+
+
+def timeline(events: list[OrderEvent]) -> list[Entry]:
+    return [entry(event) for event in events]

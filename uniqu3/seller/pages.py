@@ -1,0 +1,114 @@
+"""What the order page and its htmx parts need to render."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from .. import carriers
+from ..models import Order, OrderStatus
+from ..services import workflow
+from ..timeutil import paris_today
+from . import history
+from .forms import FormState
+from .labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
+
+CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
+
+
+@dataclass(frozen=True)
+class CarrierChoice:
+    code: str
+    name: str
+    postage_url: str | None
+
+
+def carrier_choices() -> list[CarrierChoice]:
+    return [CarrierChoice(c.code, carrier_name(c.code, c.name), c.postage_url)
+            for c in carriers.all_carriers()]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The tracking link the buyer will get, as the seller types."""
+
+    kind: str  # link, none, error, empty
+    text: str
+    url: str = ""
+
+
+def tracking_preview(code: str, number: str, custom_url: str = "") -> Preview:
+    try:
+        carrier = carriers.get_carrier(code)
+    except carriers.UnknownCarrier:
+        return Preview("error", _("Choisissez un transporteur de la liste."))
+    if not carrier.tracked:
+        return Preview("none", _("Remise en main propre : pas de numéro ni de lien de suivi."))
+    if not (number or "").strip():
+        return Preview("empty", _("Saisissez le numéro de suivi : le lien envoyé au client s'affichera ici."))
+    try:
+        normalized = carriers.check_tracking_number(carrier, number)
+    except carriers.InvalidTrackingNumber as exc:
+        return Preview("error", _(str(exc)))
+    url = carriers.tracking_url(carrier, normalized, custom_url or None)
+    if not url:
+        return Preview("none", _("Pas de lien de suivi : le client recevra le numéro %(number)s.",
+                                 number=normalized))
+    return Preview("link", _("Lien de suivi envoyé au client :"), url)
+
+
+def default_carrier(order: Order) -> str:
+    return order.shipments[-1].carrier if order.shipments else carriers.all_carriers()[0].code
+
+
+SHIP_FIELDS = ("carrier", "carrier_url", "tracking_number", "shipped_on")
+
+
+def _point_to_fields(order: Order, state: FormState) -> None:
+    """When every reason sits next to its field, the top of the form only points to them."""
+    if state.name != "ship" or not state.errors:
+        return
+    shown = {f"qty_{line.id}" for line in order.lines if line.remaining} | set(SHIP_FIELDS)
+    if set(state.errors) <= shown:
+        state.message = ngettext("Le colis n'a pas été enregistré : corrigez le champ signalé.",
+                                 "Le colis n'a pas été enregistré : corrigez les champs signalés.",
+                                 len(state.errors))
+
+
+def order_context(order: Order, state: FormState | None = None, **extra: Any) -> dict[str, Any]:
+    """Everything the order page's macros read. Takes no query beyond the loaded order."""
+    state = state or FormState()
+    _point_to_fields(order, state)
+    today = paris_today(workflow().clock())
+    carrier_code = state.value("ship", "carrier", default_carrier(order))
+    typed_number = "" if state.error("ship", "tracking_number") else state.value("ship", "tracking_number")
+    context: dict[str, Any] = {
+        "order": order,
+        "state": state,
+        "labels": STATUS_LABELS,
+        "shipment_labels": SHIPMENT_LABELS,
+        "lines_by_id": {line.id: line for line in order.lines},
+        "timeline": history.timeline(order.events),
+        "carriers": carrier_choices(),
+        "carrier_code": carrier_code,
+        # A refused number is explained next to its field, not a second time in the preview.
+        "preview": tracking_preview(carrier_code, typed_number, state.value("ship", "carrier_url")),
+        "today": today.isoformat(),
+        "request_key": state.value("ship", "request_key") or str(uuid.uuid4()),
+        "auto_days": current_app.config["AUTO_RECEIPT_DAYS"],
+        "can_cancel": order.status in CANCELLABLE,
+        "can_ship": order.status in SHIPPABLE,
+        "parts": (),
+        "new_entries": [],
+        "new_shipment": None,
+        "message": "",
+        "refused": bool(state.name),
+    }
+    context.update(extra)
+    return context

@@ -1,0 +1,113 @@
+"""« Commandes », the order page, the preparation slip and the CSV export."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from ..auth.session import clock
+from ..timeutil import paris_today
+from . import export, queries
+from .blueprint import bp
+from .labels import STATUS_LABELS
+from .pages import order_context, tracking_preview
+from .queries import TABS, Cursor
+from .rendering import render_block, wants_fragment
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("seller.orders"))  # type: ignore[return-value]
+
+
+def _list_filter() -> tuple[queries.Tab, str]:
+    tab = queries.tab_for(request.args.get("statut"))
+    query = (request.args.get("q") or "").strip()[: queries.SEARCH_MAX]
+    return tab, query
+
+
+@bp.get("/commandes")
+def orders() -> Response:
+    tab, query = _list_filter()
+    after = Cursor.decode(request.args.get("apres"))
+    before = None if after else Cursor.decode(request.args.get("avant"))
+    page = queries.list_orders(current_user.id, tab, query, after=after, before=before)
+    context = {
+        "tab": tab,
+        "tabs": TABS,
+        "q": query,
+        "page": page,
+        "counts": queries.status_counts(current_user.id),
+        "labels": STATUS_LABELS,
+    }
+    if wants_fragment():
+        body = render_block("seller/orders.html", "results", **context)
+    else:
+        body = render_template("seller/orders.html", **context)
+    response = make_response(body)
+    # The same URL answers a page or a fragment: caches must keep them apart.
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/commandes/export.csv")
+def export_csv() -> Response:
+    tab, query = _list_filter()
+    stamp = paris_today(clock()()).isoformat()
+    filename = f"commandes-{tab.slug}-{stamp}.csv"
+    rows = export.csv_chunks(current_user.id, tab, query)
+    response = Response(stream_with_context(rows), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/commandes/lien-suivi")
+def tracking_link_preview() -> str:
+    preview = tracking_preview(
+        (request.args.get("carrier") or "")[:32],
+        (request.args.get("tracking_number") or "")[:100],
+        (request.args.get("carrier_url") or "")[:600],
+    )
+    return render_template("seller/_preview.html", preview=preview)
+
+
+@bp.get("/commandes/<reference>")
+def order_detail(reference: str) -> str:
+    order = queries.order_page(current_user.id, reference)
+    if order is None:
+        abort(404)
+    return render_template("seller/order.html", **order_context(order))
+
+
+@bp.get("/commandes/<reference>/preparation")
+def preparation_slip(reference: str) -> str:
+    order = queries.order_page(current_user.id, reference)
+    if order is None:
+        abort(404)
+    return render_template("seller/slip.html", order=order, labels=STATUS_LABELS)
+
+
+@bp.get("/commandes/<reference>/expedition")
+def ship_form(reference: str) -> Response | str:
+    """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
+    if not wants_fragment():
+        response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
+        response.vary.add("HX-Request")
+        return response  # type: ignore[return-value]
+    order = queries.order_page(current_user.id, reference)
+    if order is None:
+        abort(404)
+    context = order_context(order)
+    if not context["can_ship"]:
+        return ""  # nothing left to ship: the slot just goes away
+    return render_template("seller/_ship_form.html", **context)
