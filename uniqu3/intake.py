@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -382,5 +383,5 @@ def submit(data: OrderInput, *, actor: Actor, source: str) -> Submitted:
     except NotFound as exc:
         raise InvalidOrder({exc.field or "seller": [UNKNOWN_SELLER]}) from exc
     except WorkflowInvalidInput as exc:
-        raise InvalidOrder({exc.field or "": [exc.message]}) from exc
+        raise InvalidOrder({exc.field or "": [exc.translated(gettext)]}) from exc
     return Submitted(order=result.order, created=result.changed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, jsonify
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from .. import intake
@@ -31,7 +32,8 @@ def create_order() -> tuple[Response, int] | tuple[Response, int, dict[str, str]
     except intake.InvalidOrder as exc:
         raise ApiError(422, exc.message, fields=exc.fields) from exc
     except Conflict as exc:
-        raise ApiError(409, exc.message, fields={"external_id": [exc.message]}) from exc
+        message = exc.translated(gettext)
+        raise ApiError(409, message, fields={"external_id": [message]}) from exc
     if submitted.created:
         order = load_new_order(db.session, submitted.order.id)
         return jsonify(order_json(order)), 201, {"Location": order_links(order.reference)["self"]}

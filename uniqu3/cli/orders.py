@@ -90,7 +90,7 @@ def import_orders(file: str) -> None:
             continue
         except Conflict as exc:
             refused += 1
-            click.echo(_("%(label)s : refusée — %(message)s", label=label, message=exc.message))
+            click.echo(_("%(label)s : refusée — %(message)s", label=label, message=exc.translated(_)))
             continue
         if submitted.created:
             created += 1

@@ -39,7 +39,7 @@ class FormState:
     @classmethod
     def refused(cls, name: str, values: Mapping[str, str], error: WorkflowError) -> FormState:
         """A workflow refusal: the message goes next to its field when it names one."""
-        message = _(error.message)  # French already; a catalogue may translate it
+        message = error.translated(_)
         errors = {error.field: message} if error.field else {}
         return cls(name, dict(values), errors, message)
 

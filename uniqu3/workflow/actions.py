@@ -249,7 +249,8 @@ class Workflow:
             )
             if res.rowcount != 1:
                 self._refuse(InvalidInput(
-                    f"La quantité expédiée pour {line.sku} dépasse ce qui reste à expédier.",
+                    "La quantité expédiée pour %(sku)s dépasse ce qui reste à expédier.",
+                    sku=line.sku,
                     field=f"qty_{line.id}",
                 ))
         shipment = Shipment(
@@ -487,8 +488,9 @@ class Workflow:
     def _replay(self, order: Order, fingerprint: str) -> Result:
         if order.request_hash != fingerprint:
             self._refuse(Conflict(
-                f"La commande {order.external_id} existe déjà avec un contenu différent "
-                f"({order.reference}).",
+                "La commande %(external_id)s existe déjà avec un contenu différent (%(reference)s).",
+                external_id=order.external_id,
+                reference=order.reference,
                 field="external_id",
             ))
         return self._unchanged(order)
@@ -511,7 +513,7 @@ class Workflow:
             self._refuse(InvalidInput("Seul l'euro (EUR) est accepté.", field="currency"))
         if not 1 <= len(data.lines) <= MAX_LINES:
             self._refuse(InvalidInput(
-                f"Une commande a de 1 à {MAX_LINES} lignes.", field="lines"
+                "Une commande a de 1 à %(max)s lignes.", field="lines", max=MAX_LINES
             ))
         skus = [line.sku for line in data.lines]
         if len(set(skus)) != len(skus):
@@ -519,12 +521,14 @@ class Workflow:
         for i, line in enumerate(data.lines):
             if not 1 <= line.quantity <= MAX_QUANTITY:
                 self._refuse(InvalidInput(
-                    f"Quantité invalide pour {line.sku} : de 1 à {MAX_QUANTITY}.",
+                    "Quantité invalide pour %(sku)s : de 1 à %(max)s.",
+                    sku=line.sku,
+                    max=MAX_QUANTITY,
                     field=f"lines[{i}].quantity",
                 ))
             if line.unit_price_cents < 0:
                 self._refuse(InvalidInput(
-                    f"Prix invalide pour {line.sku}.", field=f"lines[{i}].unit_price"
+                    "Prix invalide pour %(sku)s.", field=f"lines[{i}].unit_price", sku=line.sku
                 ))
 
     def _check_quantities(
@@ -542,13 +546,12 @@ class Workflow:
                 continue
             if qty < 0 or qty > line.remaining:
                 if line.remaining == 0:
-                    message = f"{line.sku} est déjà entièrement expédié."
-                else:
-                    message = (
-                        f"Quantité invalide pour {line.sku} : entre 1 et {line.remaining} "
-                        "(reste à expédier)."
-                    )
-                self._refuse(InvalidInput(message, field=f"qty_{line.id}"))
+                    self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
+                                              field=f"qty_{line.id}", sku=line.sku))
+                self._refuse(InvalidInput(
+                    "Quantité invalide pour %(sku)s : entre 1 et %(remaining)s (reste à expédier).",
+                    field=f"qty_{line.id}", sku=line.sku, remaining=line.remaining,
+                ))
             items.append((line, qty))
         if not items:
             self._refuse(InvalidInput(
@@ -575,7 +578,8 @@ class Workflow:
                 self._refuse(InvalidInput(str(exc), field="carrier_url"))
         if number and any(s.tracking_number == number for s in order.shipments):
             self._refuse(InvalidInput(
-                f"Le numéro de suivi {number} est déjà enregistré pour un colis de cette commande.",
+                "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.",
+                number=number,
                 field="tracking_number",
             ))
         label = chosen.name

@@ -5,16 +5,29 @@ Messages are French (the product's language); the web layer may translate them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class WorkflowError(Exception):
+    """`template` is a French message with %(name)s placeholders filled from `params`;
+    `message` is the French text, `translated(gettext)` the text in the reader's language."""
+
     code = "refused"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, template: str, *, field: str | None = None, code: str | None = None, **params: Any
+    ) -> None:
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(self.message)
         self.field = field
         if code:
             self.code = code
+
+    def translated(self, gettext: Callable[..., str]) -> str:
+        return gettext(self.template, **self.params)
 
     def __str__(self) -> str:
         return self.message
