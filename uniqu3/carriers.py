@@ -1,22 +1,28 @@
 """Carriers used by French sellers: registry, tracking numbers and tracking URLs.
 
 Plain Python (no Flask): the web layer turns the exceptions below into form
-errors; their ``str()`` is a French message that can be shown to the seller.
+errors; their ``str()`` is a French message that can be shown to the seller, and
+``translated(gettext)`` the same message in the reader's language (the French
+texts are marked with ``N_`` for the translation catalogue).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = [
     "CARRIERS",
     "Carrier",
+    "CarrierError",
     "InvalidTrackingNumber",
     "InvalidTrackingUrl",
+    "Phrase",
     "UnknownCarrier",
     "all_carriers",
     "check_custom_url",
@@ -24,6 +30,7 @@ __all__ = [
     "get_carrier",
     "normalize_tracking_number",
     "tracking_url",
+    "translate_params",
 ]
 
 #: Placeholder replaced by the (URL-encoded) tracking number in URL templates.
@@ -43,15 +50,47 @@ _GENERAL_SHAPE = re.compile(f"[A-Z0-9]{_LENGTHS}")
 _OTHER_SHAPE = re.compile(f"(?=.*[A-Z0-9])[A-Z0-9-]{_LENGTHS}")
 
 
-class UnknownCarrier(ValueError):
+class Phrase(str):
+    """A French phrase that is a catalogue message of its own (a number hint)."""
+
+    __slots__ = ()
+
+    def translated(self, gettext: Callable[..., str]) -> str:
+        return gettext(str(self))
+
+
+def N_(message: str) -> Phrase:
+    """Marks a French message for extraction; it is translated where it is shown."""
+    return Phrase(message)
+
+
+def translate_params(params: dict[str, Any], gettext: Callable[..., str]) -> dict[str, Any]:
+    """Values that are messages of their own (e.g. a `Phrase`) in the reader's language."""
+    return {key: value.translated(gettext) if callable(getattr(value, "translated", None)) else value
+            for key, value in params.items()}
+
+
+class CarrierError(ValueError):
+    """``template``: a French message with %(name)s placeholders filled from ``params``."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
+
+    def translated(self, gettext: Callable[..., str]) -> str:
+        return gettext(self.template, **translate_params(self.params, gettext))
+
+
+class UnknownCarrier(CarrierError):
     """The carrier code is not in the registry."""
 
 
-class InvalidTrackingNumber(ValueError):
+class InvalidTrackingNumber(CarrierError):
     """The tracking number does not look right; ``str()`` is a French message."""
 
 
-class InvalidTrackingUrl(ValueError):
+class InvalidTrackingUrl(CarrierError):
     """The custom tracking URL is refused; ``str()`` is a French message."""
 
 
@@ -70,7 +109,7 @@ class Carrier:
     tracked: bool
     postage_url: str | None
     pattern: re.Pattern[str] | None
-    number_hint: str = "un numéro de suivi"
+    number_hint: str = N_("un numéro de suivi")
 
     @property
     def accepts_custom_url(self) -> bool:
@@ -96,7 +135,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
             r"[A-Z]{2}[0-9]{9}[A-Z]{2}",  # international (UPU S10), CB123456789FR
             r"(?=.*[0-9])[A-Z0-9]{11,15}",
         ),
-        number_hint="un numéro Colissimo (13 caractères, par ex. 6A12345678901)",
+        number_hint=N_("un numéro Colissimo (13 caractères, par ex. 6A12345678901)"),
     ),
     Carrier(
         code="lettre_suivie",
@@ -109,7 +148,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
             r"[A-Z]{2}[0-9]{9}[A-Z]{2}",
             r"(?=.*[0-9])[A-Z0-9]{11,15}",
         ),
-        number_hint="un numéro de Lettre suivie (13 caractères, par ex. 1K12345678901)",
+        number_hint=N_("un numéro de Lettre suivie (13 caractères, par ex. 1K12345678901)"),
     ),
     Carrier(
         code="chronopost",
@@ -123,7 +162,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
             r"[A-Z]{2}[0-9]{9}[A-Z]{2}",  # XY123456789FR
             r"(?=.*[0-9])[A-Z0-9]{13,14}",
         ),
-        number_hint="un numéro Chronopost (13 caractères, par ex. XY123456789FR)",
+        number_hint=N_("un numéro Chronopost (13 caractères, par ex. XY123456789FR)"),
     ),
     Carrier(
         code="mondial_relay",
@@ -132,7 +171,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url="https://www.mondialrelay.fr/envoi-de-colis/",
         pattern=_shape(r"[0-9]{8,12}"),
-        number_hint="un numéro Mondial Relay (8 à 12 chiffres, par ex. 12345678)",
+        number_hint=N_("un numéro Mondial Relay (8 à 12 chiffres, par ex. 12345678)"),
     ),
     Carrier(
         code="dpd",
@@ -141,7 +180,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_shape(r"[0-9]{14}", r"(?=.*[0-9])[A-Z0-9]{8,28}"),
-        number_hint="un numéro DPD (14 chiffres, par ex. 09876543210987)",
+        number_hint=N_("un numéro DPD (14 chiffres, par ex. 09876543210987)"),
     ),
     Carrier(
         code="gls",
@@ -150,7 +189,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_shape(r"[A-Z0-9]{8,12}"),
-        number_hint="un numéro GLS (8 à 12 caractères, par ex. 12345678901)",
+        number_hint=N_("un numéro GLS (8 à 12 caractères, par ex. 12345678901)"),
     ),
     Carrier(
         code="ups",
@@ -159,7 +198,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_shape(r"1Z[A-Z0-9]{16}", r"[0-9]{9,12}"),
-        number_hint="un numéro UPS (18 caractères commençant par 1Z, par ex. 1Z999AA10123456784)",
+        number_hint=N_("un numéro UPS (18 caractères commençant par 1Z, par ex. 1Z999AA10123456784)"),
     ),
     Carrier(
         code="dhl",
@@ -174,7 +213,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
             r"GM[0-9]{16,22}",  # DHL eCommerce
             r"[A-Z]{2}[0-9]{9}[A-Z]{2}",  # UPU S10
         ),
-        number_hint="un numéro DHL (10 chiffres, par ex. 1234567890, ou JJD…)",
+        number_hint=N_("un numéro DHL (10 chiffres, par ex. 1234567890, ou JJD…)"),
     ),
     Carrier(
         code="fedex",
@@ -183,7 +222,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_shape(r"[0-9]{12}", r"[0-9]{15}", r"[0-9]{20}", r"[0-9]{22}"),
-        number_hint="un numéro FedEx (12, 15, 20 ou 22 chiffres, par ex. 123456789012)",
+        number_hint=N_("un numéro FedEx (12, 15, 20 ou 22 chiffres, par ex. 123456789012)"),
     ),
     Carrier(
         code="colis_prive",
@@ -194,7 +233,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_shape(r"(?=.*[0-9])[A-Z0-9]{8,20}"),
-        number_hint="un numéro Colis Privé (8 à 20 lettres ou chiffres)",
+        number_hint=N_("un numéro Colis Privé (8 à 20 lettres ou chiffres)"),
     ),
     Carrier(
         code="relais_colis",
@@ -203,7 +242,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_shape(r"(?=.*[0-9])[A-Z0-9]{8,20}"),
-        number_hint="un numéro Relais Colis (8 à 20 lettres ou chiffres)",
+        number_hint=N_("un numéro Relais Colis (8 à 20 lettres ou chiffres)"),
     ),
     Carrier(
         code="other",
@@ -212,7 +251,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         tracked=True,
         postage_url=None,
         pattern=_OTHER_SHAPE,
-        number_hint="un numéro de suivi (4 à 40 caractères : lettres, chiffres ou tirets)",
+        number_hint=N_("un numéro de suivi (4 à 40 caractères : lettres, chiffres ou tirets)"),
     ),
     Carrier(
         code="hand_delivery",
@@ -235,7 +274,7 @@ def get_carrier(code: str) -> Carrier:
     key = code.strip().lower() if isinstance(code, str) else None
     carrier = CARRIERS.get(key) if key else None
     if carrier is None:
-        raise UnknownCarrier(f"Transporteur inconnu : « {_shorten(str(code))} ».")
+        raise UnknownCarrier(N_("Transporteur inconnu : « %(carrier)s »."), carrier=_shorten(str(code)))
     return carrier
 
 
@@ -260,13 +299,15 @@ def check_tracking_number(carrier: Carrier | str, raw: str | None) -> str:
         return ""
     number = normalize_tracking_number(raw or "")
     if not number:
-        raise InvalidTrackingNumber("Le numéro de suivi est obligatoire pour ce transporteur.")
+        raise InvalidTrackingNumber(N_("Le numéro de suivi est obligatoire pour ce transporteur."))
     general = _OTHER_SHAPE if carrier.code == "other" else _GENERAL_SHAPE
     if not general.fullmatch(number) or (
         carrier.pattern is not None and not carrier.pattern.fullmatch(number)
     ):
         raise InvalidTrackingNumber(
-            f"Le numéro de suivi « {_shorten(number)} » ne ressemble pas à {carrier.number_hint}."
+            N_("Le numéro de suivi « %(number)s » ne ressemble pas à %(hint)s."),
+            number=_shorten(number),
+            hint=carrier.number_hint,
         )
     return number
 
@@ -311,19 +352,20 @@ def check_custom_url(raw: str | None) -> str:
     """
     url = (raw or "").strip()
     if not url:
-        raise InvalidTrackingUrl("Indiquez l'adresse de la page de suivi.")
+        raise InvalidTrackingUrl(N_("Indiquez l'adresse de la page de suivi."))
     if len(url) > CUSTOM_URL_MAX_LENGTH:
         raise InvalidTrackingUrl(
-            f"L'adresse de suivi est trop longue ({CUSTOM_URL_MAX_LENGTH} caractères au maximum)."
+            N_("L'adresse de suivi est trop longue (%(max)d caractères au maximum)."),
+            max=CUSTOM_URL_MAX_LENGTH,
         )
     if any(ch.isspace() or unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in url):
         raise InvalidTrackingUrl(
-            "L'adresse de suivi ne doit contenir ni espace ni caractère invisible."
+            N_("L'adresse de suivi ne doit contenir ni espace ni caractère invisible.")
         )
-    invalid = InvalidTrackingUrl(
+    invalid = InvalidTrackingUrl(N_(
         "L'adresse de suivi doit être une adresse web commençant par "
         "https:// ou http://, par ex. https://transporteur.fr/suivi?n={number}."
-    )
+    ))
     if "\\" in url:
         raise invalid
     try:
@@ -335,7 +377,7 @@ def check_custom_url(raw: str | None) -> str:
         raise invalid
     if "@" in parts.netloc:
         raise InvalidTrackingUrl(
-            "L'adresse de suivi ne doit pas contenir d'identifiant ni de mot de passe."
+            N_("L'adresse de suivi ne doit pas contenir d'identifiant ni de mot de passe.")
         )
     return url
 

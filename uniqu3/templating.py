@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .labels import shown_carrier
 from .money import format_money
 from .timeutil import to_paris
 
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(paris_datetime, "datetime")
     app.add_template_filter(paris_date, "date")
+    app.add_template_filter(shown_carrier, "carrier")
 
     @app.context_processor
     def _globals() -> dict[str, str]:

@@ -293,7 +293,8 @@ def document() -> dict[str, Any]:
                 "created with `flask admin create-api-key`). A key bound to a seller only sees "
                 "and records that seller's orders: another seller's reference is 404, another "
                 "seller in a body is 422 on `seller`. Errors are "
-                '`{"error": {"code", "message", "fields"}}` with a stable `code`.'
+                '`{"error": {"code", "message", "fields"}}` with a stable `code`. Messages and '
+                "status labels are French, or English with `Accept-Language: en`."
             ),
         },
         "servers": [{"url": PREFIX}],

@@ -6,14 +6,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
 from ..models import Order, OrderLine, Shipment, ShipmentStatus
 from ..money import cents_to_decimal_str
-from ..workflow import LABELS_FR, SHIPMENT_LABELS_FR
 from .blueprint import PREFIX
+from .errors import api_locale
 
 #: Reference shape ("UQ-2026-000123"); anything else is not looked up.
 REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
@@ -72,13 +74,19 @@ def order_links(reference: str) -> dict[str, str]:
 
 
 def order_json(order: Order) -> dict[str, Any]:
+    # Status labels speak the API's language: French unless Accept-Language asks for English.
+    with force_locale(api_locale()):
+        return _order_json(order)
+
+
+def _order_json(order: Order) -> dict[str, Any]:
     lines_by_id = {line.id: line for line in order.lines}
     return {
         "reference": order.reference,
         "external_id": order.external_id,
         "seller": order.seller.email,
         "status": order.status,
-        "status_label": LABELS_FR[order.status],
+        "status_label": str(STATUS_LABELS[order.status]),
         "buyer": {"name": order.buyer_name, "email": order.buyer_email},
         "billing_address": _address(order.billing_address),
         "shipping_address": _address(order.shipping_address),
@@ -127,9 +135,9 @@ def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str
     return {
         "number": shipment.number,
         "status": shipment.status,
-        "status_label": SHIPMENT_LABELS_FR[shipment.status],
+        "status_label": str(SHIPMENT_LABELS[shipment.status]),
         "carrier": shipment.carrier,
-        "carrier_label": shipment.carrier_label,
+        "carrier_label": shown_carrier(shipment.carrier_label),
         "tracking_number": shipment.tracking_number or None,
         "tracking_url": shipment.tracking_url or None,
         "shipped_on": day(shipment.shipped_on),

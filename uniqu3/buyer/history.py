@@ -11,24 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from ..models import OrderEvent, OrderStatus, ShipmentStatus
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
+from ..models import OrderEvent
 
 # The workflow's French labels (LABELS_FR, SHIPMENT_LABELS_FR), through the translation catalogue.
-ORDER_STATUS: dict[str, str] = {
-    OrderStatus.AWAITING_PAYMENT: _l("En attente de paiement"),
-    OrderStatus.PAID: _l("Payée"),
-    OrderStatus.PARTIALLY_SHIPPED: _l("Partiellement expédiée"),
-    OrderStatus.SHIPPED: _l("Expédiée"),
-    OrderStatus.RECEIVED: _l("Reçue"),
-    OrderStatus.CANCELLED: _l("Annulée"),
-}
-SHIPMENT_STATUS: dict[str, str] = {
-    ShipmentStatus.SHIPPED: _l("Expédié"),
-    ShipmentStatus.AWAITING_RECEIPT: _l("Confirmation de réception demandée"),
-    ShipmentStatus.RECEIVED: _l("Reçu"),
-}
+ORDER_STATUS = STATUS_LABELS
+SHIPMENT_STATUS = SHIPMENT_LABELS
 
 
 @dataclass(frozen=True)
@@ -54,7 +43,7 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "payment_confirmed":
         return _("Paiement reçu par %(shop)s", shop=shop_name)
     if event.kind == "shipped":
-        carrier = details.get("carrier") or ""
+        carrier = shown_carrier(details.get("carrier") or "")
         tracking = details.get("tracking_number") or ""
         if tracking:
             return _("Colis n° %(number)s expédié (%(carrier)s, suivi %(tracking)s)",

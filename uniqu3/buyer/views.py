@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import csrf, db
+from ..labels import shown_carrier
 from ..mail.render import Item, address_lines
 from ..models import Order, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
@@ -67,7 +68,7 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
         number=shipment.number,
         status=shipment.status,
         status_label=str(SHIPMENT_STATUS.get(shipment.status, shipment.status)),
-        carrier=shipment.carrier_label or shipment.carrier,
+        carrier=shown_carrier(shipment.carrier_label) or shipment.carrier,
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
         shipped_on=shipment.shipped_on,

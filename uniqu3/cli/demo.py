@@ -8,22 +8,22 @@ from flask_babel import gettext as _
 
 from .. import demo as demo_data
 from ..extensions import db
-from ..workflow import LABELS_FR
+from ..labels import STATUS_LABELS
 from .group import command, now
 
 _SCENARIOS = {
-    "awaiting_payment": LABELS_FR["awaiting_payment"],
-    "paid": LABELS_FR["paid"],
-    "partial": LABELS_FR["partially_shipped"],
-    "partial_awaiting_receipt": LABELS_FR["partially_shipped"],
-    "shipped": LABELS_FR["shipped"],
-    "awaiting_receipt": LABELS_FR["shipped"],
-    "two_parcels_one_received": LABELS_FR["shipped"],
-    "received_by_buyer": LABELS_FR["received"],
-    "received_two_parcels": LABELS_FR["received"],
-    "received_auto": LABELS_FR["received"],
-    "cancelled": LABELS_FR["cancelled"],
-    "cancelled_after_payment": LABELS_FR["cancelled"],
+    "awaiting_payment": STATUS_LABELS["awaiting_payment"],
+    "paid": STATUS_LABELS["paid"],
+    "partial": STATUS_LABELS["partially_shipped"],
+    "partial_awaiting_receipt": STATUS_LABELS["partially_shipped"],
+    "shipped": STATUS_LABELS["shipped"],
+    "awaiting_receipt": STATUS_LABELS["shipped"],
+    "two_parcels_one_received": STATUS_LABELS["shipped"],
+    "received_by_buyer": STATUS_LABELS["received"],
+    "received_two_parcels": STATUS_LABELS["received"],
+    "received_auto": STATUS_LABELS["received"],
+    "cancelled": STATUS_LABELS["cancelled"],
+    "cancelled_after_payment": STATUS_LABELS["cancelled"],
 }
 
 
@@ -33,7 +33,7 @@ def demo() -> None:
     password = current_app.config["DEMO_PASSWORD"]
 
     def created(reference: str, scenario: str) -> None:
-        click.echo(_("  %(reference)s  %(status)s", reference=reference, status=_SCENARIOS[scenario]))
+        click.echo(_("  %(reference)s  %(status)s", reference=reference, status=str(_SCENARIOS[scenario])))
 
     report = demo_data.load_demo(
         db.session, password=password, now=now(),

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from .. import intake
 from ..extensions import db
+from ..labels import STATUS_LABELS
 from ..models import Order, OrderStatus, OutboxEmail, OutboxStatus
-from ..workflow import LABELS_FR, Actor, Conflict
+from ..workflow import Actor, Conflict
 from .group import command
 
 
@@ -128,9 +129,10 @@ def stats() -> None:
         select(Order.status, func.count()).group_by(Order.status)
     ).all())
     click.echo(_("Commandes : %(count)d", count=sum(by_status.values())))
-    width = max(len(label) for label in LABELS_FR.values())
+    labels = {status: str(STATUS_LABELS[status]) for status in OrderStatus}
+    width = max(len(label) for label in labels.values())
     for status in OrderStatus:
-        click.echo(f"  {LABELS_FR[status].ljust(width)}  {by_status.get(status, 0)}")
+        click.echo(f"  {labels[status].ljust(width)}  {by_status.get(status, 0)}")
     emails = dict(db.session.execute(
         select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)
     ).all())

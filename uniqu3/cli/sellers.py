@@ -33,13 +33,13 @@ def _read_password(from_stdin: bool) -> str:
         password = line.rstrip("\r\n")
         if not password:
             raise click.ClickException(_("Aucun mot de passe reçu sur l'entrée standard."))
-        problem = password_problem(password)
+        problem = password_problem(password, _)
         if problem:
             raise click.ClickException(problem)
         return password
 
     def check(value: str) -> str:
-        problem = password_problem(value)
+        problem = password_problem(value, _)
         if problem:
             raise click.UsageError(problem)
         return value

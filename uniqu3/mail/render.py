@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import carriers
 from ..extensions import db
+from ..labels import shown_carrier
 from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..templating import money
 from ..timeutil import to_paris
@@ -150,7 +151,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
                 for sl in shipment.lines
                 if sl.order_line_id in by_id
             ],
-            carrier_label=shipment.carrier_label or _carrier_name(shipment.carrier),
+            carrier_label=shown_carrier(shipment.carrier_label or _carrier_name(shipment.carrier)),
             tracking_number=shipment.tracking_number,
             tracking_url=shipment.tracking_url,
             shipped_on=long_date(shipment.shipped_on, locale),

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from ..labels import shown_carrier
 from ..models import OrderEvent
 from ..templating import money, paris_date, paris_datetime
 
@@ -71,13 +72,14 @@ def _text(event: OrderEvent) -> tuple[str, str]:
         return _("Paiement confirmé : le client en est informé par e-mail."), str(d.get("note") or "")
     if kind == "shipped":
         tracking = d.get("tracking_number") or ""
+        carrier = shown_carrier(d.get("carrier", ""))
         if tracking:
             text = _("Colis n° %(number)s expédié le %(day)s avec %(carrier)s, suivi %(tracking)s : "
                      "%(items)s.", number=number, day=_day(d.get("shipped_on")),
-                     carrier=d.get("carrier", ""), tracking=tracking, items=_items(d.get("items")))
+                     carrier=carrier, tracking=tracking, items=_items(d.get("items")))
         else:
             text = _("Colis n° %(number)s expédié le %(day)s avec %(carrier)s : %(items)s.",
-                     number=number, day=_day(d.get("shipped_on")), carrier=d.get("carrier", ""),
+                     number=number, day=_day(d.get("shipped_on")), carrier=carrier,
                      items=_items(d.get("items")))
         return text, ""
     if kind == "receipt_requested":

@@ -55,7 +55,7 @@ def tracking_preview(code: str, number: str, custom_url: str = "") -> Preview:
     try:
         normalized = carriers.check_tracking_number(carrier, number)
     except carriers.InvalidTrackingNumber as exc:
-        return Preview("error", _(str(exc)))
+        return Preview("error", exc.translated(_))
     url = carriers.tracking_url(carrier, normalized, custom_url or None)
     if not url:
         return Preview("none", _("Pas de lien de suivi : le client recevra le numéro %(number)s.",

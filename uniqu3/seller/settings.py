@@ -79,9 +79,9 @@ def change_password() -> Response:
     errors: dict[str, str] = {}
     if not verify_password(seller.password_hash, current):
         errors["current_password"] = _("Mot de passe actuel incorrect.")
-    problem = password_problem(new)
+    problem = password_problem(new, _)
     if problem:
-        errors["new_password"] = _(problem)
+        errors["new_password"] = problem
     elif new == current:
         errors["new_password"] = _("Le nouveau mot de passe doit être différent de l'actuel.")
     if new != request.form.get("new_password_confirm", ""):

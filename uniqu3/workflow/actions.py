@@ -569,13 +569,13 @@ class Workflow:
         try:
             number = carriers.check_tracking_number(chosen, raw_number or "")
         except carriers.InvalidTrackingNumber as exc:
-            self._refuse(InvalidInput(str(exc), field="tracking_number"))
+            self._refuse(InvalidInput(exc.template, field="tracking_number", **exc.params))
         url_template: str | None = None
         if chosen.code == "other" and custom_url.strip():
             try:
                 url_template = carriers.check_custom_url(custom_url)
             except carriers.InvalidTrackingUrl as exc:
-                self._refuse(InvalidInput(str(exc), field="carrier_url"))
+                self._refuse(InvalidInput(exc.template, field="carrier_url", **exc.params))
         if number and any(s.tracking_number == number for s in order.shipments):
             self._refuse(InvalidInput(
                 "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.",

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..carriers import translate_params
+
 
 class WorkflowError(Exception):
     """`template` is a French message with %(name)s placeholders filled from `params`;
@@ -27,7 +29,8 @@ class WorkflowError(Exception):
             self.code = code
 
     def translated(self, gettext: Callable[..., str]) -> str:
-        return gettext(self.template, **self.params)
+        # A value may be a message of its own (a carrier's number hint): translated too.
+        return gettext(self.template, **translate_params(self.params, gettext))
 
     def __str__(self) -> str:
         return self.message

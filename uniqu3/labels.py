@@ -1,0 +1,50 @@
+"""Translatable labels shared by pages, e-mails, the API and the CLI (French msgids).
+
+The workflow keeps plain French labels (`uniqu3.workflow.LABELS_FR`); these are the same
+words through the catalogue, rendered in the reader's language when shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from . import carriers
+from .models import OrderStatus, ShipmentStatus
+
+STATUS_LABELS: dict[str, Any] = {
+    OrderStatus.AWAITING_PAYMENT: _l("En attente de paiement"),
+    OrderStatus.PAID: _l("Payée"),
+    OrderStatus.PARTIALLY_SHIPPED: _l("Partiellement expédiée"),
+    OrderStatus.SHIPPED: _l("Expédiée"),
+    OrderStatus.RECEIVED: _l("Reçue"),
+    OrderStatus.CANCELLED: _l("Annulée"),
+}
+
+SHIPMENT_LABELS: dict[str, Any] = {
+    ShipmentStatus.SHIPPED: _l("Expédié"),
+    ShipmentStatus.AWAITING_RECEIPT: _l("Confirmation de réception demandée"),
+    ShipmentStatus.RECEIVED: _l("Reçu"),
+}
+
+# Carrier names are brand names, except these two.
+CARRIER_NAMES: dict[str, Any] = {
+    "other": _l("Autre transporteur"),
+    "hand_delivery": _l("Remise en main propre"),
+}
+
+# A parcel stores the carrier's name as shown when it was shipped (French for these two).
+_STORED_GENERIC_NAMES: dict[str, Any] = {
+    carriers.get_carrier(code).name: label for code, label in CARRIER_NAMES.items()
+}
+
+
+def carrier_name(code: str, default: str) -> str:
+    return str(CARRIER_NAMES.get(code, default))
+
+
+def shown_carrier(stored_label: str) -> str:
+    """A parcel's stored carrier label, the generic French names in the reader's language."""
+    label = _STORED_GENERIC_NAMES.get(stored_label)
+    return str(label) if label is not None else stored_label
