@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The English catalogue (French is the msgids); compiled .mo files are committed.
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 INSTANCE = ROOT / "instance"
 
 # A key that is only good for development and tests; production refuses it.
@@ -80,6 +82,7 @@ def base_config(profile: str) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ["fr", "en"],
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         # Seller pages are left open all day: a CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
