@@ -81,9 +81,10 @@ def time_calls(fn: Callable[[], Any], *, repeat: int, warmup: int = 1) -> Timing
     return timing
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process (or of its largest finished child), in MB
+    (Linux reports kilobytes)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def memory_total() -> str:
@@ -114,7 +115,9 @@ def print_block(title: str, figures: Sequence[tuple[str, str]], *, module: str,
     width = max((len(label) for label, _ in figures), default=0)
     lines = [f"== {title} =="]
     lines += [f"{label.ljust(width)}  {value}" for label, value in figures]
-    lines.append(f"{'peak RSS'.ljust(width)}  {peak_rss_mb():.0f} MB")
+    children = peak_rss_mb(resource.RUSAGE_CHILDREN)
+    lines.append(f"{'peak RSS'.ljust(width)}  {peak_rss_mb():.0f} MB"
+                 + (f" (child process: {children:.0f} MB)" if children else ""))
     lines.append(f"{'machine'.ljust(width)}  {machine()}")
     lines.append(f"{'command'.ljust(width)}  {command_line(module, argv)}")
     text = "\n".join(lines)
