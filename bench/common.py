@@ -110,12 +110,14 @@ def command_line(module: str, argv: Sequence[str] | None = None) -> str:
 
 
 def print_block(title: str, figures: Sequence[tuple[str, str]], *, module: str,
-                argv: Sequence[str] | None = None) -> str:
-    """Print (and return) one block of figures ending with the machine and the command."""
+                argv: Sequence[str] | None = None, child_process: bool = False) -> str:
+    """Print (and return) one block of figures ending with the machine and the command.
+
+    `child_process`: also give the peak memory of the largest child process waited for."""
     width = max((len(label) for label, _ in figures), default=0)
     lines = [f"== {title} =="]
     lines += [f"{label.ljust(width)}  {value}" for label, value in figures]
-    children = peak_rss_mb(resource.RUSAGE_CHILDREN)
+    children = peak_rss_mb(resource.RUSAGE_CHILDREN) if child_process else 0
     lines.append(f"{'peak RSS'.ljust(width)}  {peak_rss_mb():.0f} MB"
                  + (f" (child process: {children:.0f} MB)" if children else ""))
     lines.append(f"{'machine'.ljust(width)}  {machine()}")

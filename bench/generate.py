@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     report = generate(args.database_url, sizes, reset=args.reset, method=args.method,
                       batch_rows=args.batch_rows, jobs=args.jobs, analyze=args.analyze,
                       vacuum=not args.no_vacuum)
-    print_block("Data generator", report.figures(), module=MODULE, argv=argv)
+    print_block("Data generator", report.figures(), module=MODULE, argv=argv, child_process=args.jobs > 1)
     return 0
 
 
