@@ -26,7 +26,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from uniqu3 import carriers
@@ -42,7 +42,7 @@ API_KEY_NAME = "Vitrine UNIQU3APP"
 
 DAY = 86_400.0
 HOUR = 3_600.0
-_PARIS_OFFSET = HOUR  # close enough for a daily rhythm (winter time)
+_PARIS_OFFSET = HOUR  # for the daily rhythm of orders, winter time is close enough
 
 # Fates, as cumulative probabilities (the rest completes normally). Calibrated so that a
 # two-year history has about: 5 % awaiting payment, 5 % cancelled, 5 % paid, 3 % partially
@@ -91,8 +91,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 #: Parents before children: the order in which buffered rows must be written.
 TABLE_ORDER = ("sellers", "orders", "order_lines", "shipments", "shipment_lines", "order_events",
                "outbox_emails")
-JSON_COLUMNS = {"orders": ("billing_address", "shipping_address"), "order_events": ("details",),
-                "outbox_emails": ("data",)}
 
 _SUBJECTS = {
     "E1": "Nouvelle commande {ref}",
@@ -725,4 +723,4 @@ def _tracking_number(code: str, rng: random.Random) -> str:
 
 
 __all__ = ["BIG_SELLER_EMAIL", "BIG_SELLER_PASSWORD", "COLUMNS", "TABLE_ORDER", "Dataset", "Sizes",
-           "Stats", "date"]
+           "Stats"]
