@@ -1,4 +1,4 @@
-"""Fill a database with a realistic, workflow-consistent data set for the benchmarks.
+r"""Fill a database with a realistic, workflow-consistent data set for the benchmarks.
 
     python -m bench.generate --database-url sqlite:///bench/out/bench.sqlite --reset \
         --sellers 1000 --orders 1000000 --big-seller-orders 100000 --overdue 1000 --seed 42
