@@ -9,6 +9,7 @@ Sizes are CI-friendly by default; the RELIABILITY_* environment variables make b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import json
 import os
@@ -280,11 +281,16 @@ class Process:
         return self.popen.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL to the whole group: the machine lost power, as far as they know."""
-        if self.alive():
-            os.killpg(self.popen.pid, signal.SIGKILL)
+        """SIGKILL to the process and every descendant, even those in a process group of
+        their own (the RQ work-horse): the machine lost power, as far as they know."""
+        for pid in [*descendants(self.popen.pid), self.popen.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.popen.wait(20)
         self._out.close()
+
+    def children(self) -> list[int]:
+        return descendants(self.popen.pid)
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM (a deployment's restart) and wait."""
@@ -304,7 +310,8 @@ class Process:
         return code
 
     def output(self) -> str:
-        self._out.flush()
+        if not self._out.closed:
+            self._out.flush()
         return self.log.read_text(errors="replace")
 
 
@@ -323,6 +330,24 @@ def processes(tmp_path: Path) -> Iterator[Callable[..., Process]]:
     for process in started:
         if process.alive():
             process.kill()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc), children first."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: list[int] = []
+    todo = list(parents.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(parents.get(child, []))
+    return found
 
 
 def run_command(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
