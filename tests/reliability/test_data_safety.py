@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import JSON, Engine, MetaData, create_engine, func, select, text
 
-from tests.conftest import TEST_DATABASE_URL, cached_hash, order_input
+from tests.conftest import TEST_DATABASE_URL, cached_hash, need_service, order_input
 from tests.reliability.conftest import (
     FLASK,
     ROOT,
@@ -405,6 +405,7 @@ def test_sqlite_backup_wipe_restore_finds_the_same_orders(
     with sqlite3.connect(path) as source, sqlite3.connect(python_copy) as target:
         source.backup(target)
     # 2. The sqlite3 command line, as RELIABILITY.md and README show it.
+    need_service("sqlite3 command", shutil.which("sqlite3") is not None, "Debian's sqlite3 package")
     cli_copy = tmp_path / "backup-cli.sqlite"
     subprocess.run(["sqlite3", str(path), f".backup '{cli_copy}'"], check=True, timeout=60)
     for backup in (python_copy, cli_copy):
@@ -438,6 +439,21 @@ def test_postgresql_dump_wipe_restore_finds_the_same_orders(
     subprocess.run(["pg_restore", "--exit-on-error", f"--dbname={server}", str(dump)], check=True,
                    timeout=120, env=env)
     assert snapshot_orders(shop_database) == before
+    # The same dump into a brand-new database (a new server after a disaster), as documented.
+    spare = f"uq_rel_restore_{os.getpid()}"
+    autocommit = create_engine(sqlalchemy_url(server), isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {spare}"))
+        conn.execute(text(f"CREATE DATABASE {spare}"))
+    try:
+        spare_url = server.rsplit("/", 1)[0] + f"/{spare}"
+        subprocess.run(["pg_restore", "--exit-on-error", "--no-owner", f"--dbname={spare_url}", str(dump)],
+                       check=True, timeout=120, env=env)
+        assert snapshot_orders(f"{spare_url}?options=-csearch_path%3D{schema}") == before
+    finally:
+        with autocommit.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {spare} WITH (FORCE)"))
+        autocommit.dispose()
     # The restored database goes on: sequences were restored too, a new order gets a new id.
     app = create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(shop_database)})
     with app.app_context():
@@ -446,4 +462,4 @@ def test_postgresql_dump_wipe_restore_finds_the_same_orders(
         db.session.remove()
         db.engine.dispose()
     engine.dispose()
-    figures.record("backup_restore_postgresql", methods=1, orders=len(before) - 2, orders_lost=0)
+    figures.record("backup_restore_postgresql", methods=2, orders=len(before) - 2, orders_lost=0)

@@ -21,7 +21,7 @@ from uniqu3.tokens import receipt_token
 
 pytestmark = pytest.mark.reliability
 
-OUTAGE_HOURS = 12
+OUTAGE_HOURS = 10
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.redis]
 SECONDS = knob("LOAD_SECONDS", 10)
 MAX_REQUESTS = knob("LOAD_REQUESTS", 4000)
 SELLERS = knob("LOAD_SELLERS", 4)
-DRAIN = knob("LOAD_DRAIN_SECONDS", 10)  # how long the worker may work through its backlog
+DRAIN = knob("LOAD_DRAIN_SECONDS", 5)  # how long the worker may work through its backlog
 QTY_FIELD = re.compile(r'name="(qty_\d+)" type="number" min="0" max="(\d+)"')
 TABS = ["", "a-encaisser", "a-expedier", "expediees", "recues", "toutes"]
 
