@@ -239,8 +239,18 @@ def test_concurrent_sellers_storefront_and_buyers_on_gunicorn_lose_nothing(
                 if answer.status == 200 and "est enregistrée" in answer.body:
                     count("buyer_confirmations")
 
-    threads = [threading.Thread(target=storefront), threading.Thread(target=buyers)]
-    threads += [threading.Thread(target=seller_session, args=(email,)) for email in emails]
+    crashed: list[str] = []
+
+    def guarded(work: Callable[..., None], *args: Any) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                work(*args)
+            except BaseException as exc:  # an assertion in a load thread fails the test
+                crashed.append(f"{work.__name__}{args}: {exc!r}")
+        return run
+
+    threads = [threading.Thread(target=guarded(storefront)), threading.Thread(target=guarded(buyers))]
+    threads += [threading.Thread(target=guarded(seller_session, email)) for email in emails]
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -248,6 +258,7 @@ def test_concurrent_sellers_storefront_and_buyers_on_gunicorn_lose_nothing(
         thread.join(SECONDS + 120)
     elapsed = time.monotonic() - started
     assert not any(thread.is_alive() for thread in threads)
+    assert crashed == []
 
     # Each job costs the worker a work-horse process (about a second): under load the queue
     # grows, and the cron's sweep (every 5 minutes) is what catches up, in batches of 500.
