@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .config import INSTANCE, ROOT
@@ -26,6 +27,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         app.config.from_mapping(test_config)
     config_module.check(app.config)
     INSTANCE.mkdir(exist_ok=True)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # Behind N proxies, the client's address and scheme are what the Nth one saw: the login
+        # throttle and the buyer's proof of receipt then name the buyer, not the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from . import database, i18n, models, security, templating  # noqa: F401  (models: for migrations)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate

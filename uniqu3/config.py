@@ -90,6 +90,9 @@ def base_config(profile: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
+        # Explicit for every app: Flask-Limiter is one object per process, and an app without
+        # the key would inherit the previous app's choice (tests build many apps).
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Redis down must not turn a login into a 500: count in memory until it is back.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -97,6 +100,9 @@ def base_config(profile: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
         if redis_url else {},
         "RATELIMIT_HEADERS_ENABLED": True,
+        # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
+        # X-Forwarded-For / X-Forwarded-Proto: 0 trusts no such header (a client could forge it).
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_MAX_BODY_BYTES": 256 * 1024,
         "DEV_MAILBOX": False,
@@ -152,7 +158,9 @@ def load(profile: str | None) -> dict[str, Any]:
 
 
 def check(config: dict[str, Any]) -> None:
-    """Refuse to run production with settings that are unsafe there."""
+    """Refuse settings that cannot work, and production settings that are unsafe there."""
+    if int(config.get("TRUSTED_PROXIES") or 0) < 0:
+        raise ConfigError("TRUSTED_PROXIES must be 0 or more (the number of proxies in front of the app).")
     if config.get("UNIQU3_PROFILE") != "production":
         return
     key = config.get("SECRET_KEY") or ""

@@ -7,13 +7,15 @@ keeps its own error format: its paths are left alone.
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import login_manager
+from .extensions import db, login_manager
 
 MESSAGES = {
     400: (_l("Requête invalide"),
@@ -76,7 +78,25 @@ def _handle_csrf(error: CSRFError) -> Response | HTTPException:
 def _handle_server_error(error: InternalServerError) -> Response | HTTPException:
     if _is_api():
         return error
-    return render_error(500)
+    try:
+        # A failed flush leaves the session unusable until rolled back, and the page needs it
+        # (the seller's language, the menu): without this the error page itself would fail.
+        db.session.rollback()
+    except Exception:  # the database itself may be what failed
+        current_app.logger.exception("Rollback failed after a server error")
+    try:
+        return render_error(500)
+    except Exception:  # the database is out of reach: a page that needs nothing from it
+        current_app.logger.exception("The error page could not be rendered")
+        return _bare_server_error()
+
+
+def _bare_server_error() -> Response:
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")):
+        title, message = MESSAGES[500]
+        body = (f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{escape(str(title))}</title>'
+                f"<h1>{escape(str(title))}</h1><p>{escape(str(message))}</p></html>")
+    return Response(body, status=500, mimetype="text/html")
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,38 @@
-"""Security headers on every response."""
+"""Security headers on every response; input no database can store is refused at the door."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
+
+# PostgreSQL's INTEGER: an id or a number beyond it in a URL names nothing.
+MAX_URL_INTEGER = 2**31 - 1
+
+
+class BoundedInteger(IntegerConverter):
+    """`<int:…>` in every route, up to MAX_URL_INTEGER (beyond it: 404, not a database error)."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_URL_INTEGER)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _has_nul(values: MultiDict[str, str]) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values)
+
+
+def refuse_nul_characters() -> None:
+    """A NUL character is never text a person typed, and PostgreSQL cannot store or even
+    compare it: 400 for any in the path, the query string or a form, before a view runs.
+    (The JSON API checks its own input, field by field, and keeps its own answers.)"""
+    if request.path.startswith("/api/"):
+        return
+    if "\x00" in request.path or _has_nul(request.args) or (
+            request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+            and _has_nul(request.form)):
+        abort(400)
+
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -18,6 +48,10 @@ CSP = "; ".join([
 
 
 def init_app(app: Flask) -> None:
+    """Before the features register their routes (the converter applies to them)."""
+    app.url_map.converters["int"] = BoundedInteger
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_characters)
+
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers

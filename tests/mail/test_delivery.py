@@ -140,6 +140,21 @@ def test_a_closed_connection_is_reopened_for_the_rest_of_the_batch(
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1) and "421" in row.last_error
 
 
+def test_a_server_answering_421_for_hours_delays_the_emails_but_never_fails_them(
+    app: Flask, make_order: Any, scripted_smtp: ScriptedSmtp, clock: Clock
+) -> None:
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    make_order()
+    scripted_smtp.handler.data_reply = "421 4.3.2 Service not available"
+    for _ in range(6):
+        report = deliver()
+        assert report.failed == [] and sorted(report.retrying) == [1, 2]
+        clock.advance(hours=1, minutes=1)
+    assert statuses() == [OutboxStatus.PENDING] * 2 and rows()[0].attempts == 6
+    scripted_smtp.handler.data_reply = None
+    assert sorted(deliver().sent) == [1, 2]
+
+
 # ----------------------------------------------------------------------------- the server says no
 def test_temporary_refusals_are_retried_then_fail_after_the_maximum(
     app: Flask, make_order: Any, scripted_smtp: ScriptedSmtp, clock: Clock

@@ -15,8 +15,9 @@ How a row moves:
   (exponential backoff with a cap); after OUTBOX_MAX_ATTEMPTS -> `failed`;
 - the server refused it for good (5xx), the address is malformed, or the order is gone
   -> `failed` at once (retrying cannot help; `flask admin outbox` shows it);
-- the server cannot be reached at all (refused, timeout, login): back to `pending` with a
-  later try, never `failed`: an SMTP outage delays e-mails, it never drops them.
+- the server cannot be reached at all (refused, timeout, login) or answers 421 (service not
+  available): back to `pending` with a later try, never `failed`: an SMTP outage delays
+  e-mails, it never drops them.
 
 deliver() works in a database session of its own and commits after each message: call it
 after the caller's own work is committed (the workflow's signals fire after its commit).
@@ -57,6 +58,7 @@ LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 ERROR_LIMIT = 1000
+SERVICE_NOT_AVAILABLE = 421
 
 
 @dataclass
@@ -350,8 +352,14 @@ def _send_batch(jobs: list[_Job], config: Any, sender: Sender, run: _Run) -> Non
 
 
 def _refused(run: _Run, job: _Job, code: int, error: str) -> None:
-    """The server answered about this message: 5xx for good, 4xx for now."""
-    if code >= 500:
+    """The server answered about this message: 5xx for good, 4xx for now.
+
+    421 is the server closing the channel (shutting down, overloaded): an outage, not an
+    answer about this message, so however long it lasts it never makes the e-mail `failed`.
+    """
+    if code == SERVICE_NOT_AVAILABLE:
+        run.unreachable([job], f"Serveur SMTP indisponible : {error}")
+    elif code >= 500:
         run.failed(job.id, job.attempts, f"Refusé par le serveur SMTP : {error}", job)
     else:
         run.attempt_failed(job.id, job.attempts, f"Refusé temporairement : {error}", job)

@@ -65,7 +65,7 @@ def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
         text = raw.strip()
         if not text:
             continue
-        if not text.isdigit() or len(text) > MAX_QTY_DIGITS:
+        if not text.isdecimal() or len(text) > MAX_QTY_DIGITS:  # isdigit() takes "²", int() does not
             errors[key] = _("Quantité invalide : un nombre entier est attendu.")
             continue
         quantities[int(match.group(1))] = int(text)

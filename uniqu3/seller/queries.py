@@ -66,7 +66,7 @@ class Cursor:
         if not raw or len(raw) > 40:
             return None
         micros, sep, ident = raw.partition("-")
-        if not sep or not micros.isdigit() or not ident.isdigit():
+        if not sep or not micros.isdecimal() or not ident.isdecimal():
             return None
         try:
             return cls(_EPOCH + timedelta(microseconds=int(micros)), int(ident))

@@ -101,6 +101,8 @@ def preparation_slip(reference: str) -> str:
 def ship_form(reference: str) -> Response | str:
     """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
     if not wants_fragment():
+        if queries.order_id(current_user.id, reference) is None:
+            abort(404)  # like every URL naming an order that is not this seller's
         response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
         response.vary.add("HX-Request")
         return response  # type: ignore[return-value]

@@ -1,0 +1,212 @@
+"""A real `flask --app wsgi rq worker` killed with SIGKILL (itself and its work-horse) in the
+middle of delivering a batch, and in the middle of a sweep. The SMTP server is slow (each
+DATA waits), so the kill lands mid-batch.
+
+What must hold: no e-mail is lost; an e-mail the outbox marked `sent` is never sent again;
+no parcel is received twice. Delivery is at-least-once: the one message in flight when the
+worker died may arrive twice, with the same Message-ID (README, delivery.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from jobs import tasks
+from tests.conftest import order_input
+from tests.reliability.conftest import (
+    FLASK,
+    Figures,
+    NearClock,
+    Process,
+    RedisServer,
+    Sink,
+    engine_url,
+    knob,
+    process_env,
+    wait_until,
+)
+from tests.reliability.scenario import overdue_parcels
+from uniqu3.extensions import db
+from uniqu3.mail.delivery import LEASE
+from uniqu3.models import OrderEvent, OutboxEmail, OutboxStatus, Seller, Shipment, ShipmentStatus
+from uniqu3.workflow import Actor, Workflow, signals
+
+pytestmark = [pytest.mark.reliability, pytest.mark.redis]
+
+BATCH = knob("WORKER_BATCH", 20)  # orders: two e-mails each, in one delivery job
+PARCELS = knob("SWEEP_PARCELS", 12)  # parcels overdue when the sweep starts
+SMTP_DELAY = 0.15
+
+
+@pytest.fixture
+def near_clock() -> NearClock:
+    return NearClock()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], redis_server: RedisServer, sink: Sink,
+               near_clock: NearClock) -> dict[str, Any]:
+    # The worker runs on the real clock: so does the app that prepares its work.
+    return {**app_config, **sink.config, "REDIS_URL": redis_server.url,
+            "RQ_CONNECTION": redis_server.url, "RQ_ASYNC": True, "CLOCK": near_clock}
+
+
+@pytest.fixture
+def worker_env(app: Flask, redis_server: RedisServer, sink: Sink) -> dict[str, str]:
+    return process_env(engine_url(app), REDIS_URL=redis_server.url, **sink.env)
+
+
+def start_worker(processes: Callable[..., Process], env: dict[str, str], *, burst: bool = False) -> Process:
+    args = [FLASK, "--app", "wsgi", "rq", "worker", *(["--burst"] if burst else [])]
+    return processes(args, env, name="worker")
+
+
+def outbox_state(ids: list[int] | None = None) -> dict[int, tuple[str, str | None]]:
+    db.session.expire_all()
+    query = select(OutboxEmail.id, OutboxEmail.status, OutboxEmail.message_id)
+    if ids is not None:
+        query = query.where(OutboxEmail.id.in_(ids))
+    return {row_id: (status, message_id) for row_id, status, message_id in db.session.execute(query)}
+
+
+def lease_passes() -> int:
+    """The lease of the rows the dead worker had claimed runs out (10 minutes later)."""
+    result = db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.status == OutboxStatus.SENDING)
+        .values(claimed_at=datetime.now(UTC) - LEASE - timedelta(minutes=1))
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return int(result.rowcount)
+
+
+def recover(processes: Callable[..., Process], env: dict[str, str], sink: Sink) -> str:
+    """What production does next: the cron's sweep is queued, a (restarted) worker runs it."""
+    sink.delay = 0
+    lease_passes()
+    tasks.sweep.enqueue()
+    worker = start_worker(processes, env, burst=True)
+    assert worker.wait(180) == 0, worker.output()
+    return worker.output()
+
+
+def check_nothing_lost(sink: Sink, at_kill: dict[int, tuple[str, str | None]],
+                       final: dict[int, tuple[str, str | None]]) -> dict[str, int]:
+    received = sink.message_ids()
+    assert {status for status, _ in final.values()} == {OutboxStatus.SENT}, final
+    missing = [row for row, (_, message_id) in final.items() if received[str(message_id)] == 0]
+    assert missing == [], "e-mails lost"
+    # A row the outbox said was sent when the worker died is never sent again.
+    resent = [row for row, (status, message_id) in at_kill.items()
+              if status == OutboxStatus.SENT and received[str(message_id)] != 1]
+    assert resent == [], "sent rows sent again"
+    in_flight = [row for row, (status, _) in at_kill.items() if status == OutboxStatus.SENDING]
+    duplicated = [row for row, (_, message_id) in final.items() if received[str(message_id)] > 1]
+    assert set(duplicated) <= set(in_flight)
+    assert all(received[str(final[row][1])] <= 2 for row in duplicated)
+    return {"emails": len(final), "sent_before_kill": sum(1 for s, _ in at_kill.values() if s == "sent"),
+            "claimed_unsent_at_kill": len(in_flight), "duplicates_at_least_once": len(duplicated),
+            "lost": len(missing), "sent_rows_resent": len(resent)}
+
+
+def test_a_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
+    app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
+    processes: Callable[..., Process], figures: Figures,
+) -> None:
+    with signals.emails_queued.muted():  # one big batch below, as the sweep makes them
+        for i in range(BATCH):
+            wf.place_order(order_input(seller.email, f"MKT-KILL-{i}"), actor=Actor.api("shop"))
+    ids = sorted(outbox_state())
+    assert len(ids) == 2 * BATCH
+    tasks.deliver_emails.enqueue(ids)
+    sink.delay = SMTP_DELAY
+
+    worker = start_worker(processes, worker_env)
+    wait_until(lambda: sink.count() >= max(3, BATCH // 3), 60, "the batch to be under way")
+    assert worker.children(), "the job runs in a work-horse process"
+    worker.kill()
+    at_kill = outbox_state()
+    assert sink.count() < len(ids), "the kill came too late to be mid-batch"
+    sent_at_kill = sink.count()
+
+    output = recover(processes, worker_env, sink)
+    counts = check_nothing_lost(sink, at_kill, outbox_state())
+    assert counts["sent_before_kill"] >= 1 and counts["sent_before_kill"] < len(ids), output
+    figures.record("worker_sigkill_mid_batch", **counts, received_before_kill=sent_at_kill)
+
+
+def test_a_worker_killed_mid_sweep_receives_each_parcel_once_and_loses_no_email(
+    app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
+    processes: Callable[..., Process], figures: Figures,
+) -> None:
+    parcels = overdue_parcels(wf, seller.email, PARCELS, "MKT-SWEEP")
+    before = set(outbox_state())
+    tasks.sweep.enqueue()
+    sink.delay = SMTP_DELAY
+
+    worker = start_worker(processes, worker_env)
+    wait_until(lambda: sink.count() >= max(3, PARCELS // 3), 60, "the sweep's e-mails to be under way")
+    worker.kill()
+    at_kill = {row: state for row, state in outbox_state().items() if row not in before}
+    assert sink.count() < 2 * PARCELS, "the kill came too late to be mid-sweep"
+
+    recover(processes, worker_env, sink)
+    final = {row: state for row, state in outbox_state().items() if row not in before}
+    counts = check_nothing_lost(sink, at_kill, final)
+    db.session.expire_all()
+    statuses = db.session.execute(select(Shipment.status, Shipment.received_by)).all()
+    assert set(statuses) == {(ShipmentStatus.RECEIVED, "auto")} and len(statuses) == PARCELS
+    receipts = Counter(details["shipment_id"] for details in db.session.scalars(
+        select(OrderEvent.details).where(OrderEvent.kind == "auto_received")))
+    assert receipts == dict.fromkeys(parcels, 1), "a parcel received twice"
+    assert len(final) == 2 * PARCELS  # E7 to the seller and to the buyer, once each
+    figures.record("worker_sigkill_mid_sweep", **counts, parcels=PARCELS,
+                   parcels_received_twice=sum(1 for n in receipts.values() if n != 1))
+
+
+def test_the_rq_retries_of_a_killed_job_and_the_sweep_together_send_once(
+    app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
+    processes: Callable[..., Process], figures: Figures,
+) -> None:
+    """Only the work-horse dies (out of memory, say): the worker lives on, RQ marks the job
+    failed and retries it later, while the sweep may already have sent the e-mails."""
+    with signals.emails_queued.muted():
+        for i in range(6):
+            wf.place_order(order_input(seller.email, f"MKT-HORSE-{i}"), actor=Actor.api("shop"))
+    ids = sorted(outbox_state())
+    job = tasks.deliver_emails.enqueue(ids, retry=tasks.RETRY)
+    sink.delay = SMTP_DELAY
+    worker = start_worker(processes, worker_env)
+    wait_until(lambda: sink.count() >= 2, 60, "the batch to be under way")
+    horses = worker.children()
+    assert horses
+    for pid in horses:
+        os.kill(pid, signal.SIGKILL)
+    job_status = wait_until(lambda: _job_status(job) in {"scheduled", "failed"} and _job_status(job),
+                            30, "RQ to notice the dead work-horse")
+    at_kill = outbox_state()
+    worker.stop()
+    recover(processes, worker_env, sink)
+    # RQ's retry of the job comes later: it finds nothing left to send.
+    with app.app_context():
+        from uniqu3.mail import deliver
+
+        assert deliver(ids).sent == []
+    counts = check_nothing_lost(sink, at_kill, outbox_state())
+    figures.record("work_horse_sigkill", **counts, rq_job_after_kill=job_status)
+
+
+def _job_status(job: Any) -> str:
+    try:
+        status = job.get_status(refresh=True)
+    except Exception:
+        return ""
+    return str(getattr(status, "value", status))
