@@ -104,8 +104,9 @@ def authenticate(session: Session, raw: str, *, now: datetime) -> ApiClient | No
 def find_key(session: Session, prefix_or_id: str) -> ApiKey | None:
     """A key by its id, its prefix, its displayed prefix or even the whole key."""
     text = prefix_or_id.strip().rstrip("…")
-    if text.isdigit():
-        return session.get(ApiKey, int(text))
+    if text.isascii() and text.isdigit():
+        # Ids beyond the column's range name no key (and must not reach the database).
+        return session.get(ApiKey, int(text)) if int(text) < 2**31 else None
     if text.startswith(SCHEME):
         text = text[len(SCHEME):].split("_", 1)[0]
     if not text:

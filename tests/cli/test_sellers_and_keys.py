@@ -236,7 +236,7 @@ def test_revoke_api_key_by_id(admin: Admin) -> None:
 
 
 def test_revoking_an_unknown_key_is_an_error(admin: Admin) -> None:
-    for wrong in ("42", "nothing", "uq_live_"):
+    for wrong in ("42", "nothing", "uq_live_", "²", "99999999999999999999"):
         result = admin("revoke-api-key", wrong)
         assert result.exit_code == 1
         assert "Aucune clé" in result.output
