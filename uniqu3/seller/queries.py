@@ -13,12 +13,23 @@ from typing import Any
 
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 
+from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from ..models import Order, OrderEvent, OrderStatus, Shipment
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -90,23 +101,31 @@ def _escape_like(text: str) -> str:
 
 
 def search_clause(query: str) -> ColumnElement[bool]:
-    """Reference, buyer name or e-mail, SKU (substring, any case) or tracking number."""
+    """Reference, buyer name or e-mail, SKU (substring, any case) or tracking number.
+
+    All are in `orders.search_text`, one per line, trigram-indexed (uniqu3.search_index): the
+    index finds the few orders holding the substring among every seller's, instead of reading
+    each order of the seller. A tracking number is also looked for as typed by the carrier's
+    site (spaces removed, upper case)."""
     text = query.strip()[:SEARCH_MAX]
-    pattern = f"%{_escape_like(text)}%"
-    clauses: list[ColumnElement[bool]] = [
-        Order.reference.ilike(pattern, escape="\\"),
-        Order.buyer_name.ilike(pattern, escape="\\"),
-        Order.buyer_email.ilike(pattern, escape="\\"),
-        # Correlated on order_id: the (order_id, sku) unique index answers it per order.
-        exists().where(OrderLine.order_id == Order.id, OrderLine.sku.ilike(pattern, escape="\\")),
-    ]
+    needles = [text]
     number = normalize_tracking_number(text)
-    if number:
-        clauses.append(exists().where(
-            Shipment.order_id == Order.id,
-            Shipment.tracking_number.like(f"%{_escape_like(number)}%", escape="\\"),
-        ))
-    return or_(*clauses)
+    if number != text.upper() and any(ch.isdigit() for ch in number):
+        needles.append(number)
+    return or_(*[_contains(needle) for needle in needles])
+
+
+def _contains(needle: str) -> ColumnElement[bool]:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite" and len(needle) >= search_index.MIN_INDEXED:
+        # FTS5 trigram phrase: the substring anywhere, case-insensitive ("" escapes a quote).
+        phrase = '"' + needle.replace('"', '""') + '"'
+        hits = select(literal_column("rowid")).select_from(table(search_index.FTS_TABLE)).where(
+            literal_column(search_index.FTS_TABLE).op("MATCH")(phrase))
+        return Order.id.in_(hits)
+    # PostgreSQL: the GIN trigram index answers ILIKE; on SQLite a 1- or 2-character query
+    # has no trigram and reads the seller's orders newest first, stopping at one page.
+    return Order.search_text.ilike(f"%{_escape_like(needle)}%", escape="\\")
 
 
 def _key() -> Any:
