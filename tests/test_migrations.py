@@ -58,7 +58,7 @@ def test_the_search_migration_fills_and_indexes_the_orders_already_there(empty_d
     from sqlalchemy import select
 
     from uniqu3.models import Order
-    from uniqu3.seller.queries import search_clause
+    from uniqu3.seller.queries import seller_filters
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
@@ -88,7 +88,7 @@ def test_the_search_migration_fills_and_indexes_the_orders_already_there(empty_d
         assert order.search_text == ("UQ-2026-000007\nZoé Lefèvre\nzoe@example.fr\nBAG-RED-01\nCARD-01\n"
                                      "6A12345678901")
         for query in ("uq-2026-0000", "LEFÈVRE", "zoe@exa", "red-0", "card", "345678901", "ZZZ-none"):
-            found = db.session.scalars(select(Order.id).where(Order.seller_id == 1, search_clause(query)))
+            found = db.session.scalars(select(Order.id).where(*seller_filters(1, query)))
             assert list(found) == ([] if query == "ZZZ-none" else [7]), query
         db.session.remove()
         downgrade(revision="base")
