@@ -62,13 +62,17 @@ def run_worker(command: list[str], url: str, smtp: tuple[str, int]) -> tuple[flo
     env.update({"UNIQU3_ENV": "development", "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
                 "MAIL_SERVER": smtp[0], "MAIL_PORT": str(smtp[1]), "PYTHONPATH": str(ROOT)})
     flask = str(Path(sys.executable).with_name("flask"))
-    start = time.perf_counter()
-    proc = subprocess.Popen([flask, "--app", "wsgi", *command], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+    # The worker logs a few lines per job: to a file, as a pipe nobody reads would fill and block it.
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen([flask, "--app", "wsgi", *command], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            log.seek(0)
+            raise SystemExit(log.read().decode()[-2000:])
     return elapsed, usage.ru_maxrss / 1024
 
 
