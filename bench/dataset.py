@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from uniqu3 import carriers
+from uniqu3.search_index import search_text
 from uniqu3.timeutil import PARIS
 from uniqu3.workflow import derive_status
 
@@ -74,7 +75,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("id", "reference", "seller_id", "external_id", "request_hash", "buyer_name",
                "buyer_email", "billing_address", "shipping_address", "currency", "total_cents",
                "status", "paid_at", "payment_note", "cancelled_at", "cancel_reason", "created_at",
-               "updated_at", "version"),
+               "updated_at", "version", "search_text"),
     "order_lines": ("id", "order_id", "position", "sku", "title", "quantity", "unit_price_cents",
                     "shipped_quantity"),
     "shipments": ("id", "order_id", "number", "carrier", "carrier_label", "tracking_number",
@@ -475,6 +476,8 @@ class Dataset:
             status, moment(paid_at) if paid_at is not None else None, payment_note,
             moment(cancelled_at) if cancelled_at is not None else None, cancel_reason,
             moment(t0), moment(max(actions, default=t0)), 1 + len(actions),
+            search_text(reference, buyer_name, buyer_email, (sku for sku, _, _ in items),
+                        (parcel.tracking for parcel in parcels)),
         ))
         add_line = out["order_lines"]
         for i, (sku, title, price) in enumerate(items):

@@ -1,8 +1,8 @@
 """Background work: e-mail delivery, the 7-day automatic receipt, the periodic sweep.
 
-With Redis (`REDIS_URL`), Flask-RQ runs the jobs: `flask rq worker --with-scheduler` runs
-each job inside the app (same configuration as the web process) and fires the automatic
-receipts at their due time; `flask rq cron` enqueues the sweep every five minutes.
+With Redis (`REDIS_URL`), Flask-RQ queues the jobs and `flask jobs worker --with-scheduler`
+(jobs/worker.py) runs each job inside the app (same configuration as the web process) and
+fires the automatic receipts at their due time; `flask rq cron` enqueues the sweep every five minutes.
 Without Redis, the same job functions run inline right after each commit, and the automatic
 receipt needs `flask admin sweep` run periodically.
 """
@@ -42,6 +42,9 @@ def init_app(app: Flask) -> None:
         app.extensions[dispatch.EXTENSION_KEY] = dispatch.INLINE
         _log_inline_notice()
     dispatch.connect()
+    from .worker import jobs_cli
+
+    app.cli.add_command(jobs_cli)
 
 
 def _log_inline_notice() -> None:

@@ -1,7 +1,7 @@
 """The job functions. Each takes ids (never ORM objects), reads the database afresh and
 calls the same code as every other entry point, so running one twice changes nothing.
 
-With Redis they run in `flask rq worker` (inside the app, same configuration as the web
+With Redis they run in `flask jobs worker` (inside the app, same configuration as the web
 process); without Redis, `jobs.dispatch` calls them inline right after the commit.
 """
 

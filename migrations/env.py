@@ -85,6 +85,10 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The orders' trigram search index (FTS5 table, pg_trgm index) is built by the migration,
+    # not described by the models: autogenerate must neither drop nor add it.
+    from uniqu3.search_index import include_object
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

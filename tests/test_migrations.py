@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 from tests.conftest import TEST_DATABASE_URL
 from uniqu3 import create_app
 from uniqu3.extensions import Base, db
+from uniqu3.search_index import include_object
 
 
 @pytest.fixture
@@ -39,7 +40,9 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(empty_database
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            # The search index (FTS5 table or pg_trgm index) is outside the models, by design.
+            context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                             "include_object": include_object})
             diff = compare_metadata(context, Base.metadata)
         assert diff == []
         tables = set(inspect(db.engine).get_table_names())
@@ -47,4 +50,46 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(empty_database
                 "order_events", "outbox_emails", "api_keys"} <= tables
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
+
+
+def test_the_search_migration_fills_and_indexes_the_orders_already_there(empty_database_url: str) -> None:
+    """Orders placed before 5b1f0c3a9d2e are found by the search once it has run."""
+    from sqlalchemy import select
+
+    from uniqu3.models import Order
+    from uniqu3.seller.queries import seller_filters
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="ee24ed7d2bc1")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO sellers (id, email, shop_name, password_hash, payment_instructions, locale, "
+                "active, session_version, created_at) VALUES (1, 's@example.fr', 'S', 'x', '', 'fr', true, "
+                "1, '2026-01-01 10:00:00')"))
+            conn.execute(text(
+                "INSERT INTO orders (id, reference, seller_id, external_id, request_hash, buyer_name, "
+                "buyer_email, billing_address, shipping_address, currency, total_cents, status, "
+                "payment_note, cancel_reason, created_at, updated_at, version) VALUES (7, "
+                "'UQ-2026-000007', 1, 'E7', '', 'Zoé Lefèvre', 'zoe@example.fr', '{}', '{}', 'EUR', 100, "
+                "'shipped', '', '', '2026-01-02 10:00:00', '2026-01-02 10:00:00', 3)"))
+            for position, sku in ((2, "CARD-01"), (1, "BAG-RED-01")):
+                conn.execute(text(
+                    "INSERT INTO order_lines (order_id, position, sku, title, quantity, unit_price_cents, "
+                    f"shipped_quantity) VALUES (7, {position}, '{sku}', 't', 1, 50, 1)"))
+            conn.execute(text(
+                "INSERT INTO shipments (order_id, number, carrier, carrier_label, tracking_number, "
+                "tracking_url, shipped_on, status, created_at) VALUES (7, 1, 'colissimo', 'Colissimo', "
+                "'6A12345678901', '', '2026-01-03', 'shipped', '2026-01-03 10:00:00')"))
+        upgrade()
+        order = db.session.get(Order, 7)
+        assert order is not None
+        assert order.search_text == ("UQ-2026-000007\nZoé Lefèvre\nzoe@example.fr\nBAG-RED-01\nCARD-01\n"
+                                     "6A12345678901")
+        for query in ("uq-2026-0000", "LEFÈVRE", "zoe@exa", "red-0", "card", "345678901", "ZZZ-none"):
+            found = db.session.scalars(select(Order.id).where(*seller_filters(1, query)))
+            assert list(found) == ([] if query == "ZZZ-none" else [7]), query
+        db.session.remove()
+        downgrade(revision="base")
         db.engine.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from . import search_index
 from .extensions import db
 from .timeutil import as_utc, utcnow
 
@@ -172,6 +173,9 @@ class Order(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped by every action: the row lock every action takes first.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # What the « Commandes » search finds, trigram-indexed (uniqu3.search_index): reference,
+    # buyer name and e-mail, SKUs, tracking numbers; written by the workflow.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     seller: Mapped[Seller] = relationship(back_populates="orders")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -191,6 +195,9 @@ class Order(db.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+
+search_index.attach(Order.__table__)
 
 
 class OrderLine(db.Model):

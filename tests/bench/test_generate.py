@@ -19,6 +19,7 @@ from uniqu3 import carriers
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OutboxEmail, Seller, Shipment
 from uniqu3.passwords import verify_password
+from uniqu3.search_index import search_text
 from uniqu3.timeutil import as_utc, paris_today
 from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow, derive_status
 
@@ -74,6 +75,10 @@ def test_every_order_is_consistent_with_the_workflow(generated: Any, ctx: Any, c
             assert created >= previous
         previous = created
         assert order.reference == f"UQ-{created.year}-{order.id:06d}"
+        # What the workflow would have written: the « Commandes » search finds generated orders.
+        assert order.search_text == search_text(order.reference, order.buyer_name, order.buyer_email,
+                                                [line.sku for line in order.lines],
+                                                [s.tracking_number for s in order.shipments])
         assert order.total_cents == sum(line.quantity * line.unit_price_cents for line in order.lines)
         assert 1 <= len(order.lines) <= 5
         for line in order.lines:

@@ -1,6 +1,6 @@
 """The production commands, for real: `flask --app wsgi db upgrade` builds the schema,
-`flask --app wsgi rq worker --burst --with-scheduler` (each job in a `flask rq work-horse`
-subprocess, configured from the environment alone) delivers the e-mails and fires the
+`flask --app wsgi jobs worker --burst --with-scheduler` (each job in a fork of the worker,
+which configured the app from the environment alone) delivers the e-mails and fires the
 automatic receipt. The app configured from the environment runs on the real clock."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_the_worker_command_delivers_emails_and_fires_the_automatic_receipt(
         registry = ScheduledJobRegistry(queue=rq.queue)
         registry.schedule(rq.queue.fetch_job(tasks.auto_receipt_job_id(shipment_id)), past)
 
-    output = run([FLASK, "--app", "wsgi", "rq", "worker", "--burst", "--with-scheduler"], env)
+    output = run([FLASK, "--app", "wsgi", "jobs", "worker", "--burst", "--with-scheduler"], env)
 
     with web.app_context():
         assert rq.queue.count == 0 and registry.count == 0, output

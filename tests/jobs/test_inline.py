@@ -99,7 +99,9 @@ def test_the_notice_is_logged_once_per_process(tmp_path: Path) -> None:
     assert INLINE_NOTICE not in with_redis.stderr
 
 
-def test_the_rq_commands_say_redis_is_needed(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["rq", "worker", "--with-scheduler"])
+@pytest.mark.parametrize("command", [["rq", "worker", "--with-scheduler"],
+                                     ["jobs", "worker", "--with-scheduler"]])
+def test_the_worker_commands_say_redis_is_needed(app: Flask, command: list[str]) -> None:
+    result = app.test_cli_runner().invoke(args=command)
     assert result.exit_code == 1
     assert "REDIS_URL is not set" in result.output and "admin sweep" in result.output

@@ -58,3 +58,76 @@ def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(
     assert small_count == 6
     # Without any parcel there are no parcel lines to read: one query fewer, never more.
     assert queries_for(sc, count_queries, f"/commandes/{order_in(OrderStatus.PAID).reference}") == 5
+
+
+def _big_order(wf: Workflow, seller: Seller, external_id: str) -> Order:
+    """10 lines, 5 parcels (3 received): every list the pages show has several rows."""
+    lines = tuple(LineInput(f"SKU-{n}", f"Article {n}", 3, 990) for n in range(10))
+    big = wf.place_order(order_input(seller.email, external_id, lines=lines), actor=Actor.api()).order
+    me = Actor.seller(seller.email)
+    wf.confirm_payment(big.id, actor=me)
+    for n, line in enumerate(sorted(big.lines, key=lambda item: item.position)[:5]):
+        wf.ship(big.id, actor=me, quantities={line.id: 1}, carrier="dpd",
+                tracking_number=f"0987654{external_id[-3:]}{n:04d}")
+    for shipment in big.shipments[:3]:
+        wf.request_receipt(shipment.id, actor=me)
+        wf.confirm_receipt(shipment.id)
+    return big
+
+
+def count_plain(client: Any, count_queries: Callable[[], Any], url: str, **kwargs: Any) -> int:
+    client.get(url, **kwargs)
+    with count_queries() as counter:
+        response = client.get(url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code)
+    return counter.count
+
+
+def test_the_buyer_page_runs_the_same_queries_for_a_small_or_a_big_order(
+    app: Any, seller: Seller, wf: Workflow, order_in: Make, count_queries: Callable[[], Any]
+) -> None:
+    from uniqu3.tokens import order_token
+
+    client = app.test_client()
+    small = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    big = _big_order(wf, seller, "MKT-B01")
+    with app.app_context():
+        small_url, big_url = f"/o/{order_token(small.id)}", f"/o/{order_token(big.id)}"
+    small_count = count_plain(client, count_queries, small_url)
+    assert count_plain(client, count_queries, big_url) == small_count
+    # The order with its seller, its lines, its parcels, their lines, its history.
+    assert small_count <= 5
+
+
+def test_the_csv_export_runs_the_same_queries_for_2_or_40_orders(
+    sc: SellerClient, seller: Seller, wf: Workflow, order_in: Make, count_queries: Callable[[], Any]
+) -> None:
+    order_in(OrderStatus.PAID)
+    _big_order(wf, seller, "MKT-E01")
+    small = queries_for(sc, count_queries, "/commandes/export.csv")
+    for n in range(20):
+        order_in(OrderStatus.SHIPPED if n % 2 else OrderStatus.PAID)
+    for n in range(3):
+        _big_order(wf, seller, f"MKT-E1{n}")
+    assert queries_for(sc, count_queries, "/commandes/export.csv") == small
+    assert queries_for(sc, count_queries, "/commandes/export.csv?q=camille") <= small + 1
+
+
+def test_the_api_get_runs_the_same_queries_for_a_small_or_a_big_order(
+    app: Any, seller: Seller, wf: Workflow, order_in: Make, count_queries: Callable[[], Any]
+) -> None:
+    from uniqu3 import apikeys
+    from uniqu3.extensions import db
+    from uniqu3.timeutil import utcnow
+
+    with app.app_context():
+        _, key = apikeys.create_key(db.session, name="shop", seller=None, now=utcnow())
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    small = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    big = _big_order(wf, seller, "MKT-A01")
+
+    def count(order: Order) -> int:
+        return count_plain(client, count_queries, f"/api/v1/orders/{order.reference}", headers=headers)
+
+    assert count(big) == count(small)

@@ -13,12 +13,23 @@ from typing import Any
 
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 
+from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderLine, OrderStatus, Shipment
+from ..models import Order, OrderEvent, OrderStatus, Shipment
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -89,24 +100,59 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_clause(query: str) -> ColumnElement[bool]:
-    """Reference, buyer name or e-mail, SKU (substring, any case) or tracking number."""
+#: Up to this many orders holding the text (every seller's), SQLite starts from them.
+FTS_DRIVE_LIMIT = 2_000
+
+
+def _needles(query: str) -> list[str]:
+    """The text as typed, and as a tracking number (spaces removed, upper case) if it may be one."""
     text = query.strip()[:SEARCH_MAX]
-    pattern = f"%{_escape_like(text)}%"
-    clauses: list[ColumnElement[bool]] = [
-        Order.reference.ilike(pattern, escape="\\"),
-        Order.buyer_name.ilike(pattern, escape="\\"),
-        Order.buyer_email.ilike(pattern, escape="\\"),
-        # Correlated on order_id: the (order_id, sku) unique index answers it per order.
-        exists().where(OrderLine.order_id == Order.id, OrderLine.sku.ilike(pattern, escape="\\")),
-    ]
     number = normalize_tracking_number(text)
-    if number:
-        clauses.append(exists().where(
-            Shipment.order_id == Order.id,
-            Shipment.tracking_number.like(f"%{_escape_like(number)}%", escape="\\"),
-        ))
-    return or_(*clauses)
+    if number != text.upper() and any(ch.isdigit() for ch in number):
+        return [text, number]
+    return [text]
+
+
+def search_clause(query: str) -> ColumnElement[bool]:
+    """Reference, buyer name or e-mail, SKU (substring, any case) or tracking number: all are
+    in `orders.search_text`, one per line (uniqu3.search_index). On PostgreSQL its GIN trigram
+    index answers the ILIKE; on SQLite this LIKE reads the seller's orders newest first and
+    stops at one page (see seller_filters for the indexed way)."""
+    return or_(*[Order.search_text.ilike(f"%{_escape_like(n)}%", escape="\\") for n in _needles(query)])
+
+
+def _fts_hits(needles: list[str]) -> list[int] | None:
+    """SQLite: the ids of the orders (every seller's) holding one of the needles, from the FTS5
+    trigram index; None when it cannot answer (a needle under 3 characters) or when the text
+    is common (over FTS_DRIVE_LIMIT orders: the seller's own list then finds a page soon)."""
+    if any(len(n) < search_index.MIN_INDEXED for n in needles):
+        return None
+    fts = table(search_index.FTS_TABLE)
+    hits: set[int] = set()
+    for needle in needles:
+        phrase = '"' + needle.replace('"', '""') + '"'  # FTS5 phrase: the substring, any case
+        stmt = (select(literal_column("rowid")).select_from(fts)
+                .where(literal_column(search_index.FTS_TABLE).op("MATCH")(phrase))
+                .limit(FTS_DRIVE_LIMIT + 1))
+        hits.update(db.session.scalars(stmt))
+        if len(hits) > FTS_DRIVE_LIMIT:
+            return None
+    return sorted(hits)
+
+
+def seller_filters(seller_id: int, query: str) -> list[ColumnElement[bool]]:
+    """The seller's orders, matching the search if there is one."""
+    if not query.strip():
+        return [Order.seller_id == seller_id]
+    needles = _needles(query)
+    if db.session.get_bind().dialect.name == "sqlite":
+        hits = _fts_hits(needles)
+        if hits is not None:
+            # Few orders hold the text: start from them (primary key lookups), then keep the
+            # seller's. `seller_id + 0` keeps SQLite from walking the seller's whole list and
+            # testing each order against the hits, which costs 100,000 steps for a big shop.
+            return [Order.id.in_(hits), (Order.seller_id + 0) == seller_id]
+    return [Order.seller_id == seller_id, search_clause(query)]
 
 
 def _key() -> Any:
@@ -127,9 +173,7 @@ def _window(filters: Sequence[ColumnElement[bool]], cursor: Cursor | None, newes
 def fetch_window(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limit: int,
                  *, newest_first: bool = True) -> list[Order]:
     """Up to `limit` orders past `cursor`, newest first (or oldest first)."""
-    base: list[ColumnElement[bool]] = [Order.seller_id == seller_id]
-    if query.strip():
-        base.append(search_clause(query))
+    base = seller_filters(seller_id, query)
     if len(tab.statuses) <= 1 or query.strip():
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:

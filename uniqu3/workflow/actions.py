@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .. import carriers
+from .. import carriers, search_index
 from ..models import (
     EmailKind,
     Order,
@@ -138,6 +138,8 @@ class Workflow:
                 raise
             return self._replay(existing, fingerprint)
         order.reference = f"UQ-{as_utc(now).year}-{order.id:06d}"
+        order.search_text = search_index.search_text(
+            order.reference, order.buyer_name, order.buyer_email, (line.sku for line in data.lines))
         self._event(order, "order_placed", actor, {
             "source": source,
             "external_id": data.external_id,
@@ -267,6 +269,7 @@ class Workflow:
             lines=[ShipmentLine(order_line_id=line.id, quantity=qty) for line, qty in items],
         )
         order.shipments.append(shipment)
+        order.search_text = search_index.with_tracking_number(order.search_text, number)
         self.session.flush()
         for line in order.lines:
             self.session.refresh(line, ["shipped_quantity"])

@@ -1,0 +1,265 @@
+"""The « Commandes » tab of the big seller (100,000 orders among 1,000,000): server time and throughput.
+
+    python -m bench.orders_tab --database-url sqlite:///bench/out/bench1m.sqlite
+    python -m bench.orders_tab --database-url 'postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dperf'
+
+1. Server time, in process: the app's test client, logged in through the real form as
+   big@bench.uniqu3.fr, times --requests GETs of each case (the whole page, as a browser
+   asks for it): first page, a status tab, a deep page (the keyset cursor followed --deep
+   pages down), searches by buyer name (a common surname, a full name), SKU and tracking
+   number (whole and partial). Median and p95.
+2. Throughput: gunicorn (`-w 2 -k sync` by default) serves bench.webapp, which is the
+   production app plus `/bench/bare` (a constant string); wrk with the session cookie loads
+   the first page and the bare endpoint alternately, --rounds times; the ratio is the
+   median of the rounds' ratios (spec: ≥ 35 %).
+
+Spec (section 5): ≤ 15 ms median server time; searches ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+
+from .common import Timing, dialect_of, engine_url, print_block, shown_url, time_calls
+from .dataset import BIG_SELLER_EMAIL, BIG_SELLER_PASSWORD
+
+MODULE = "bench.orders_tab"
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET_MS, SEARCH_BUDGET_MS, RATIO_TARGET = 15.0, 50.0, 0.35
+
+
+def https_client(app: Any) -> Any:
+    """The production profile's cookies are Secure: ask as a browser over HTTPS would."""
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+def login(client: Any) -> None:
+    page = client.get("/connexion").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF token on the login page"
+    response = client.post("/connexion", data={"email": BIG_SELLER_EMAIL, "password": BIG_SELLER_PASSWORD,
+                                               "csrf_token": match.group(1)},
+                           headers={"Referer": "https://localhost/connexion"})
+    assert response.status_code == 303, f"login failed: {response.status_code}"
+    client.get("/commandes")  # the welcome message is shown once
+
+
+def search_terms(app: Any) -> dict[str, str]:
+    """Values taken from the big seller's own orders (so each search finds something)."""
+    from uniqu3.extensions import db
+    from uniqu3.models import Order, OrderLine, Seller, Shipment
+
+    with app.app_context():
+        seller_id = db.session.scalar(select(Seller.id).where(Seller.email == BIG_SELLER_EMAIL))
+        assert seller_id is not None, f"{BIG_SELLER_EMAIL} is not in this database (bench.generate)"
+        # An order in the middle of the history: a deep one, not the newest.
+        skip = 40_000 if _count(db, seller_id) > 50_000 else 10
+        middle = db.session.scalar(select(Order).where(Order.seller_id == seller_id)
+                                   .order_by(Order.id).offset(skip).limit(1))
+        assert middle is not None
+        sku = db.session.scalar(select(OrderLine.sku).where(OrderLine.order_id == middle.id).limit(1))
+        tracking = db.session.scalar(
+            select(Shipment.tracking_number).join(Order, Order.id == Shipment.order_id)
+            .where(Order.seller_id == seller_id, Shipment.tracking_number != "", Order.id >= middle.id)
+            .order_by(Order.id).limit(1))
+        return {
+            "seller_id": str(seller_id),
+            "surname": middle.buyer_name.split()[-1],
+            "full name": middle.buyer_name,
+            "sku": sku or "",
+            "tracking": tracking or "",
+            "tracking part": (tracking or "")[-8:],
+        }
+
+
+def _count(db: Any, seller_id: int) -> int:
+    from sqlalchemy import func
+
+    from uniqu3.models import Order
+
+    return db.session.scalar(select(func.count()).where(Order.seller_id == seller_id)) or 0
+
+
+def deep_cursor(client: Any, pages: int) -> tuple[str, int]:
+    """Follow « Plus anciennes → » `pages` times; the URL of the last page reached."""
+    url, followed = "/commandes", 0
+    for _ in range(pages):
+        html = client.get(url).get_data(as_text=True)
+        match = re.search(r'href="([^"]*apres=[^"]*)" rel="next"', html)
+        if not match:
+            break
+        url, followed = match.group(1).replace("&amp;", "&"), followed + 1
+    return url, followed
+
+
+Case = tuple[str, str, Timing, int]  # name, URL, timing, rows shown
+
+
+def server_times(app: Any, requests: int, deep: int) -> tuple[list[Case], dict[str, str]]:
+    client = https_client(app)
+    login(client)
+    terms = search_terms(app)
+    deep_url, followed = deep_cursor(client, deep)
+    cases = [
+        ("first page", "/commandes"),
+        ("status tab « À expédier »", "/commandes?statut=a-expedier"),
+        ("status tab « Reçues »", "/commandes?statut=recues"),
+        (f"deep page ({followed} pages down)", deep_url),
+        (f"search surname « {terms['surname']} »", f"/commandes?q={quote(terms['surname'])}"),
+        (f"search full name « {terms['full name']} »", f"/commandes?q={quote(terms['full name'])}"),
+        (f"search SKU « {terms['sku']} »", f"/commandes?q={quote(terms['sku'])}"),
+        (f"search tracking « {terms['tracking']} »", f"/commandes?q={quote(terms['tracking'])}"),
+        (f"search tracking part « {terms['tracking part']} »",
+         f"/commandes?q={quote(terms['tracking part'])}"),
+        ("search 2 letters « ma » (no trigram)", "/commandes?q=ma"),
+        ("search with no match « zzqxw »", "/commandes?q=zzqxw"),
+    ]
+    results = []
+    for name, url in cases:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        rows = response.get_data(as_text=True).count('<span class="ref">')
+        timing = time_calls(lambda url=url: client.get(url), repeat=requests, warmup=3)
+        results.append((name, url, timing, rows))
+    return results, terms
+
+
+# ----------------------------------------------------------------------------- throughput
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, connections: int, cookie: str | None) -> float:
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    assert match, out
+    assert not non2xx, f"{url}: {non2xx.group(0)}"
+    return float(match.group(1))
+
+
+def throughput(url: str, cookie: str, *, workers: int, worker_class: str, seconds: int, rounds: int,
+               connections: int) -> dict[str, Any]:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed for the throughput (apt-get install -y wrk), or --no-throughput")
+    port = free_port()
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    command = [gunicorn, "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{port}",
+               "--log-level", "warning", "bench.webapp:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        wrk(f"{base}/commandes", 2, connections, cookie)  # warm both workers
+        wrk(f"{base}/bench/bare", 2, connections, None)
+        tab, bare, ratios = [], [], []
+        for _ in range(rounds):
+            t = wrk(f"{base}/commandes", seconds, connections, cookie)
+            b = wrk(f"{base}/bench/bare", seconds, connections, None)
+            tab.append(t)
+            bare.append(b)
+            ratios.append(t / b)
+        rss = worker_rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    return {"tab": tab, "bare": bare, "ratios": ratios, "command": " ".join(command[1:]),
+            "rss": rss}
+
+
+def worker_rss_mb(master: int) -> dict[str, float]:
+    """VmHWM (peak RSS) of gunicorn's workers, read while they still run."""
+    peaks = {}
+    children = Path(f"/proc/{master}/task/{master}/children")
+    for pid in children.read_text().split() if children.exists() else []:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[pid] = int(line.split()[1]) / 1024
+    return peaks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--requests", type=int, default=100, help="timed requests per case")
+    parser.add_argument("--deep", type=int, default=200, help="pages followed for the deep page")
+    parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated tab/bare wrk runs")
+    args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error("--database-url (or DATABASE_URL) is required")
+    url = engine_url(args.database_url)
+
+    from .webapp import make_app
+
+    app = make_app(url)
+    results, terms = server_times(app, args.requests, args.deep)
+    figures = [("database", f"{dialect_of(url)} {shown_url(url)}")]
+    with app.app_context():
+        from sqlalchemy import func
+
+        from uniqu3.extensions import db
+        from uniqu3.models import Order
+
+        total = db.session.scalar(select(func.count()).select_from(Order))
+        mine = db.session.scalar(select(func.count()).where(Order.seller_id == int(terms["seller_id"])))
+        db.session.remove()
+    figures.append(("orders", f"{total:,} in the database, {mine:,} for {BIG_SELLER_EMAIL}"))
+    for name, _url, timing, rows in results:
+        budget = SEARCH_BUDGET_MS if name.startswith("search") else BUDGET_MS
+        verdict = "ok" if timing.median * 1000 <= budget else f"OVER {budget:.0f} ms"
+        figures.append((name, f"{timing.summary_ms()}; {rows} rows; {verdict}"))
+    if not args.no_throughput:
+        client = https_client(app)
+        login(client)
+        cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+        t = throughput(url, cookie, workers=args.workers, worker_class=args.worker_class,
+                       seconds=args.seconds, rounds=args.rounds, connections=args.connections)
+        ratio = statistics.median(t["ratios"])
+        figures += [
+            ("server", f"gunicorn {t['command']}; wrk -t1 -c{args.connections} -d{args.seconds}s, "
+                       f"{args.rounds} rounds alternated"),
+            ("tab req/s", ", ".join(f"{x:,.0f}" for x in t["tab"])),
+            ("bare req/s", ", ".join(f"{x:,.0f}" for x in t["bare"])),
+            ("ratio tab/bare", f"median {ratio:.1%} (rounds: {', '.join(f'{r:.1%}' for r in t['ratios'])}); "
+                               + ("ok" if ratio >= RATIO_TARGET else f"UNDER {RATIO_TARGET:.0%}")),
+            ("web worker peak RSS", ", ".join(f"{v:.0f} MB" for v in t["rss"].values())),
+        ]
+    print_block("« Commandes » tab of the big seller", figures, module=MODULE, argv=argv)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
