@@ -81,7 +81,10 @@ def downgrade():
     if bind.dialect.name == 'sqlite':
         for statement in _SQLITE_DROP:
             op.execute(statement)
-    elif bind.dialect.name == 'postgresql':
+        # SQLite 3.35+ drops a plain column in place. A batch rebuild would recreate
+        # `orders`, and with foreign keys on, the cascades would empty its lines and parcels.
+        op.execute("ALTER TABLE orders DROP COLUMN search_text")
+        return
+    if bind.dialect.name == 'postgresql':
         op.execute("DROP INDEX IF EXISTS ix_orders_search_trgm")
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_column('search_text')
+    op.drop_column('orders', 'search_text')

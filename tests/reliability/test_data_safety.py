@@ -447,6 +447,12 @@ def test_postgresql_dump_wipe_restore_finds_the_same_orders(
         conn.execute(text(f"CREATE DATABASE {spare}"))
     try:
         spare_url = server.rsplit("/", 1)[0] + f"/{spare}"
+        # This dump holds one schema (test isolation), so it does not carry the pg_trgm
+        # extension that the search index needs; a whole-database dump, as documented, does.
+        spare_engine = create_engine(sqlalchemy_url(spare_url), isolation_level="AUTOCOMMIT")
+        with spare_engine.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        spare_engine.dispose()
         subprocess.run(["pg_restore", "--exit-on-error", "--no-owner", f"--dbname={spare_url}", str(dump)],
                        check=True, timeout=120, env=env)
         assert snapshot_orders(f"{spare_url}?options=-csearch_path%3D{schema}") == before
