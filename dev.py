@@ -66,7 +66,10 @@ def reachable(host: str, port: int) -> bool:
 
 def cmd_run() -> None:
     ensure_installed()
-    env = {**os.environ}
+    port = os.environ.get("PORT", "5000")
+    url = f"http://127.0.0.1:{port}"
+    # Links in the e-mails (dev mailbox) point at this server unless told otherwise.
+    env = {**os.environ, "BASE_URL": os.environ.get("BASE_URL") or url}
     say("migrating the database (flask db upgrade)")
     flask("db", "upgrade", env=env)
     say("loading the demo data if the database has no seller yet")
@@ -83,8 +86,6 @@ def cmd_run() -> None:
     ).stdout.strip().splitlines()[-1]
     if has_sellers == "0":
         flask("admin", "demo", env=env)
-    port = env.get("PORT", "5000")
-    url = f"http://127.0.0.1:{port}"
     say(f"UNIQU3 runs at {url}/  (demo login: demo@uniqu3.fr / demo-uniqu3; "
         f"e-mails at {url}/dev/mailbox). Stop with Ctrl+C.")
     flask("run", "--host", "127.0.0.1", "--port", port, "--debug", env=env)
