@@ -123,6 +123,11 @@ class NearClock:
         return self()
 
 
+@pytest.fixture
+def near_clock() -> NearClock:
+    return NearClock()
+
+
 # ----------------------------------------------------------------------------- Redis of our own
 @dataclass
 class RedisServer:

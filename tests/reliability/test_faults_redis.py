@@ -46,11 +46,6 @@ SLOW = 3.0  # seconds: the most a request may take while Redis is down
 
 
 @pytest.fixture
-def near_clock() -> NearClock:
-    return NearClock()
-
-
-@pytest.fixture
 def app_config(app_config: dict[str, Any], redis_server: RedisServer, sink: Sink,
                near_clock: NearClock) -> dict[str, Any]:
     url = redis_server.url

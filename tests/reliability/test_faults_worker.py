@@ -48,11 +48,6 @@ SMTP_DELAY = 0.15
 
 
 @pytest.fixture
-def near_clock() -> NearClock:
-    return NearClock()
-
-
-@pytest.fixture
 def app_config(app_config: dict[str, Any], redis_server: RedisServer, sink: Sink,
                near_clock: NearClock) -> dict[str, Any]:
     # The worker runs on the real clock: so does the app that prepares its work.
