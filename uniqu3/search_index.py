@@ -61,10 +61,25 @@ def with_tracking_number(current: str, number: str) -> str:
     return f"{current}\n{number}" if number else current
 
 
+# An extension belongs to the database but lives in one schema: created in the app's own
+# schema, it would go (with every trigram index of the database) if that schema were dropped.
+CREATE_TRGM = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'public') THEN
+      CREATE EXTENSION pg_trgm WITH SCHEMA public;
+    ELSE
+      CREATE EXTENSION pg_trgm;
+    END IF;
+  END IF;
+END $$
+"""
+
+
 def trgm_schema(conn: Connection) -> str:
-    """The schema pg_trgm lives in, created if missing: its operator class is named with it,
-    so the index is found whatever the connection's search_path."""
-    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    """The schema pg_trgm lives in, created if missing (in `public` when there is one): its
+    operator class is named with it, so the index is found whatever the search_path."""
+    conn.execute(text(CREATE_TRGM))
     return conn.execute(text(
         "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
         "WHERE e.extname = 'pg_trgm'"

@@ -35,6 +35,17 @@ UPDATE orders SET search_text = reference || chr(10) || buyer_name || chr(10) ||
   || coalesce((SELECT chr(10) || string_agg(tracking_number, chr(10) ORDER BY number)
                FROM shipments WHERE order_id = orders.id AND tracking_number <> ''), '')
 """
+_PG_CREATE_TRGM = """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'public') THEN
+      CREATE EXTENSION pg_trgm WITH SCHEMA public;
+    ELSE
+      CREATE EXTENSION pg_trgm;
+    END IF;
+  END IF;
+END $$
+"""
 _SQLITE_CREATE = (
     "CREATE VIRTUAL TABLE order_search USING fts5("
     "search_text, content='orders', content_rowid='id', tokenize='trigram')",
@@ -67,7 +78,9 @@ def upgrade():
             op.execute(statement)
     elif bind.dialect.name == 'postgresql':
         op.execute(_PG_BACKFILL)
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # In `public` when there is one, not in the app's schema: an extension is shared by the
+        # whole database, and dropping the schema holding it would drop every trigram index.
+        op.execute(_PG_CREATE_TRGM)
         # Named with its schema: the index is created whatever the search_path.
         schema = bind.execute(sa.text(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
