@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 SUPPORTED_CURRENCIES = ("EUR",)
 
@@ -41,7 +43,42 @@ def cents_to_decimal_str(cents: int) -> str:
 
 
 def format_money(cents: int, currency: str = "EUR", locale: str = "fr") -> str:
-    """3490 -> '34,90 €' in French, '€34.90' in English."""
+    """3490 -> '34,90 €' in French, '€34.90' in English: Babel's output, exactly."""
+    layout = _layout(currency, locale)
+    if layout is None or cents < 0:
+        return _babel_money(cents, currency, locale)
+    prefix, group, decimal_mark, suffix = layout
+    units, hundredths = divmod(cents, 100)
+    return f"{prefix}{units:,}".replace(",", group) + f"{decimal_mark}{hundredths:02d}{suffix}"
+
+
+def _babel_money(cents: int, currency: str, locale: str) -> str:
     from babel.numbers import format_currency
 
     return format_currency(Decimal(cents) / 100, currency, locale=locale)
+
+
+# Amounts that exercise every part of a layout: no group, one group, several, zero cents.
+_PROBES = (0, 5, 99, 100, 12_345, 123_456, 1_234_567, 100_000_000, 123_456_789_01)
+
+
+@lru_cache(maxsize=64)
+def _layout(currency: str, locale: str) -> tuple[str, str, str, str] | None:
+    """Babel's layout of an amount (prefix, thousands mark, decimal mark, suffix), learnt once.
+
+    A page lists dozens of amounts and Babel re-reads its pattern for each one; the layout is
+    checked against Babel on probe amounts and not used (Babel is called instead) unless
+    every probe comes out identical, e.g. for a currency without cents or unusual grouping.
+    """
+    sample = _babel_money(123_456_789_01, currency, locale)
+    found = re.fullmatch(r"(\D*)123(\D)456(\D)789(\D)01(\D*)", sample)
+    if found is None or found[2] != found[3]:
+        return None
+    layout = (found[1], found[2], found[4], found[5])
+    prefix, group, decimal_mark, suffix = layout
+    for cents in _PROBES:
+        units, hundredths = divmod(cents, 100)
+        mine = f"{prefix}{units:,}".replace(",", group) + f"{decimal_mark}{hundredths:02d}{suffix}"
+        if mine != _babel_money(cents, currency, locale):
+            return None
+    return layout
