@@ -90,6 +90,10 @@ def base_config(profile: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
+        # The cookie is sent again when the session changes, which the idle check does once a
+        # minute while the seller is active (auth/session.py): its expiry follows that closely
+        # enough, and other responses skip re-signing it.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Explicit for every app: Flask-Limiter is one object per process, and an app without
         # the key would inherit the previous app's choice (tests build many apps).
         "RATELIMIT_ENABLED": True,
@@ -103,6 +107,8 @@ def base_config(profile: str) -> dict[str, Any]:
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
         # X-Forwarded-For / X-Forwarded-Proto: 0 trusts no such header (a client could forge it).
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        # Rendered « Commandes » lists kept per web worker (uniqu3/seller/list_cache.py); 0: off.
+        "ORDERS_LIST_CACHE_SIZE": _env_int("ORDERS_LIST_CACHE_SIZE", 256),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_MAX_BODY_BYTES": 256 * 1024,
         "DEV_MAILBOX": False,

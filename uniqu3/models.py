@@ -99,6 +99,9 @@ class Seller(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change and logout-everywhere: old sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped by the workflow in every transaction that changes one of the seller's orders:
+    # a rendered « Commandes » list stays valid exactly as long as this number does.
+    orders_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     orders: Mapped[list[Order]] = relationship(back_populates="seller", lazy="raise_on_sql")

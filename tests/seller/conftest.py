@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Seller
+from uniqu3.seller.list_cache import EXTENSION_KEY, RenderedLists
 from uniqu3.workflow import Actor, Workflow
 
 HTMX = {"HX-Request": "true"}
@@ -34,6 +35,10 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture(autouse=True)
 def _isolated_requests(app: Flask) -> None:
     app.test_client_class = IsolatedClient
+
+
+def rendered_lists_of(app: Flask) -> RenderedLists:
+    return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
 def csrf_token(html: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import order_input
 from uniqu3.extensions import db
-from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Shipment
+from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Seller, Shipment
 from uniqu3.workflow import Actor, Workflow, WorkflowError, signals
 
 SELLER = Actor.seller("atelier@example.fr")
@@ -477,3 +477,36 @@ def test_emails_are_announced_only_after_commit(wf: Workflow, make_order: Any) -
     finally:
         signals.emails_queued.disconnect(listener)
     assert len(announced) == 1 and len(announced[0]) == 2
+
+
+# ----------------------------------------------------------------------------- list version
+def orders_version(seller_id: int) -> int:
+    return db.session.scalar(select(Seller.orders_version).where(Seller.id == seller_id))
+
+
+def test_each_change_moves_its_sellers_orders_version_and_nothing_else_does(
+    wf: Workflow, seller: Any, make_seller: Any, make_order: Any, clock: Any
+) -> None:
+    other = make_seller("autre@example.fr")
+    versions = [orders_version(seller.id)]
+    order = make_order()
+    versions.append(orders_version(seller.id))
+    wf.confirm_payment(order.id, actor=SELLER)
+    versions.append(orders_version(seller.id))
+    shipment = ship_all(wf, order)
+    versions.append(orders_version(seller.id))
+    wf.request_receipt(shipment.id, actor=SELLER)
+    versions.append(orders_version(seller.id))
+    clock.advance(days=8)
+    wf.auto_receive_due()
+    versions.append(orders_version(seller.id))
+    assert versions == [0, 1, 2, 3, 4, 5]
+    # Refusals and repeats write nothing; another seller's orders are theirs.
+    with pytest.raises(WorkflowError):
+        wf.cancel(order.id, actor=SELLER)
+    with pytest.raises(WorkflowError):
+        wf.request_receipt(shipment.id, actor=SELLER)
+    wf.place_order(order_input(seller.email, order.external_id), actor=Actor.api("storefront"))
+    make_order(other)
+    assert orders_version(seller.id) == 5
+    assert orders_version(other.id) == 1

@@ -9,16 +9,20 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from ..auth.session import clock
 from ..timeutil import paris_today
 from . import export, queries
 from .blueprint import bp
 from .labels import STATUS_LABELS
+from .list_cache import CSRF_TOKEN_SLOT, rendered_lists
 from .pages import order_context, tracking_preview
 from .queries import TABS, Cursor
 from .rendering import render_block, wants_fragment
@@ -38,21 +42,39 @@ def _list_filter() -> tuple[queries.Tab, str]:
 @bp.get("/commandes")
 def orders() -> Response:
     tab, query = _list_filter()
-    after = Cursor.decode(request.args.get("apres"))
+    raw_after = request.args.get("apres")
+    after = Cursor.decode(raw_after)
     before = None if after else Cursor.decode(request.args.get("avant"))
-    page = queries.list_orders(current_user.id, tab, query, after=after, before=before)
-    context = {
-        "tab": tab,
-        "tabs": TABS,
-        "q": query,
-        "page": page,
-        "counts": queries.status_counts(current_user.id),
-        "labels": STATUS_LABELS,
-    }
+    seller_id = current_user.id
+
+    def render_results() -> str:
+        return render_block("seller/orders.html", "results", **{
+            "tab": tab,
+            "tabs": TABS,
+            "q": query,
+            "page": queries.list_orders(seller_id, tab, query, after=after, before=before),
+            "counts": queries.status_counts(seller_id),
+            "labels": STATUS_LABELS,
+            "from_older_page": bool(raw_after),
+        })
+
+    # current_user was read before any order: its orders_version is never newer than the
+    # orders a render would read now (see list_cache).
+    key = (seller_id, current_user.orders_version, str(get_locale()), tab.slug, query,
+           after, before, bool(raw_after))
+    lists = rendered_lists()
     if wants_fragment():
-        body = render_block("seller/orders.html", "results", **context)
+        body = str(lists.get_or_render(key, render_results))
+    elif session.get("_flashes"):
+        # A message to show once, above the list: this page is not worth keeping.
+        body = render_template("seller/orders.html", q=query,
+                               results_html=lists.get_or_render(key, render_results))
     else:
-        body = render_template("seller/orders.html", **context)
+        # The whole page is kept too; only the session's CSRF token is filled in each time.
+        page = lists.get_or_render((*key, "page"), lambda: render_template(
+            "seller/orders.html", q=query, results_html=lists.get_or_render(key, render_results),
+            csrf_token=lambda: CSRF_TOKEN_SLOT))
+        body = str(page).replace(CSRF_TOKEN_SLOT, generate_csrf())
     response = make_response(body)
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")

@@ -80,6 +80,7 @@ class Workflow:
         self.clock = clock
         self._pending_emails: list[int] = []
         self._pending_receipts: list[tuple[int, datetime]] = []
+        self._changed_sellers: set[int] = set()
 
     # ------------------------------------------------------------------ order placed
     def place_order(self, data: OrderInput, *, actor: Actor, source: str = "api") -> Result:
@@ -618,6 +619,8 @@ class Workflow:
         )
 
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
+        # Every change of an order leaves a history entry: the seller's lists are now stale.
+        self._changed_sellers.add(order.seller_id)
         self.session.add(OrderEvent(
             order_id=order.id,
             at=self.clock(),
@@ -666,6 +669,14 @@ class Workflow:
     def _commit(self) -> None:
         emails, receipts = self._pending_emails, self._pending_receipts
         self._pending_emails, self._pending_receipts = [], []
+        changed, self._changed_sellers = sorted(self._changed_sellers), set()
+        if changed:
+            # Last statement before the commit, sellers in id order: the seller row's lock is
+            # held as briefly as possible and two transactions always take them in one order.
+            self.session.execute(
+                update(Seller).where(Seller.id.in_(changed))
+                .values(orders_version=Seller.orders_version + 1)
+                .execution_options(synchronize_session=False))
         self.session.commit()
         # Only now, with the work committed, may anyone act on it.
         if emails:
@@ -674,7 +685,7 @@ class Workflow:
             signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
 
     def _refuse(self, error: WorkflowError) -> None:
-        self._pending_emails, self._pending_receipts = [], []
+        self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
         self.session.rollback()
         raise error
 
