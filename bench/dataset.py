@@ -71,7 +71,8 @@ _CARRIER_WEIGHTS = (
 # Every column of every table, in the order the rows below are built.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "sellers": ("id", "email", "shop_name", "password_hash", "payment_instructions",
-                "notification_email", "locale", "active", "session_version", "created_at"),
+                "notification_email", "locale", "active", "session_version", "orders_version",
+                "created_at"),
     "orders": ("id", "reference", "seller_id", "external_id", "request_hash", "buyer_name",
                "buyer_email", "billing_address", "shipping_address", "currency", "total_cents",
                "status", "paid_at", "payment_note", "cancelled_at", "cancel_reason", "created_at",
@@ -354,7 +355,7 @@ class Dataset:
             sellers.append(seller)
             sink.buffers["sellers"].append((
                 seller_id, email, shop, self.password_hash, rng.choice(french.PAYMENT_INSTRUCTIONS),
-                notification, locale, self.fmt.flag(True), 1, self.fmt.moment(created),
+                notification, locale, self.fmt.flag(True), 1, 0, self.fmt.moment(created),
             ))
         sink.maybe_flush()
         return sellers
