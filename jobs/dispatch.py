@@ -55,7 +55,7 @@ def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
     # Already in the background (a job, e.g. the automatic receipt): deliver right away.
     if mode == RQ and get_current_job() is None:
         try:
-            tasks.deliver_emails.enqueue(ids, retry=tasks.RETRY, description=f"deliver e-mails {ids}")
+            tasks.enqueue_delivery(ids)
         except Exception as exc:
             log.warning("Could not enqueue the delivery of e-mails %s (%s: %s); they wait in the "
                         "outbox for the next sweep.", ids, type(exc).__name__, exc)

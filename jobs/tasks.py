@@ -65,6 +65,18 @@ def sweep() -> dict[str, int]:
     return asdict(run_sweep())
 
 
+def enqueue_delivery(ids: list[int]) -> None:
+    """Queue `deliver_emails(ids)` in one Redis round trip (raises if Redis is down).
+
+    RQ alone takes two (the queue's registration, then the job); on one transactional
+    pipeline both land together or not at all.
+    """
+    queue = rq.get_queue(deliver_emails.queue)
+    with queue.connection.pipeline() as pipe:
+        deliver_emails.enqueue(ids, retry=RETRY, description=f"deliver e-mails {ids}", pipeline=pipe)
+        pipe.execute()
+
+
 def auto_receipt_job_id(shipment_id: int) -> str:
     return f"uniqu3-auto-receive-{shipment_id}"
 

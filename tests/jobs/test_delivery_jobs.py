@@ -46,6 +46,19 @@ def test_placing_an_order_queues_one_delivery_job_that_a_worker_sends(
     assert [r.status for r in outbox()] == [OutboxStatus.SENT, OutboxStatus.SENT]
 
 
+def test_the_delivery_job_is_queued_on_a_queue_that_workers_and_rq_info_list(
+    make_order: Any, queue: Queue
+) -> None:
+    order = make_order()
+
+    # The queue's registration and the job are written together (one transaction).
+    assert [q.name for q in Queue.all(connection=queue.connection)] == ["default"]
+    (job,) = queue.jobs
+    assert job.get_status() == "queued"
+    assert job.args == ([r.id for r in outbox(order_id=order.id)],)
+    assert job.retries_left == 3
+
+
 def test_confirm_payment_sends_e3_to_the_buyer_through_the_worker(
     wf: Workflow, make_order: Any, seller: Any, queue: Queue, smtp_server: SmtpSink
 ) -> None:
