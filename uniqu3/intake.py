@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from .models import Order, Seller
@@ -97,8 +98,13 @@ class InvalidOrder(Exception):
 
 @dataclass
 class Submitted:
-    order: Order
+    order: Order  # as the workflow left it: committed or rolled back, so expired
     created: bool  # False: the same order came again (a replay), nothing was done
+
+    @property
+    def order_id(self) -> int:
+        """The order's id without reading the expired row again (`order.id` would)."""
+        return int(sa_inspect(self.order).identity[0])
 
 
 def email_is_valid(value: str) -> bool:

@@ -35,10 +35,10 @@ def create_order() -> tuple[Response, int] | tuple[Response, int, dict[str, str]
         message = exc.translated(gettext)
         raise ApiError(409, message, fields={"external_id": [message]}) from exc
     if submitted.created:
-        order = load_new_order(db.session, submitted.order.id)
+        order = load_new_order(db.session, submitted.order_id)
         return jsonify(order_json(order)), 201, {"Location": order_links(order.reference)["self"]}
     # A replay answers with the order as it is now (it may have moved on since).
-    current = load_order(db.session, order_id=submitted.order.id)
+    current = load_order(db.session, order_id=submitted.order_id)
     assert current is not None
     return jsonify(order_json(current)), 200
 
