@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         options["connect_args"] = connect_args
+        # A file has no server to lose the connection: no test query on every checkout
+        # (two per API request: before and after the workflow's commit).
+        options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
