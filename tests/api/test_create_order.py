@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -119,6 +120,52 @@ def test_seller_email_is_matched_without_case(post_order: Post) -> None:
     response = post_order(order_body(seller="Atelier@Example.FR"))
     assert response.status_code == 201
     assert response.get_json()["seller"] == "atelier@example.fr"
+
+
+def post_at_once(app: Flask, auth: dict[str, str], bodies: list[dict[str, Any]]) -> list[TestResponse]:
+    """POST each body from its own thread and client, all released together."""
+    barrier = threading.Barrier(len(bodies))
+    responses: list[Any] = [None] * len(bodies)
+
+    def post(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        responses[i] = client.post(ORDERS_URL, json=bodies[i], headers=auth)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return responses
+
+
+def test_the_same_order_posted_several_times_at_once_is_recorded_once(
+    app: Flask, auth: dict[str, str], seller: Seller
+) -> None:
+    responses = post_at_once(app, auth, [order_body() for _ in range(6)])
+
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [201]
+    assert len({r.get_json()["reference"] for r in responses}) == 1
+    assert order_count() == 1
+    assert outbox_kinds() == ["E1", "E2"]
+
+
+def test_one_external_id_with_two_contents_at_once_is_one_order_and_409s(
+    app: Flask, auth: dict[str, str], seller: Seller
+) -> None:
+    other = order_body(buyer={"name": "Léa Martin", "email": "lea@example.fr"})
+    bodies = [order_body(), other] * 3
+
+    responses = post_at_once(app, auth, bodies)
+
+    (winner,) = [i for i, r in enumerate(responses) if r.status_code == 201]
+    for i, response in enumerate(responses):
+        if i != winner:
+            expected = 200 if bodies[i] == bodies[winner] else 409
+            assert response.status_code == expected, response.get_json()
+    assert order_count() == 1
+    assert outbox_kinds() == ["E1", "E2"]
 
 
 # ----------------------------------------------------------------------------- request level

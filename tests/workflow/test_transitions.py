@@ -6,7 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import order_input
 from uniqu3.extensions import db
@@ -63,6 +64,32 @@ def test_place_order_records_order_history_and_both_emails(wf: Workflow, seller:
         "source": "api", "external_id": "MKT-1001", "lines": 2, "total_cents": 7530})]
     assert outbox(order.id) == [
         ("E1", "seller", "atelier@example.fr"), ("E2", "buyer", "camille@example.fr")]
+
+
+def test_an_order_whose_transaction_failed_does_not_stop_the_next_one(
+    wf: Workflow, seller: Any, make_order: Any, clock: Any
+) -> None:
+    # E-mails already recorded under the keys of the next orders' ids make the placing fail
+    # after the order row was written (the outbox keeps one e-mail per order and kind).
+    after = make_order().id
+    blocking = [f"E1:order:{after + i}" for i in range(1, 20)]
+    db.session.execute(insert(OutboxEmail), [
+        {"dedupe_key": key, "kind": "E1", "to_email": "x@example.fr", "recipient_role": "seller",
+         "next_attempt_at": clock(), "created_at": clock()} for key in blocking])
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        wf.place_order(order_input(seller.email, "MKT-FAILS"), actor=Actor.api())
+    db.session.rollback()
+    db.session.execute(delete(OutboxEmail).where(OutboxEmail.dedupe_key.in_(blocking)))
+    db.session.commit()
+
+    # Same session (a CLI import, a retry): the next order is recorded and reads back whole.
+    order = wf.place_order(order_input(seller.email, "MKT-NEXT"), actor=Actor.api()).order
+
+    assert (order.external_id, order.reference) == ("MKT-NEXT", f"UQ-2026-{order.id:06d}")
+    assert [line.sku for line in order.lines] == ["BAG-RED-01", "CARD-01"]
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 2
+    assert [kind for kind, _, _ in outbox(order.id)] == ["E1", "E2"]
 
 
 def test_seller_emails_go_to_the_notification_address(wf: Workflow, make_seller: Any) -> None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from .. import carriers, search_index
 from ..models import (
@@ -89,48 +89,42 @@ class Workflow:
         Idempotent on (seller, external_id): the same content again returns the existing
         order with `changed=False`; another content raises `Conflict`.
         """
-        seller = self.session.scalar(
-            select(Seller).where(func.lower(Seller.email) == data.seller_email.strip().lower())
-        )
+        # The seller and an order already recorded under this external id, in one query.
+        found = self.session.execute(
+            select(Seller, Order)
+            .outerjoin(Order, (Order.seller_id == Seller.id) & (Order.external_id == data.external_id))
+            .where(func.lower(Seller.email) == data.seller_email.strip().lower())
+        ).first()
+        seller, existing = found if found is not None else (None, None)
         if seller is None or not seller.active:
             self._refuse(NotFound("Vendeur inconnu ou inactif.", field="seller"))
         assert seller is not None
         fingerprint = data.fingerprint()
-        existing = self._existing_order(seller.id, data.external_id)
         if existing is not None:
             return self._replay(existing, fingerprint)
         self._check_order_input(data)
 
         now = self.clock()
-        order = Order(
-            reference=f"tmp-{uuid.uuid4().hex[:24]}",
-            seller_id=seller.id,
-            external_id=data.external_id,
-            request_hash=fingerprint,
-            buyer_name=data.buyer_name,
-            buyer_email=data.buyer_email,
-            billing_address=data.billing_address.as_dict(),
-            shipping_address=data.shipping_address.as_dict(),
-            currency=data.currency,
-            total_cents=sum(line.quantity * line.unit_price_cents for line in data.lines),
-            status=OrderStatus.AWAITING_PAYMENT,
-            created_at=now,
-            updated_at=now,
-            lines=[
-                OrderLine(
-                    position=i,
-                    sku=line.sku,
-                    title=line.title,
-                    quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents,
-                    shipped_quantity=0,
-                )
-                for i, line in enumerate(data.lines, start=1)
-            ],
-        )
-        self.session.add(order)
+        values: dict[str, Any] = {
+            "reference": f"tmp-{uuid.uuid4().hex[:24]}",
+            "seller_id": seller.id,
+            "external_id": data.external_id,
+            "request_hash": fingerprint,
+            "buyer_name": data.buyer_name,
+            "buyer_email": data.buyer_email,
+            "billing_address": data.billing_address.as_dict(),
+            "shipping_address": data.shipping_address.as_dict(),
+            "currency": data.currency,
+            "total_cents": sum(line.quantity * line.unit_price_cents for line in data.lines),
+            "status": OrderStatus.AWAITING_PAYMENT,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # Plain INSERT/UPDATE statements: the ORM's unit of work would cost more than the
+        # statements themselves, and nothing here needs the rows as objects until the end.
+        orders, order_lines = Order.__table__, OrderLine.__table__
         try:
-            self.session.flush()
+            order_id = self.session.scalar(insert(orders).returning(orders.c.id), values)
         except IntegrityError:
             # Another request recorded the same external id first: answer as a replay.
             self.session.rollback()
@@ -138,9 +132,23 @@ class Workflow:
             if existing is None:
                 raise
             return self._replay(existing, fingerprint)
-        order.reference = f"UQ-{as_utc(now).year}-{order.id:06d}"
-        order.search_text = search_index.search_text(
-            order.reference, order.buyer_name, order.buyer_email, (line.sku for line in data.lines))
+        values["reference"] = f"UQ-{as_utc(now).year}-{order_id:06d}"
+        values["search_text"] = search_index.search_text(
+            values["reference"], data.buyer_name, data.buyer_email, (line.sku for line in data.lines))
+        self.session.execute(
+            update(orders).where(orders.c.id == order_id)
+            .values(reference=values["reference"], search_text=values["search_text"])
+        )
+        self.session.execute(insert(order_lines), [
+            {"order_id": order_id, "position": i, "sku": line.sku, "title": line.title,
+             "quantity": line.quantity, "unit_price_cents": line.unit_price_cents, "shipped_quantity": 0}
+            for i, line in enumerate(data.lines, start=1)
+        ])
+        # The caller's object for the row just written, known without reading it back. Merged,
+        # not added: the session may still hold an object of a rolled-back order with this id.
+        order = Order(id=order_id, **values)
+        make_transient_to_detached(order)
+        order = self.session.merge(order, load=False)
         self._event(order, "order_placed", actor, {
             "source": source,
             "external_id": data.external_id,
@@ -621,7 +629,7 @@ class Workflow:
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.
         self._changed_sellers.add(order.seller_id)
-        self.session.add(OrderEvent(
+        self.session.execute(insert(OrderEvent.__table__), dict(
             order_id=order.id,
             at=self.clock(),
             kind=kind,
@@ -648,7 +656,9 @@ class Workflow:
             to_email, to_name, locale = order.buyer_email, order.buyer_name, "fr"
         subject_key = f"shipment:{shipment.id}" if shipment is not None else f"order:{order.id}"
         suffix = f":{role}" if kind == EmailKind.AUTO_RECEIVED else ""
-        row = OutboxEmail(
+        # A plain INSERT: the row is never used as an object, only its id (after the commit).
+        table = OutboxEmail.__table__
+        row_id = self.session.scalar(insert(table).returning(table.c.id), dict(
             dedupe_key=f"{kind.value}:{subject_key}{suffix}",
             kind=kind.value,
             order_id=order.id,
@@ -661,10 +671,8 @@ class Workflow:
                   **(data or {})},
             next_attempt_at=self.clock(),
             created_at=self.clock(),
-        )
-        self.session.add(row)
-        self.session.flush()
-        self._pending_emails.append(row.id)
+        ))
+        self._pending_emails.append(row_id)
 
     def _commit(self) -> None:
         emails, receipts = self._pending_emails, self._pending_receipts
