@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import ApiKey, Seller
@@ -26,6 +26,16 @@ _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 _KEY = re.compile(rf"{SCHEME}([a-z0-9]{{{PREFIX_LENGTH}}})_([A-Za-z0-9_-]{{32,128}})")
 #: last_used_at is written at most once a minute per key, not on every request.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+#: The key a request presents, with its seller's address. Plain columns, not ORM objects, and
+#: built once: this runs on every API request.
+_BY_PREFIX = (
+    select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.seller_id, ApiKey.revoked_at,
+           ApiKey.last_used_at, Seller.email)
+    .outerjoin(Seller, Seller.id == ApiKey.seller_id)
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
 
 
 @dataclass(frozen=True)
@@ -75,13 +85,7 @@ def authenticate(session: Session, raw: str, *, now: datetime) -> ApiClient | No
     match = _KEY.fullmatch(raw)
     if match is None:
         return None
-    # Plain columns, not ORM objects: this runs on every API request.
-    row = session.execute(
-        select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.seller_id, ApiKey.revoked_at,
-               ApiKey.last_used_at, Seller.email)
-        .outerjoin(Seller, Seller.id == ApiKey.seller_id)
-        .where(ApiKey.prefix == match.group(1))
-    ).one_or_none()
+    row = session.execute(_BY_PREFIX, {"prefix": match.group(1)}).one_or_none()
     if row is None or not hmac.compare_digest(hash_key(raw), row.key_hash):
         return None
     if row.revoked_at is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
@@ -48,6 +48,15 @@ from .status import derive_status
 MAX_LINES = 200
 MAX_QUANTITY = 9_999
 SWEEP_BATCH = 200
+
+#: place_order's statements, built once (it runs for every order the marketplace sends).
+_SELLER_AND_ORDER = (
+    select(Seller, Order)
+    .outerjoin(Order, (Order.seller_id == Seller.id) & (Order.external_id == bindparam("external_id")))
+    .where(func.lower(Seller.email) == bindparam("email"))
+)
+#: Sets the columns named in its parameters (reference, search_text) of one order.
+_SET_REFERENCE = update(Order.__table__).where(Order.__table__.c.id == bindparam("order_id"))
 
 _SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
 _CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
@@ -90,11 +99,9 @@ class Workflow:
         order with `changed=False`; another content raises `Conflict`.
         """
         # The seller and an order already recorded under this external id, in one query.
-        found = self.session.execute(
-            select(Seller, Order)
-            .outerjoin(Order, (Order.seller_id == Seller.id) & (Order.external_id == data.external_id))
-            .where(func.lower(Seller.email) == data.seller_email.strip().lower())
-        ).first()
+        found = self.session.execute(_SELLER_AND_ORDER, {
+            "email": data.seller_email.strip().lower(), "external_id": data.external_id,
+        }).first()
         seller, existing = found if found is not None else (None, None)
         if seller is None or not seller.active:
             self._refuse(NotFound("Vendeur inconnu ou inactif.", field="seller"))
@@ -135,10 +142,9 @@ class Workflow:
         values["reference"] = f"UQ-{as_utc(now).year}-{order_id:06d}"
         values["search_text"] = search_index.search_text(
             values["reference"], data.buyer_name, data.buyer_email, (line.sku for line in data.lines))
-        self.session.execute(
-            update(orders).where(orders.c.id == order_id)
-            .values(reference=values["reference"], search_text=values["search_text"])
-        )
+        self.session.execute(_SET_REFERENCE, {
+            "order_id": order_id, "reference": values["reference"], "search_text": values["search_text"],
+        })
         self.session.execute(insert(order_lines), [
             {"order_id": order_id, "position": i, "sku": line.sku, "title": line.title,
              "quantity": line.quantity, "unit_price_cents": line.unit_price_cents, "shipped_quantity": 0}
