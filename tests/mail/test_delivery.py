@@ -249,6 +249,35 @@ def test_a_row_left_sending_by_a_killed_worker_is_taken_again_after_the_lease(
     assert len(scripted_smtp.messages) == 2
 
 
+def test_a_message_has_its_message_id_stored_before_it_is_sent(
+    app: Flask, make_order: Any, scripted_smtp: ScriptedSmtp, clock: Clock
+) -> None:
+    """So a worker killed while sending leaves a row that goes again with the same Message-ID
+    (mail clients fold the two copies); and no transaction is held while the server works."""
+    make_order()
+    engine = db.engine
+    seen: list[list[Any]] = []
+
+    def look() -> None:  # in the server's thread, while deliver() waits for its answer
+        with engine.begin() as conn:  # a write: it would wait if deliver() held the database
+            conn.execute(update(OutboxEmail).where(OutboxEmail.id == 0).values(attempts=0))
+            seen.append(list(conn.execute(
+                select(OutboxEmail.status, OutboxEmail.message_id).order_by(OutboxEmail.id))))
+
+    scripted_smtp.handler.on_data = look
+    assert deliver().sent == [1, 2]
+    sent_ids = [str(m["Message-ID"]) for m in scripted_smtp.messages]
+    assert [list(row) for row in seen[0]] == [[OutboxStatus.SENDING, mid] for mid in sent_ids]
+
+    # What a killed worker leaves: still `sending`, its lease over.
+    db.session.execute(update(OutboxEmail).values(status=OutboxStatus.SENDING, claim_token="dead",
+                                                  claimed_at=clock.now - LEASE))
+    db.session.commit()
+    clock.advance(seconds=1)
+    assert deliver().sent == [1, 2]
+    assert [str(m["Message-ID"]) for m in scripted_smtp.messages[2:]] == sent_ids
+
+
 def test_two_deliverers_at_once_send_each_email_exactly_once(
     app: Flask, wf: Workflow, make_order: Any, scripted_smtp: ScriptedSmtp
 ) -> None:

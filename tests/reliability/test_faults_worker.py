@@ -3,8 +3,9 @@ middle of delivering a batch, and in the middle of a sweep. The SMTP server is s
 DATA waits), so the kill lands mid-batch.
 
 What must hold: no e-mail is lost; an e-mail the outbox marked `sent` is never sent again;
-no parcel is received twice. Delivery is at-least-once: the one message in flight when the
-worker died may arrive twice, with the same Message-ID (README, delivery.py).
+no parcel is received twice. Delivery is at-least-once: the messages whose outcome was not
+yet written when the worker died (outcomes are written in small batches, a quarter of a
+second apart at most) may arrive twice, with the same Message-ID (README, delivery.py).
 """
 
 from __future__ import annotations
