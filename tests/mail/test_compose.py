@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import random
 import re
 from datetime import UTC, datetime
 from email import policy
@@ -133,3 +134,15 @@ def test_unusual_but_valid_addresses_are_kept(address: str) -> None:
 def test_addresses_that_cannot_be_sent_are_refused(address: str) -> None:
     with pytest.raises(InvalidAddress):
         mailbox("Camille", address)
+
+
+def test_any_body_is_encoded_in_short_lines_and_reads_back() -> None:
+    pieces = ["a", "x", " ", "\t", "=", ".", "é", "€", "🧵", "\n", "\r\n", "From "]
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 400)))
+        raw = wire(text=text, html=text)
+        check_wire_rules(raw)
+        expected = "\n".join(text.splitlines()) + "\n"
+        for part in parse(raw).iter_parts():
+            assert part.get_content().replace("\r\n", "\n") == expected

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.conftest import Clock
 from uniqu3.extensions import db
 from uniqu3.mail import render_email
-from uniqu3.mail.render import TEMPLATES, email_context, tidy_text
+from uniqu3.mail.render import TEMPLATES, email_context, render_parts, tidy_text
 from uniqu3.models import OutboxEmail
 from uniqu3.workflow import Actor, Workflow
 
@@ -106,8 +106,8 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     for row in rows:
         for locale in ("fr", "en"):
             row.locale = locale
-            mail = render_email(row)
             name, context = email_context(row)
+            mail = render_parts(name, context)
             with force_locale(locale):
                 text = tidy_text(render_template(f"email/{name}.txt", **context))
                 html = render_template(f"email/{name}.html", **context)

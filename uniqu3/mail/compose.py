@@ -188,13 +188,15 @@ def _quoted_printable(text: str) -> bytes:
     # b2a_qp writes CRLF when the first line end is CRLF: every line end is made one.
     data = b"\r\n".join(data.splitlines()) + b"\r\n"
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
-    if _QP_TOO_LONG.search(encoded):  # b2a_qp can end a line with "=20" one column too far
-        encoded = b"\r\n".join(_qp_rewrapped(line) for line in encoded.split(b"\r\n"))
+    # b2a_qp can end a line with an encoded space or tab ("=20", "=09") one column too far.
+    if b"=20\r\n" in encoded or b"=09\r\n" in encoded:
+        lines = encoded.split(b"\r\n")
+        if max(map(len, lines)) > _QP_LINE:
+            encoded = b"\r\n".join(_qp_rewrapped(line) for line in lines)
     return encoded
 
 
 _QP_LINE = 76
-_QP_TOO_LONG = re.compile(rb"[^\r\n]{%d}" % (_QP_LINE + 1))
 
 
 def _qp_rewrapped(line: bytes) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import force_locale, get_translations
-from jinja2 import Environment, pass_eval_context
+from jinja2 import Environment, Template, pass_eval_context
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from jinja2.nodes import EvalContext
@@ -56,6 +56,24 @@ def email_environment(app: Flask, locale: str) -> Environment:
 
 
 class _EmailEnvironment(Environment):
+    """Templates are looked up 7 times per e-mail (the two parts, their layout and macros):
+    without auto-reload a loaded one is kept in a plain dict, not behind the LRU cache's lock."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._loaded: dict[str, Template] = {}
+
+    def get_template(self, name: str | Template, parent: str | None = None,
+                     globals: MutableMapping[str, Any] | None = None) -> Template:
+        if isinstance(name, Template) or globals is not None or self.auto_reload:
+            return super().get_template(name, parent, globals)
+        if parent is not None:
+            name = self.join_path(name, parent)
+        template = self._loaded.get(name)
+        if template is None:
+            template = self._loaded[name] = super().get_template(name)
+        return template
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A plain dict, not Jinja's ChainMap that follows later changes of the environment's
         globals (these are set once, before any template is loaded): each render copies the

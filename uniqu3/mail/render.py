@@ -92,7 +92,11 @@ def load_orders(order_ids: Iterable[int | None], session: Session | None = None)
 
 def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
     """Subject, text and HTML of one outbox row, in the row's language."""
-    name, context = email_context(row, order)
+    return render_parts(*email_context(row, order))
+
+
+def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
+    """The text and HTML templates `email/<name>` rendered with `context` (email_context's)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     env = email_environment(app, context["current_locale"])
     text = tidy_text(env.get_template(f"email/{name}.txt").render(context))
