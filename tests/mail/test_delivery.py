@@ -342,6 +342,16 @@ def test_a_name_with_a_line_break_cannot_add_a_header(
     assert "Bonjour Camille Bcc: evil@example.com," in text_part(buyer)  # a name, on one line
 
 
+def test_lines_starting_with_a_dot_arrive_as_written(
+    make_seller: Any, make_order: Any, scripted_smtp: ScriptedSmtp
+) -> None:
+    """SMTP ends a message with a line holding a dot: the message's own are doubled on the way."""
+    shop = make_seller("lina@example.fr", payment_instructions="Virement :\n.\n.. IBAN FR76\n.")
+    make_order(owner=shop)
+    assert deliver().sent == [1, 2]
+    assert "Virement :\n.\n.. IBAN FR76\n.\n" in text_part(scripted_smtp.messages[1]).replace("\r\n", "\n")
+
+
 # ----------------------------------------------------------------------------- no SMTP configured
 def test_without_smtp_emails_are_kept_for_the_dev_mailbox(
     app: Flask, make_order: Any, scripted_smtp: ScriptedSmtp

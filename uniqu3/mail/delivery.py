@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import smtplib
 import time
 import uuid
@@ -442,8 +441,9 @@ def _hand_over(conn: smtplib.SMTP, job: _Job, *, from_addr: str) -> None:
     if code != 354:
         _abandon(conn, code)
         raise smtplib.SMTPDataError(code, reply)
-    # A line starting with a dot gets another (RFC 5321 4.5.2); the message ends with CRLF.
-    conn.send(_LEADING_DOT.sub(b"..", job.raw) + b".\r\n")
+    # A line starting with a dot gets another (RFC 5321 4.5.2; the first line is a header);
+    # the message ends with CRLF.
+    conn.send(job.raw.replace(b"\r\n.", b"\r\n..") + b".\r\n")
 
 
 def _answer(conn: smtplib.SMTP, job: _Job) -> None:
@@ -452,9 +452,6 @@ def _answer(conn: smtplib.SMTP, job: _Job) -> None:
     if code != 250:
         _abandon(conn, code)
         raise smtplib.SMTPDataError(code, reply)
-
-
-_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
 def _command(conn: smtplib.SMTP, name: str, args: str = "") -> tuple[int, bytes]:
