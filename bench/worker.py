@@ -2,7 +2,8 @@
 
     python -m bench.worker [--jobs 300] [--rq-jobs 20] [--rounds 2]
 
-Each run starts from a fresh SQLite file and an empty Redis queue (db 11), places orders
+Each run starts from a fresh SQLite file and an empty Redis queue (db 11, or the
+BENCH_REDIS_URL environment variable: the database is emptied), places orders
 through the workflow with REDIS_URL set (each order enqueues one job delivering its E1 and
 E2), then times `flask --app wsgi <worker> --burst` until the queue is empty, delivering to
 a local SMTP server (aiosmtpd in its own process). Jobs/s include the worker's start-up
@@ -25,7 +26,7 @@ from .services import SELLER_EMAIL, add_seller, api_body, fresh_database, smtp_s
 
 MODULE = "bench.worker"
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 WORKERS = {"flask rq worker (Flask-RQ)": ["rq", "worker", "--burst"],
            "flask jobs worker": ["jobs", "worker", "--burst"]}
 

@@ -56,9 +56,10 @@ from sqlalchemy.sql import Update
 from ..extensions import db
 from ..models import Order, OutboxEmail, OutboxStatus
 from ..timeutil import utcnow
+from . import smtp
 from .compose import InvalidAddress, Mailbox, Sender, clean_header, compose, mailbox
 from .render import MissingData, RenderedEmail, load_orders, render_email
-from .smtp import CONNECTION_ERRORS, close_quietly, open_connection
+from .smtp import CONNECTION_ERRORS, close_quietly
 
 log = logging.getLogger(__name__)
 
@@ -378,6 +379,7 @@ def _send_all(todo: deque[OutboxEmail], orders: dict[int, Order], config: Any, s
     hand_over = partial(_hand_over, from_addr=sender.email)
     job = _next_job(todo, orders, sender, run)
     conn: smtplib.SMTP | None = None
+    answer_due = False  # stopped by an exception in between, the connection is not reused
     try:
         while job is not None:
             if time.monotonic() - started > LEASE.total_seconds() / 2:
@@ -389,17 +391,19 @@ def _send_all(todo: deque[OutboxEmail], orders: dict[int, Order], config: Any, s
                 close_quietly(conn)
                 conn = None
                 try:
-                    conn = open_connection(config, ehlo_name=sender.domain)
+                    conn = smtp.connect(config, ehlo_name=sender.domain)
                 except CONNECTION_ERRORS as exc:
                     run.unreachable([job, *todo], f"Serveur SMTP indisponible : {exc!r}")
                     return
+            answer_due = True
             handed_over = _attempt(run, job, conn, hand_over)
             following = _next_job(todo, orders, sender, run)
             if handed_over and _attempt(run, job, conn, _answer):
                 run.sent(job)
+            answer_due = False
             job = following
     finally:
-        close_quietly(conn)
+        smtp.done_with(conn, config, ehlo_name=sender.domain, reusable=not answer_due)
 
 
 def _attempt(run: _Run, job: _Job, conn: smtplib.SMTP, step: Callable[[smtplib.SMTP, _Job], None]) -> bool:
@@ -419,6 +423,7 @@ def _attempt(run: _Run, job: _Job, conn: smtplib.SMTP, step: Callable[[smtplib.S
     except Exception as exc:  # this message could not be sent; the connection is fine
         log.exception("outbox %s: not sent", job.id)
         run.attempt_failed(job.id, job.attempts, f"Envoi impossible : {exc!r}", job)
+        _abandon(conn, 0)  # whatever this message's transaction had begun
     else:
         return True
     return False
