@@ -185,15 +185,17 @@ def _mailbox_header(field: str, box: Mailbox) -> str:
 def _quoted_printable(text: str) -> bytes:
     """UTF-8 text in quoted-printable with CRLF line ends, ending with a line end."""
     data = text.encode("utf-8", "surrogateescape")
-    # b2a_qp writes CRLF when the first line end is CRLF: every line end is made one.
-    data = b"\r\n".join(data.splitlines()) + b"\r\n"
+    if b"\r" in data:  # every line end becomes one LF, written as CRLF at the end
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if not data.endswith(b"\n"):
+        data += b"\n"
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
     # b2a_qp can end a line with an encoded space or tab ("=20", "=09") one column too far.
-    if b"=20\r\n" in encoded or b"=09\r\n" in encoded:
-        lines = encoded.split(b"\r\n")
+    if b"=20\n" in encoded or b"=09\n" in encoded:
+        lines = encoded.split(b"\n")
         if max(map(len, lines)) > _QP_LINE:
-            encoded = b"\r\n".join(_qp_rewrapped(line) for line in lines)
-    return encoded
+            encoded = b"\n".join(_qp_rewrapped(line) for line in lines)
+    return encoded.replace(b"\n", b"\r\n")
 
 
 _QP_LINE = 76
@@ -209,7 +211,7 @@ def _qp_rewrapped(line: bytes) -> bytes:
         pieces.append(line[:cut] + b"=")
         line = line[cut:]
     pieces.append(line)
-    return b"\r\n".join(pieces)
+    return b"\n".join(pieces)
 
 
 def _header(name: str, atoms: list[str]) -> str:
