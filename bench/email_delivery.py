@@ -4,7 +4,8 @@
 
 A fresh SQLite database gets --messages / 2 orders (each writes E1 to the seller and E2 to
 the buyer), each with its own prices (rendering formats an amount once per value: the same
-prices in every order would flatter it). Each round puts every outbox row back to « pending », then:
+prices in every order would flatter it). Each round puts every outbox row back to « pending »
+as the workflow wrote it (no subject or bodies from the previous round), then:
 - deliver: `deliver(limit=500)` until nothing is left (claim, render, one SMTP connection per
   call, outcomes written in batches: what the worker and the sweep run);
 - smtplib: the same messages, rendered beforehand, sent by `smtplib.SMTP.sendmail` over one
@@ -69,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         app.config.update(MAIL_TO_DEV_MAILBOX=False, DEV_MAILBOX=False)
 
         def reset() -> None:
+            # As the workflow writes them: what a delivery stores (subject, bodies) cleared too,
+            # or every round would rewrite rows carrying the previous round's 12 KB of content.
             db.session.execute(update(OutboxEmail).values(
                 status=OutboxStatus.PENDING, attempts=0, sent_at=None, claim_token=None, claimed_at=None,
-                message_id=None, next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+                message_id=None, subject="", body_text=None, body_html=None, last_error="",
+                next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
             db.session.commit()
 
         rounds: list[tuple[float, float]] = []
