@@ -6,7 +6,7 @@ Contract used by the jobs and the CLI:
 
 How a row moves:
 - `pending` and due -> claimed (`sending`, with this run's claim_token, and a Message-ID if
-  it has none yet) by ONE conditional UPDATE, so two deliverers at once never both take a
+  it has none yet) by one conditional UPDATE, so two deliverers at once never both take a
   row (PostgreSQL: rows another deliverer holds are skipped, not waited for);
 - rendered from the database now, sent over ONE SMTP connection for the batch (or, with
   MAIL_TO_DEV_MAILBOX, only stored for the dev mailbox) -> `sent`, with the rendered
@@ -168,12 +168,18 @@ def _claimable(now: datetime) -> Any:
 
 def _claim(session: Session, now: datetime, ids: list[int] | None, limit: int,
            token: str, sender: Sender) -> list[OutboxEmail]:
-    """Take the due rows in one UPDATE; a row gets its Message-ID now, kept for every try."""
+    """Take the due rows in one UPDATE; a row gets its Message-ID now, kept for every try.
+
+    A read first: with nothing due (a job whose rows the sweep sent, an idle sweep) nothing
+    is written, and SQLite's write lock is left to the web process."""
     if ids is not None and not ids:
         return []
     pick = select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.id).limit(limit)
     if ids is not None:
         pick = pick.where(OutboxEmail.id.in_(ids))
+    if session.scalar(pick.limit(1)) is None:
+        session.rollback()
+        return []
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
         # Concurrent deliverers take different rows instead of waiting on each other.
