@@ -301,8 +301,9 @@ class _Run:
             return
         written: list[tuple[_Outcome, bool]] = []
         try:
+            conn = self.session.connection()  # Core statements: no need for the ORM's layer
             for outcome in self.waiting:
-                result = self.session.execute(
+                result = conn.execute(
                     _outcome_statement(tuple(outcome.values)),
                     {"row_id": outcome.row_id, "token": self.token,
                      **{f"new_{name}": value for name, value in outcome.values.items()}},
