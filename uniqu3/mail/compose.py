@@ -173,7 +173,10 @@ def compose(
 # ----------------------------------------------------------------------------- encoding
 @lru_cache(maxsize=1024)
 def _from_header(name: str, email: str) -> str:
-    return _mailbox_header("From", mailbox(name, email))
+    try:
+        return _mailbox_header("From", mailbox(name, email))
+    except InvalidAddress as exc:  # the settings', not the recipient's: retried, not failed at once
+        raise ValueError(f"MAIL_DEFAULT_SENDER : {exc}") from exc
 
 
 @lru_cache(maxsize=1024)
@@ -184,7 +187,7 @@ def _mailbox_header(field: str, box: Mailbox) -> str:
 
 def _quoted_printable(text: str) -> bytes:
     """UTF-8 text in quoted-printable with CRLF line ends, ending with a line end."""
-    data = text.encode("utf-8", "surrogateescape")
+    data = text.encode("utf-8", "replace")
     if b"\r" in data:  # every line end becomes one LF, written as CRLF at the end
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not data.endswith(b"\n"):
