@@ -278,6 +278,27 @@ def test_a_message_has_its_message_id_stored_before_it_is_sent(
     assert [str(m["Message-ID"]) for m in scripted_smtp.messages[2:]] == sent_ids
 
 
+def test_an_outcome_is_not_written_over_the_run_that_took_the_row_over(
+    make_order: Any, scripted_smtp: ScriptedSmtp
+) -> None:
+    """A run whose lease ran out (stopped for minutes, say) finds the row another run's: it
+    leaves the row as that run has it."""
+    make_order()
+    engine = db.engine
+
+    def taken_over() -> None:  # while the first message arrives, the second row changes hands
+        with engine.begin() as conn:
+            conn.execute(update(OutboxEmail).where(OutboxEmail.id == 2).values(claim_token="other-run"))
+        scripted_smtp.handler.on_data = None
+
+    scripted_smtp.handler.on_data = taken_over
+    report = deliver()
+    assert report.sent == [1] and not report.retrying and not report.failed
+    first, second = rows()
+    assert first.status == OutboxStatus.SENT
+    assert (second.status, second.claim_token, second.attempts) == (OutboxStatus.SENDING, "other-run", 0)
+
+
 def test_two_deliverers_at_once_send_each_email_exactly_once(
     app: Flask, wf: Workflow, make_order: Any, scripted_smtp: ScriptedSmtp
 ) -> None:

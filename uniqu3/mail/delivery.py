@@ -296,29 +296,38 @@ class _Run:
                                        or time.monotonic() - self.first_waiting_at >= OUTCOME_SECONDS)
 
     def write_outcomes(self) -> None:
-        """Write the waiting outcomes in one transaction (each only where the claim still holds)."""
+        """Write the waiting outcomes in one transaction, where this run still holds the claim
+        (a row whose lease ran out belongs to the run that took it over)."""
         if not self.waiting:
             return
-        written: list[tuple[_Outcome, bool]] = []
         try:
             conn = self.session.connection()  # Core statements: no need for the ORM's layer
+            # Read first: SQLite takes no lock for it, and one UPDATE per kind of outcome
+            # (executemany) replaces one per row.
+            held = set(conn.scalars(select(OutboxEmail.id).where(
+                OutboxEmail.id.in_([outcome.row_id for outcome in self.waiting]),
+                OutboxEmail.claim_token == self.token)))
+            batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for outcome in self.waiting:
-                result = conn.execute(
-                    _outcome_statement(tuple(outcome.values)),
-                    {"row_id": outcome.row_id, "token": self.token,
-                     **{f"new_{name}": value for name, value in outcome.values.items()}},
-                )
-                written.append((outcome, result.rowcount == 1))
+                if outcome.row_id in held:
+                    batches.setdefault(tuple(outcome.values), []).append(
+                        {"row_id": outcome.row_id, "token": self.token,
+                         **{f"new_{name}": value for name, value in outcome.values.items()}})
+            written = sum(conn.execute(_outcome_statement(names), rows).rowcount
+                          for names, rows in batches.items())
             self.session.commit()
         except BaseException:
             self.session.rollback()
             raise
-        self.waiting.clear()
-        for outcome, held in written:
-            if held and outcome.report_as:
+        if conn.dialect.supports_sane_multi_rowcount and written != len(held):
+            log.warning("outbox: %d outcome(s) not written, their rows taken over meanwhile",
+                        len(held) - written)
+        for outcome in self.waiting:
+            if outcome.row_id in held and outcome.report_as:
                 getattr(self.report, outcome.report_as).append(outcome.row_id)
-            elif not held and outcome.sent:
+            elif outcome.row_id not in held and outcome.sent:
                 log.warning("outbox %s: sent, but another run had taken it over", outcome.row_id)
+        self.waiting.clear()
 
 
 _OUTCOME_STATEMENTS: dict[tuple[str, ...], Update] = {}
