@@ -10,7 +10,8 @@ in one of two ways:
   delivery ends with is kept for the next job's (checked with RSET first, see
   uniqu3/mail/smtp.py). A job costs its own work and RQ's bookkeeping, a few milliseconds.
 - with `--fork`, each job in a fork of the worker (RQ's `Worker`), as before: it adds the fork
-  and RQ's watch over the child (about 40 ms per job) and a new SMTP connection per job.
+  and RQ's watch over the child (about 0.1 s per job in bench.worker) and a new SMTP
+  connection per job.
 
 What the fork protected, and what stands in for it in the default mode:
 - A job that runs past its timeout: RQ's alarm (SIGALRM) raises in the job in both modes. Here
