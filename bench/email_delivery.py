@@ -3,9 +3,11 @@
     python -m bench.email_delivery [--messages 1000] [--rounds 3]
 
 A fresh SQLite database gets --messages / 2 orders (each writes E1 to the seller and E2 to
-the buyer). Each round puts every outbox row back to « pending », then:
+the buyer), each with its own prices (rendering formats an amount once per value: the same
+prices in every order would flatter it). Each round puts every outbox row back to « pending »
+as the workflow wrote it (no subject or bodies from the previous round), then:
 - deliver: `deliver(limit=500)` until nothing is left (claim, render, one SMTP connection per
-  call, one conditional update and commit per message: what the worker and the sweep run);
+  call, outcomes written in batches: what the worker and the sweep run);
 - smtplib: the same messages, rendered beforehand, sent by `smtplib.SMTP.sendmail` over one
   connection — the floor of what any sender can do with this server.
 The SMTP server (aiosmtpd, discarding) runs in its own process. Spec: ≥ 100 messages/s;
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from uniqu3.mail.compose import Sender
     from uniqu3.mail.delivery import deliver
     from uniqu3.models import OutboxEmail, OutboxStatus
+    from uniqu3.money import parse_cents
     from uniqu3.services import workflow
     from uniqu3.workflow import Actor, Address, LineInput, OrderInput
 
@@ -61,14 +64,18 @@ def main(argv: list[str] | None = None) -> int:
                     external_id=body["external_id"], seller_email=SELLER_EMAIL,
                     buyer_name=body["buyer"]["name"], buyer_email=body["buyer"]["email"],
                     billing_address=a, shipping_address=a, currency="EUR",
-                    lines=tuple(LineInput(x["sku"], x["title"], x["quantity"], 3490) for x in body["lines"]),
+                    lines=tuple(LineInput(x["sku"], x["title"], x["quantity"],
+                                          parse_cents(x["unit_price"]) + n) for x in body["lines"]),
                 ), actor=Actor.api("bench"))
         app.config.update(MAIL_TO_DEV_MAILBOX=False, DEV_MAILBOX=False)
 
         def reset() -> None:
+            # As the workflow writes them: what a delivery stores (subject, bodies) cleared too,
+            # or every round would rewrite rows carrying the previous round's 12 KB of content.
             db.session.execute(update(OutboxEmail).values(
                 status=OutboxStatus.PENDING, attempts=0, sent_at=None, claim_token=None, claimed_at=None,
-                message_id=None, next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+                message_id=None, subject="", body_text=None, body_html=None, last_error="",
+                next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
             db.session.commit()
 
         rounds: list[tuple[float, float]] = []

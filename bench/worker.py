@@ -1,12 +1,14 @@
-"""Background worker: delivery jobs per second, Flask-RQ's worker against `flask jobs worker`.
+"""Background worker: delivery jobs per second, Flask-RQ's worker against `flask jobs worker`
+(jobs in its process) and `flask jobs worker --fork` (each job in a fork).
 
     python -m bench.worker [--jobs 300] [--rq-jobs 20] [--rounds 2]
 
-Each run starts from a fresh SQLite file and an empty Redis queue (db 11), places orders
+Each run starts from a fresh SQLite file and an empty Redis queue (db 11, or the
+BENCH_REDIS_URL environment variable: the database is emptied), places orders
 through the workflow with REDIS_URL set (each order enqueues one job delivering its E1 and
 E2), then times `flask --app wsgi <worker> --burst` until the queue is empty, delivering to
 a local SMTP server (aiosmtpd in its own process). Jobs/s include the worker's start-up
-(about 1 s); the per-job cost is also given without it, from a run with a single job.
+(a second or two); the per-job cost is also given without it, from a run with a single job.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from .services import SELLER_EMAIL, add_seller, api_body, fresh_database, smtp_s
 
 MODULE = "bench.worker"
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 WORKERS = {"flask rq worker (Flask-RQ)": ["rq", "worker", "--burst"],
+           "flask jobs worker --fork": ["jobs", "worker", "--burst", "--fork"],
            "flask jobs worker": ["jobs", "worker", "--burst"]}
 
 

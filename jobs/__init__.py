@@ -1,7 +1,7 @@
 """Background work: e-mail delivery, the 7-day automatic receipt, the periodic sweep.
 
 With Redis (`REDIS_URL`), Flask-RQ queues the jobs and `flask jobs worker --with-scheduler`
-(jobs/worker.py) runs each job inside the app (same configuration as the web process) and
+(jobs/worker.py) runs the jobs inside the app (same configuration as the web process) and
 fires the automatic receipts at their due time; `flask rq cron` enqueues the sweep every five minutes.
 Without Redis, the same job functions run inline right after each commit, and the automatic
 receipt needs `flask admin sweep` run periodically.

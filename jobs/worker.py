@@ -1,34 +1,84 @@
-"""`flask --app wsgi jobs worker`: the RQ worker that runs each job in a fork of the loaded app.
+"""`flask --app wsgi jobs worker`: the RQ worker, running each job inside the loaded app.
 
 Flask-RQ's `flask rq worker` starts a new Python process (`flask rq work-horse`) for every
-job, which imports and configures the app again: about a second per job, so a worker
-delivered about one action's e-mails per second while intake creates hundreds of orders per
-second. This worker is RQ's standard forking `Worker`: the child is a copy of a process that
-has the app loaded, its e-mail templates compiled and its catalogues read (`warm_up`), so a
-job still runs in its own process (a crash or a leak ends with it) but costs its own work
-plus a fork (a few milliseconds).
+job, which imports and configures the app again: about a second per job. This worker loads
+the app once, compiles the e-mail templates in every language (`warm_up`), and runs the jobs
+in one of two ways:
 
-In the child, the pooled database connections inherited from the parent are dropped without
-being closed (they belong to the parent: `dispose(close=False)`), and each job runs in a
-fresh app context, so it gets its own session and connection.
+- by default, in its own process, one after the other (RQ's `SimpleWorker`): each job gets a
+  fresh app context, so its own database session, closed when it ends; the SMTP connection a
+  delivery ends with is kept for the next job's (checked with RSET first, see
+  uniqu3/mail/smtp.py). A job costs its own work and RQ's bookkeeping, a few milliseconds.
+- with `--fork`, each job in a fork of the worker (RQ's `Worker`), as before: it adds the fork
+  and RQ's watch over the child (about 0.1 s per job in bench.worker) and a new SMTP
+  connection per job.
+
+What the fork protected, and what stands in for it in the default mode:
+- A job that runs past its timeout: RQ's alarm (SIGALRM) raises in the job in both modes. Here
+  it raises `JobTimeout`, not an `Exception`, so no `except Exception` of the job's code can
+  swallow it; deliver() writes the outcomes of what it sent, RQ fails the job and retries it
+  (tasks.RETRY). What only the fork covers: a job stuck where a signal cannot interrupt it
+  (inside C code); the forking worker kills its child a minute after the timeout. Our jobs
+  wait only on sockets, which have timeouts (SMTP: MAIL_TIMEOUT, Redis: 1 s, the database's).
+- A job that crashes the process (segfault, killed for its memory): here the worker dies with
+  it and the process manager restarts it; RQ later finds the job abandoned and retries it; its
+  e-mails, claimed, are sent again once their lease is over (10 minutes), by the retry or the
+  sweep, with the same Message-ID. With `--fork` only the child dies and the worker goes on.
+- Memory a job leaks stays in the process: `--max-jobs N` ends the worker after N jobs (the
+  process manager starts a new one); with `--fork` it is freed after each job.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from rq import Worker
+from rq import SimpleWorker, Worker
 from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
+from rq.timeouts import UnixSignalDeathPenalty
 
 from uniqu3.extensions import db, rq
+from uniqu3.mail.environment import warm_up as warm_up_emails
+from uniqu3.mail.smtp import connections_kept
 
 
-class AppWorker(Worker):
+class JobTimeout(BaseException):
+    """A job ran past its timeout. Not an `Exception`: the job's own `except Exception` (a
+    delivery that goes on after one message's failure) must not take it for a failure of its
+    own and carry on."""
+
+
+class _TimeoutAlarm(UnixSignalDeathPenalty):
+    """RQ's alarm, raising JobTimeout."""
+
+    def handle_death_penalty(self, signum: int, frame: Any) -> None:
+        raise JobTimeout(f"Task exceeded maximum timeout value ({self._timeout} seconds)")
+
+    def cancel_death_penalty(self) -> None:
+        with contextlib.suppress(JobTimeout):  # the alarm rang as the job ended: it is done
+            super().cancel_death_penalty()
+
+
+class InProcessWorker(SimpleWorker):
+    """Runs each job in this process, inside a fresh app context of `app`."""
+
+    death_penalty_class = _TimeoutAlarm
+
+    def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        with self.app.app_context():  # its end removes the job's database session
+            return super().perform_job(job, queue, execution)
+
+
+class ForkingWorker(Worker):
     """Forks per job, like RQ's Worker; the job runs inside an app context of `app`."""
 
     def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
@@ -36,6 +86,7 @@ class AppWorker(Worker):
         self.app = app
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # The pooled connections belong to the parent: dropped in the child, not closed.
         with self.app.app_context():
             db.engine.dispose(close=False)
         super().main_work_horse(job, queue)
@@ -46,23 +97,24 @@ class AppWorker(Worker):
 
 
 def warm_up(app: Flask) -> None:
-    """Compile the e-mail templates and load the catalogues once, in the parent: every forked
-    job inherits them instead of compiling them again (about 100 ms per job)."""
+    """Compile the e-mail templates and load the catalogues once, before the first job (a
+    forked job inherits them instead of compiling them again: about 100 ms per job)."""
     from flask_babel import force_locale, get_translations
 
+    warm_up_emails(app)
     with app.test_request_context():
-        for name in app.jinja_env.list_templates(filter_func=lambda n: n.startswith("email/")):
-            app.jinja_env.get_template(name)
-        for locale in ("fr", "en"):
+        for locale in app.config.get("LANGUAGES") or ("fr",):
             with force_locale(locale):
                 get_translations()
 
 
-def make_worker(app: Flask, queues: tuple[str, ...] = (), **kwargs: Any) -> AppWorker:
+def make_worker(app: Flask, queues: tuple[str, ...] = (), *, fork: bool = False,
+                **kwargs: Any) -> InProcessWorker | ForkingWorker:
     known = rq.queues
     chosen = tuple(known[name] for name in queues) if queues else tuple(known.values())
-    return AppWorker(chosen, job_class=chosen[0].job_class, connection=chosen[0].connection,
-                     app=app, **kwargs)
+    worker_class = ForkingWorker if fork else InProcessWorker
+    return worker_class(chosen, job_class=chosen[0].job_class, connection=chosen[0].connection,
+                        app=app, **kwargs)
 
 
 @click.group("jobs", help="The background worker (needs REDIS_URL).")
@@ -75,10 +127,13 @@ def jobs_cli() -> None:
 @click.option("--with-scheduler", is_flag=True,
               help="Also move the scheduled jobs (the automatic receipts) to the queue on time.")
 @click.option("--max-jobs", type=int, default=None, help="Stop after this many jobs.")
+@click.option("--fork", is_flag=True,
+              help="Run each job in a fork of the worker (slower; a crashing job spares the worker).")
 @click.argument("queues", nargs=-1)
 @with_appcontext
-def worker_command(burst: bool, with_scheduler: bool, max_jobs: int | None, queues: tuple[str, ...]) -> None:
-    """Run the jobs: e-mail delivery, automatic receipts (each job in a fork of this process)."""
+def worker_command(burst: bool, with_scheduler: bool, max_jobs: int | None, fork: bool,
+                   queues: tuple[str, ...]) -> None:
+    """Run the jobs: e-mail delivery, automatic receipts (in this process, or forks with --fork)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "rq" not in app.extensions:
         from . import INLINE_NOTICE
@@ -88,6 +143,8 @@ def worker_command(burst: bool, with_scheduler: bool, max_jobs: int | None, queu
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(unknown)}", param_hint="QUEUES")
     warm_up(app)
-    worker = make_worker(app, queues)
-    # The loop itself needs no app context; each job gets its own (see AppWorker).
-    worker.work(burst=burst, with_scheduler=with_scheduler, max_jobs=max_jobs)
+    worker = make_worker(app, queues, fork=fork)
+    # The loop itself needs no app context; each job gets its own (see the worker classes).
+    # A fork's SMTP connection ends with it: only the in-process worker keeps one.
+    with contextlib.nullcontext() if fork else connections_kept():
+        worker.work(burst=burst, with_scheduler=with_scheduler, max_jobs=max_jobs)

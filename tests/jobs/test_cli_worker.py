@@ -1,7 +1,8 @@
 """The production commands, for real: `flask --app wsgi db upgrade` builds the schema,
-`flask --app wsgi jobs worker --burst --with-scheduler` (each job in a fork of the worker,
-which configured the app from the environment alone) delivers the e-mails and fires the
-automatic receipt. The app configured from the environment runs on the real clock."""
+`flask --app wsgi jobs worker --burst --with-scheduler` (the jobs in the worker's process, or
+each in a fork of it with `--fork`; the app configured from the environment alone) delivers
+the e-mails and fires the automatic receipt. The app configured from the environment runs on
+the real clock."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ def run(command: list[str], env: dict[str, str]) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("mode", [[], ["--fork"]], ids=["in-process", "fork"])
 def test_the_worker_command_delivers_emails_and_fires_the_automatic_receipt(
-    tmp_path: Path, redis_url: str, smtp_server: SmtpSink
+    tmp_path: Path, redis_url: str, smtp_server: SmtpSink, mode: list[str]
 ) -> None:
     database_url = f"sqlite:///{tmp_path / 'prod.sqlite'}"
     env = cli_env(DATABASE_URL=database_url, REDIS_URL=redis_url,
@@ -64,7 +66,7 @@ def test_the_worker_command_delivers_emails_and_fires_the_automatic_receipt(
         registry = ScheduledJobRegistry(queue=rq.queue)
         registry.schedule(rq.queue.fetch_job(tasks.auto_receipt_job_id(shipment_id)), past)
 
-    output = run([FLASK, "--app", "wsgi", "jobs", "worker", "--burst", "--with-scheduler"], env)
+    output = run([FLASK, "--app", "wsgi", "jobs", "worker", "--burst", "--with-scheduler", *mode], env)
 
     with web.app_context():
         assert rq.queue.count == 0 and registry.count == 0, output

@@ -7,7 +7,7 @@ import email
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -51,6 +51,8 @@ class ScriptedHandler:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     data_reply: str | None = None
     data_script: list[str | float] = field(default_factory=list)
+    # Called (in the server's thread) when a message has arrived, before it is answered.
+    on_data: Callable[[], None] | None = None
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,6 +71,8 @@ class ScriptedHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.on_data is not None:
+            self.on_data()
         if self.data_script:
             step = self.data_script.pop(0)
             if isinstance(step, str):

@@ -249,6 +249,56 @@ def test_a_row_left_sending_by_a_killed_worker_is_taken_again_after_the_lease(
     assert len(scripted_smtp.messages) == 2
 
 
+def test_a_message_has_its_message_id_stored_before_it_is_sent(
+    app: Flask, make_order: Any, scripted_smtp: ScriptedSmtp, clock: Clock
+) -> None:
+    """So a worker killed while sending leaves a row that goes again with the same Message-ID
+    (mail clients fold the two copies); and no transaction is held while the server works."""
+    make_order()
+    engine = db.engine
+    seen: list[list[Any]] = []
+
+    def look() -> None:  # in the server's thread, while deliver() waits for its answer
+        with engine.begin() as conn:  # a write: it would wait if deliver() held the database
+            conn.execute(update(OutboxEmail).where(OutboxEmail.id == 0).values(attempts=0))
+            seen.append(list(conn.execute(
+                select(OutboxEmail.status, OutboxEmail.message_id).order_by(OutboxEmail.id))))
+
+    scripted_smtp.handler.on_data = look
+    assert deliver().sent == [1, 2]
+    sent_ids = [str(m["Message-ID"]) for m in scripted_smtp.messages]
+    assert [list(row) for row in seen[0]] == [[OutboxStatus.SENDING, mid] for mid in sent_ids]
+
+    # What a killed worker leaves: still `sending`, its lease over.
+    db.session.execute(update(OutboxEmail).values(status=OutboxStatus.SENDING, claim_token="dead",
+                                                  claimed_at=clock.now - LEASE))
+    db.session.commit()
+    clock.advance(seconds=1)
+    assert deliver().sent == [1, 2]
+    assert [str(m["Message-ID"]) for m in scripted_smtp.messages[2:]] == sent_ids
+
+
+def test_an_outcome_is_not_written_over_the_run_that_took_the_row_over(
+    make_order: Any, scripted_smtp: ScriptedSmtp
+) -> None:
+    """A run whose lease ran out (stopped for minutes, say) finds the row another run's: it
+    leaves the row as that run has it."""
+    make_order()
+    engine = db.engine
+
+    def taken_over() -> None:  # while the first message arrives, the second row changes hands
+        with engine.begin() as conn:
+            conn.execute(update(OutboxEmail).where(OutboxEmail.id == 2).values(claim_token="other-run"))
+        scripted_smtp.handler.on_data = None
+
+    scripted_smtp.handler.on_data = taken_over
+    report = deliver()
+    assert report.sent == [1] and not report.retrying and not report.failed
+    first, second = rows()
+    assert first.status == OutboxStatus.SENT
+    assert (second.status, second.claim_token, second.attempts) == (OutboxStatus.SENDING, "other-run", 0)
+
+
 def test_two_deliverers_at_once_send_each_email_exactly_once(
     app: Flask, wf: Workflow, make_order: Any, scripted_smtp: ScriptedSmtp
 ) -> None:
@@ -311,6 +361,16 @@ def test_a_name_with_a_line_break_cannot_add_a_header(
     assert getaddresses([str(buyer["To"])]) == [("Camille Bcc: evil@example.com", "camille@example.fr")]
     assert getaddresses([str(buyer["Reply-To"])]) == [("Lina X-Injected: yes", "lina@example.fr")]
     assert "Bonjour Camille Bcc: evil@example.com," in text_part(buyer)  # a name, on one line
+
+
+def test_lines_starting_with_a_dot_arrive_as_written(
+    make_seller: Any, make_order: Any, scripted_smtp: ScriptedSmtp
+) -> None:
+    """SMTP ends a message with a line holding a dot: the message's own are doubled on the way."""
+    shop = make_seller("lina@example.fr", payment_instructions="Virement :\n.\n.. IBAN FR76\n.")
+    make_order(owner=shop)
+    assert deliver().sent == [1, 2]
+    assert "Virement :\n.\n.. IBAN FR76\n.\n" in text_part(scripted_smtp.messages[1]).replace("\r\n", "\n")
 
 
 # ----------------------------------------------------------------------------- no SMTP configured

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from tests.conftest import Clock
 from uniqu3.extensions import db
 from uniqu3.mail import render_email
+from uniqu3.mail.render import TEMPLATES, email_context, render_parts, tidy_text
 from uniqu3.models import OutboxEmail
 from uniqu3.workflow import Actor, Workflow
 
@@ -74,3 +78,39 @@ def test_another_carrier_keeps_the_sellers_label_and_link(wf: Workflow, make_ord
     assert "https://coursier.example/suivi?n=AB-1234" in mail.text
     assert "1 × Carte brodée (réf. CARD-01)" in mail.text
     assert "ENCORE À VENIR" in mail.text and "2 × Sac cabas rouge (réf. BAG-RED-01)" in mail.text
+
+
+def test_every_email_renders_as_the_apps_own_templates_would(
+    wf: Workflow, clock: Clock, make_seller: Any, make_order: Any
+) -> None:
+    """E-mails have a Jinja environment per language (translations bound, constant texts
+    translated when compiled): in both languages, the same text and HTML as Flask's."""
+    shop = make_seller("shop@example.fr", shop_name="L'Atelier <b>100 %</b> & Cie")
+    actor = Actor.seller(shop.email)
+    order = make_order(owner=shop, buyer_name="Camille %(ref)s <i>Martin</i>")
+    wf.confirm_payment(order.id, actor=actor)
+    first = wf.ship(order.id, actor=actor, quantities={order.lines[0].id: 1}, carrier="colissimo",
+                    tracking_number="6A12345678901").shipment
+    second = wf.ship(order.id, actor=actor, quantities={line.id: line.remaining for line in order.lines},
+                     carrier="mondial_relay", tracking_number="12345678").shipment
+    assert first is not None and second is not None
+    wf.request_receipt(first.id, actor=actor)
+    wf.request_receipt(second.id, actor=actor)
+    wf.confirm_receipt(first.id)
+    clock.advance(days=8)
+    wf.auto_receive_due()
+    wf.cancel(make_order(owner=shop).id, actor=actor, reason="Rupture de stock")
+
+    rows = list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+    assert {row.kind for row in rows} == set(TEMPLATES)
+    for row in rows:
+        for locale in ("fr", "en"):
+            row.locale = locale
+            name, context = email_context(row)
+            mail = render_parts(name, context)
+            with force_locale(locale):
+                text = tidy_text(render_template(f"email/{name}.txt", **context))
+                html = render_template(f"email/{name}.html", **context)
+            assert (mail.subject, mail.text, mail.html) == (context["subject"], text, html), \
+                (row.kind, locale)
+    db.session.rollback()

@@ -75,6 +75,10 @@ FAULTS: list[Row] = [
      "worker_sigkill_mid_batch", lambda e: f"{e['emails']} e-mails in one job, {e['sent_before_kill']} sent "
      f"before the kill; **{e['lost']} lost**, {e['sent_rows_resent']} `sent` rows sent again, "
      f"{e['duplicates_at_least_once']} in-flight duplicates"),
+    ("`flask jobs worker` (jobs in its process) SIGKILLed mid-batch",
+     "jobs_worker_sigkill_mid_batch", lambda e: f"{e['emails']} e-mails in one job, {e['sent_before_kill']} "
+     f"sent before the kill; **{e['lost']} lost**, {e['sent_rows_resent']} `sent` rows sent again, "
+     f"{e['duplicates_at_least_once']} in-flight duplicates"),
     ("RQ worker SIGKILLed mid-sweep",
      "worker_sigkill_mid_sweep", lambda e: f"{e['parcels']} overdue parcels, {e['emails']} e-mails; "
      f"{e['parcels_received_twice']} received twice, **{e['lost']} lost**, "
@@ -186,6 +190,7 @@ LOST_KEYS = {
     "redis_killed_during_seller_actions": ("lost", "automatic_receipts_lost"),
     "redis_killed_during_sweep": ("lost", "sent_rows_resent"),
     "worker_sigkill_mid_batch": ("lost", "sent_rows_resent"),
+    "jobs_worker_sigkill_mid_batch": ("lost", "sent_rows_resent"),
     "worker_sigkill_mid_sweep": ("lost", "sent_rows_resent", "parcels_received_twice"),
     "work_horse_sigkill": ("lost", "sent_rows_resent"),
     "database_refuses_a_write": ("half_done",),

@@ -1,10 +1,12 @@
 """A real `flask --app wsgi rq worker` killed with SIGKILL (itself and its work-horse) in the
-middle of delivering a batch, and in the middle of a sweep. The SMTP server is slow (each
+middle of delivering a batch, and in the middle of a sweep; `flask --app wsgi jobs worker`
+(jobs in its own process) killed in the middle of a batch. The SMTP server is slow (each
 DATA waits), so the kill lands mid-batch.
 
 What must hold: no e-mail is lost; an e-mail the outbox marked `sent` is never sent again;
-no parcel is received twice. Delivery is at-least-once: the one message in flight when the
-worker died may arrive twice, with the same Message-ID (README, delivery.py).
+no parcel is received twice. Delivery is at-least-once: the messages whose outcome was not
+yet written when the worker died (outcomes are written in small batches, a quarter of a
+second apart at most) may arrive twice, with the same Message-ID (README, delivery.py).
 """
 
 from __future__ import annotations
@@ -136,6 +138,32 @@ def test_a_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
     counts = check_nothing_lost(sink, at_kill, outbox_state())
     assert counts["sent_before_kill"] >= 1 and counts["sent_before_kill"] < len(ids), output
     figures.record("worker_sigkill_mid_batch", **counts, received_before_kill=sent_at_kill)
+
+
+def test_the_in_process_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
+    app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
+    processes: Callable[..., Process], figures: Figures,
+) -> None:
+    """`flask jobs worker` (the Procfile's) runs its jobs in its own process: killed, the job
+    dies with it; the same guarantees hold."""
+    with signals.emails_queued.muted():
+        for i in range(BATCH):
+            wf.place_order(order_input(seller.email, f"MKT-INPROC-{i}"), actor=Actor.api("shop"))
+    ids = sorted(outbox_state())
+    tasks.deliver_emails.enqueue(ids)
+    sink.delay = SMTP_DELAY
+
+    worker = processes([FLASK, "--app", "wsgi", "jobs", "worker"], worker_env, name="jobs-worker")
+    wait_until(lambda: sink.count() >= max(3, BATCH // 3), 60, "the batch to be under way")
+    worker.kill()
+    at_kill = outbox_state()
+    assert sink.count() < len(ids), "the kill came too late to be mid-batch"
+    sent_at_kill = sink.count()
+
+    output = recover(processes, worker_env, sink)
+    counts = check_nothing_lost(sink, at_kill, outbox_state())
+    assert counts["sent_before_kill"] >= 1 and counts["sent_before_kill"] < len(ids), output
+    figures.record("jobs_worker_sigkill_mid_batch", **counts, received_before_kill=sent_at_kill)
 
 
 def test_a_worker_killed_mid_sweep_receives_each_parcel_once_and_loses_no_email(

@@ -5,8 +5,9 @@ Contract used by the jobs and the CLI:
     retry(ids) / retry_failed() -> ids put back in the queue
 
 How a row moves:
-- `pending` and due -> claimed (`sending`, with this run's claim_token) by one conditional
-  UPDATE, so two deliverers at once never both take a row;
+- `pending` and due -> claimed (`sending`, with this run's claim_token, and a Message-ID if
+  it has none yet) by one conditional UPDATE, so two deliverers at once never both take a
+  row (PostgreSQL: rows another deliverer holds are skipped, not waited for);
 - rendered from the database now, sent over ONE SMTP connection for the batch (or, with
   MAIL_TO_DEV_MAILBOX, only stored for the dev mailbox) -> `sent`, with the rendered
   subject, bodies and Message-ID kept on the row;
@@ -19,38 +20,46 @@ How a row moves:
   available): back to `pending` with a later try, never `failed`: an SMTP outage delays
   e-mails, it never drops them.
 
-deliver() works in a database session of its own and commits after each message: call it
-after the caller's own work is committed (the workflow's signals fire after its commit).
+deliver() works in a database session of its own: call it after the caller's own work is
+committed (the workflow's signals fire after its commit). The outcomes are written in small
+batches, each in one short transaction (at most OUTCOME_BATCH messages or OUTCOME_SECONDS
+apart, and when the run ends or stops on an error): no transaction stays open while the
+SMTP server is talked to, and a commit per message would cost as much as the message.
 
 Delivery is at-least-once: a worker killed after the server accepted a message but before
-the row was marked `sent` leaves it `sending`; after LEASE another run takes it again and
-the recipient gets it twice (with the same Message-ID, which mail clients use to fold
-duplicates). A run stops sending once half the lease is used, so a slow but living worker
-never overlaps with the one that takes its rows over.
+its outcome was written leaves the row `sending` (at most the batch not yet written); after
+LEASE another run takes it again and the recipient gets it twice, with the same Message-ID
+(written when the row was first claimed), which mail clients use to fold duplicates. A run
+stops sending once half the lease is used, so a slow but living worker never overlaps with
+the one that takes its rows over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.headerregistry import Address
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, Protocol
 
 from flask import current_app
-from flask_babel import force_locale
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Update
 
 from ..extensions import db
 from ..models import Order, OutboxEmail, OutboxStatus
 from ..timeutil import utcnow
-from .compose import InvalidAddress, Sender, build_message, clean_header, mailbox, wire_bytes
+from . import smtp
+from .compose import InvalidAddress, Mailbox, Sender, clean_header, compose, mailbox
 from .render import MissingData, RenderedEmail, load_orders, render_email
-from .smtp import CONNECTION_ERRORS, close_quietly, open_connection
+from .smtp import CONNECTION_ERRORS, close_quietly
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,9 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 ERROR_LIMIT = 1000
 SERVICE_NOT_AVAILABLE = 421
+# Outcomes are written together, in one transaction, at most this many or this long apart.
+OUTCOME_BATCH = 50
+OUTCOME_SECONDS = 0.25
 
 
 @dataclass
@@ -80,6 +92,16 @@ class _Job:
     raw: bytes
 
 
+class _Claimed(Protocol):
+    """A claimed row, rendered (_Job) or not yet (OutboxEmail)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+
 def backoff(attempts: int) -> timedelta:
     """Wait before the next try after `attempts` failed ones: 1, 2, 4 … minutes, at most an hour."""
     return min(BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 16), BACKOFF_CAP)
@@ -90,25 +112,28 @@ def deliver(ids: list[int] | None = None, *, limit: int = 500) -> DeliveryReport
     config = current_app.config
     now = _now()
     report = DeliveryReport()
-    # A session of its own: the caller's (a request's, after its action) is left alone, and a
-    # commit after each message does not expire a batch's worth of loaded objects.
+    sender = Sender.from_config(config.get("MAIL_DEFAULT_SENDER"), config.get("BASE_URL", ""))
+    # A session of its own: the caller's (a request's, after its action) is left alone, and
+    # the claim's commit does not expire the loaded rows.
     with Session(db.engine, expire_on_commit=False) as session:
         token = str(uuid.uuid4())
-        rows = _claim(session, now, ids, limit, token)
+        rows = _claim(session, now, ids, limit, token, sender)
         if not rows:
             return report
-        sender = Sender.from_config(config.get("MAIL_DEFAULT_SENDER"), config.get("BASE_URL", ""))
         run = _Run(session=session, token=token, now=now, report=report,
                    max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]))
-        jobs = _prepare(rows, sender, run)
-        session.expunge_all()  # the jobs hold plain values from here on
-        if not jobs:
-            return report
-        if config.get("MAIL_TO_DEV_MAILBOX"):
-            for job in jobs:
-                run.sent(job)
-        else:
-            _send_batch(jobs, config, sender, run)
+        try:
+            orders = load_orders((row.order_id for row in rows), session)
+            session.commit()  # no transaction stays open while sending
+            todo = deque(rows)
+            if config.get("MAIL_TO_DEV_MAILBOX"):
+                while (job := _next_job(todo, orders, sender, run)) is not None:
+                    run.sent(job)
+            else:
+                _send_all(todo, orders, config, sender, run)
+        finally:
+            # Also when stopped midway (a job timeout, an error): what was sent is written.
+            run.write_outcomes()
     return report
 
 
@@ -142,33 +167,42 @@ def _claimable(now: datetime) -> Any:
 
 
 def _claim(session: Session, now: datetime, ids: list[int] | None, limit: int,
-           token: str) -> list[OutboxEmail]:
+           token: str, sender: Sender) -> list[OutboxEmail]:
+    """Take the due rows in one UPDATE; a row gets its Message-ID now, kept for every try.
+
+    A read first: with nothing due (a job whose rows the sweep sent, an idle sweep) nothing
+    is written, and SQLite's write lock is left to the web process."""
+    if ids is not None and not ids:
+        return []
     pick = select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.id).limit(limit)
     if ids is not None:
-        if not ids:
-            return []
         pick = pick.where(OutboxEmail.id.in_(ids))
-    if session.get_bind().dialect.name == "postgresql":
-        # Concurrent deliverers take different rows instead of waiting on each other.
-        pick = pick.with_for_update(skip_locked=True)
-    candidates = list(session.scalars(pick))
-    if not candidates:
+    if session.scalar(pick.limit(1)) is None:
         session.rollback()
         return []
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        # Concurrent deliverers take different rows instead of waiting on each other.
+        pick = pick.with_for_update(skip_locked=True)
+    message_id = func.coalesce(
+        OutboxEmail.message_id,
+        literal("<uq", String) + cast(OutboxEmail.id, String)
+        + literal(sender.message_id_end(uuid.UUID(token).hex), String),
+    )
     # The WHERE repeats the test: of two runs that read the same rows, only one wins each.
-    session.execute(
+    claim = (
         update(OutboxEmail)
-        .where(OutboxEmail.id.in_(candidates), _claimable(now))
-        .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now)
+        .where(OutboxEmail.id.in_(pick), _claimable(now))
+        .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now, message_id=message_id)
         .execution_options(synchronize_session=False)
     )
+    if dialect.update_returning:
+        rows = list(session.scalars(claim.returning(OutboxEmail)))
+    else:
+        session.execute(claim)
+        rows = list(session.scalars(select(OutboxEmail).where(OutboxEmail.claim_token == token)))
     session.commit()
-    return list(session.scalars(
-        select(OutboxEmail)
-        .where(OutboxEmail.id.in_(candidates), OutboxEmail.claim_token == token)
-        .order_by(OutboxEmail.id)
-        .execution_options(populate_existing=True)
-    ))
+    return sorted(rows, key=lambda row: row.id)
 
 
 def _requeue(which: Any) -> list[int]:
@@ -192,102 +226,149 @@ def _requeue(which: Any) -> list[int]:
 
 # ----------------------------------------------------------------------------- outcome
 @dataclass
+class _Outcome:
+    row_id: int
+    values: dict[str, Any]
+    report_as: str  # the DeliveryReport list it goes in, once written
+    sent: bool = False
+
+
+@dataclass
 class _Run:
-    """Writes each row's outcome, only if this run still holds its claim."""
+    """Writes each row's outcome, only if this run still holds its claim, in small batches."""
 
     session: Session
     token: str
     now: datetime
     report: DeliveryReport
     max_attempts: int
+    waiting: list[_Outcome] = field(default_factory=list)
+    first_waiting_at: float = 0.0
 
     def sent(self, job: _Job) -> None:
-        if self._finish(job.id, status=OutboxStatus.SENT, attempts=job.attempts + 1, sent_at=_now(),
-                        last_error="", **self._content(job)):
-            self.report.sent.append(job.id)
-        else:
-            log.warning("outbox %s: sent, but another run had taken it over", job.id)
+        self._finish(job.id, "sent", status=OutboxStatus.SENT, attempts=job.attempts + 1,
+                     sent_at=_now(), last_error="", **self._content(job))
 
     def attempt_failed(self, row_id: int, attempts: int, error: str, job: _Job | None = None) -> None:
         """A try that failed: retried later, or `failed` when it was the last one allowed."""
         attempts += 1
         if attempts >= self.max_attempts:
             self._give_up(row_id, attempts, error, job)
-        elif self._finish(row_id, status=OutboxStatus.PENDING, attempts=attempts,
-                          last_error=error[:ERROR_LIMIT], next_attempt_at=self.now + backoff(attempts),
-                          **(self._content(job) if job else {})):
-            self.report.retrying.append(row_id)
+        else:
+            self._finish(row_id, "retrying", status=OutboxStatus.PENDING, attempts=attempts,
+                         last_error=error[:ERROR_LIMIT], next_attempt_at=self.now + backoff(attempts),
+                         **(self._content(job) if job else {}))
 
     def failed(self, row_id: int, attempts: int, error: str, job: _Job | None = None) -> None:
         """A try that can never succeed: `failed` now."""
         self._give_up(row_id, attempts + 1, error, job)
 
     def _give_up(self, row_id: int, attempts: int, error: str, job: _Job | None) -> None:
-        if self._finish(row_id, status=OutboxStatus.FAILED, attempts=attempts, last_error=error[:ERROR_LIMIT],
-                        **(self._content(job) if job else {})):
-            self.report.failed.append(row_id)
+        self._finish(row_id, "failed", status=OutboxStatus.FAILED, attempts=attempts,
+                     last_error=error[:ERROR_LIMIT], **(self._content(job) if job else {}))
         log.error("outbox %s failed: %s", row_id, error)
 
-    def unreachable(self, jobs: list[_Job], error: str) -> None:
-        """The server could not be used: every job waits for a later try, none is given up."""
+    def unreachable(self, jobs: Iterable[_Claimed], error: str) -> None:
+        """The server could not be used: every row waits for a later try, none is given up."""
         for job in jobs:
             attempts = job.attempts + 1
-            if self._finish(job.id, status=OutboxStatus.PENDING, attempts=attempts,
-                            last_error=error[:ERROR_LIMIT], next_attempt_at=self.now + backoff(attempts),
-                            message_id=job.message_id, commit=False):
-                self.report.retrying.append(job.id)
-        self.session.commit()
+            self._finish(job.id, "retrying", status=OutboxStatus.PENDING, attempts=attempts,
+                         last_error=error[:ERROR_LIMIT], next_attempt_at=self.now + backoff(attempts))
 
-    def release(self, jobs: list[_Job]) -> None:
+    def release(self, jobs: Iterable[_Claimed]) -> None:
         """Not tried in this run: back in the queue as they were, due now."""
         for job in jobs:
-            self._finish(job.id, status=OutboxStatus.PENDING, commit=False)
-        self.session.commit()
+            self._finish(job.id, "", status=OutboxStatus.PENDING)
 
     @staticmethod
     def _content(job: _Job) -> dict[str, Any]:
-        return {"message_id": job.message_id, "subject": job.rendered.subject[:300],
-                "body_text": job.rendered.text, "body_html": job.rendered.html}
+        return {"subject": job.rendered.subject[:300], "body_text": job.rendered.text,
+                "body_html": job.rendered.html}
 
-    def _finish(self, row_id: int, *, commit: bool = True, **values: Any) -> bool:
-        result = self.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == row_id, OutboxEmail.claim_token == self.token)
-            .values(claim_token=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if commit:
-            self.session.commit()
-        return bool(result.rowcount == 1)
+    def _finish(self, row_id: int, report_as: str, **values: Any) -> None:
+        if not self.waiting:
+            self.first_waiting_at = time.monotonic()
+        self.waiting.append(_Outcome(row_id, values, report_as, sent=values["status"] == OutboxStatus.SENT))
 
+    def outcomes_due(self) -> bool:
+        """Enough outcomes wait, or the oldest has waited long enough, to be written now."""
+        return bool(self.waiting) and (len(self.waiting) >= OUTCOME_BATCH
+                                       or time.monotonic() - self.first_waiting_at >= OUTCOME_SECONDS)
 
-# ----------------------------------------------------------------------------- prepare and send
-def _prepare(rows: list[OutboxEmail], sender: Sender, run: _Run) -> list[_Job]:
-    """Render every claimed row before the first commit (which would expire the loaded orders)."""
-    orders = load_orders((row.order_id for row in rows), run.session)
-    jobs: list[_Job] = []
-    problems: list[tuple[int, int, str, bool]] = []  # row id, attempts, error, permanent
-    for row in rows:
+    def write_outcomes(self) -> None:
+        """Write the waiting outcomes in one transaction, where this run still holds the claim
+        (a row whose lease ran out belongs to the run that took it over)."""
+        if not self.waiting:
+            return
         try:
-            jobs.append(_job(row, orders.get(row.order_id or 0), sender))
+            conn = self.session.connection()  # Core statements: no need for the ORM's layer
+            # Read first: SQLite takes no lock for it, and one UPDATE per kind of outcome
+            # (executemany) replaces one per row.
+            held = set(conn.scalars(select(OutboxEmail.id).where(
+                OutboxEmail.id.in_([outcome.row_id for outcome in self.waiting]),
+                OutboxEmail.claim_token == self.token)))
+            batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for outcome in self.waiting:
+                if outcome.row_id in held:
+                    batches.setdefault(tuple(outcome.values), []).append(
+                        {"row_id": outcome.row_id, "token": self.token,
+                         **{f"new_{name}": value for name, value in outcome.values.items()}})
+            written = sum(conn.execute(_outcome_statement(names), rows).rowcount
+                          for names, rows in batches.items())
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+        if conn.dialect.supports_sane_multi_rowcount and written != len(held):
+            log.warning("outbox: %d outcome(s) not written, their rows taken over meanwhile",
+                        len(held) - written)
+        for outcome in self.waiting:
+            if outcome.row_id in held and outcome.report_as:
+                getattr(self.report, outcome.report_as).append(outcome.row_id)
+            elif outcome.row_id not in held and outcome.sent:
+                log.warning("outbox %s: sent, but another run had taken it over", outcome.row_id)
+        self.waiting.clear()
+
+
+_OUTCOME_STATEMENTS: dict[tuple[str, ...], Update] = {}
+
+
+def _outcome_statement(names: tuple[str, ...]) -> Update:
+    """`UPDATE … SET <names>, claim_token = NULL WHERE id = :row_id AND claim_token = :token`,
+    built once per set of columns."""
+    statement = _OUTCOME_STATEMENTS.get(names)
+    if statement is None:
+        table = OutboxEmail.__table__
+        statement = (
+            table.update()  # type: ignore[attr-defined]
+            .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
+            .values(claim_token=None,
+                    **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
+        )
+        _OUTCOME_STATEMENTS[names] = statement
+    return statement
+
+
+# ----------------------------------------------------------------------------- render and send
+def _next_job(todo: deque[OutboxEmail], orders: dict[int, Order], sender: Sender, run: _Run) -> _Job | None:
+    """The next row of `todo` that can be rendered; one that cannot fails here."""
+    while todo:
+        row = todo.popleft()
+        try:
+            return _job(row, orders.get(row.order_id or 0), sender)
         except (MissingData, InvalidAddress) as exc:
-            problems.append((row.id, row.attempts, str(exc), True))
+            run.failed(row.id, row.attempts, str(exc))
         except Exception as exc:  # a template or data bug: retried, then failed
             log.exception("outbox %s: could not be rendered", row.id)
-            problems.append((row.id, row.attempts, f"Rendu impossible : {exc!r}", False))
-    for row_id, attempts, error, permanent in problems:
-        if permanent:
-            run.failed(row_id, attempts, error)
-        else:
-            run.attempt_failed(row_id, attempts, error)
-    return jobs
+            run.attempt_failed(row.id, row.attempts, f"Rendu impossible : {exc!r}")
+    return None
 
 
 def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
     rendered = render_email(row, order)
     assert order is not None  # render_email raised MissingData otherwise
     to = mailbox(row.to_name, row.to_email)
-    reply_to: Address | None = None
+    reply_to: Mailbox | None = None
     from_name = sender.name
     if row.recipient_role == "buyer":
         shop = clean_header(order.seller.shop_name, 60)
@@ -297,58 +378,121 @@ def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
             reply_to = mailbox(order.seller.shop_name, order.seller.notify_address)
         except InvalidAddress:
             reply_to = None
-    message_id = row.message_id or sender.new_message_id(row.id)
-    with force_locale(row.locale or "fr"):
-        message = build_message(rendered, sender=sender, from_name=from_name, to=to, reply_to=reply_to,
-                                message_id=message_id, date=_now(), locale=row.locale or "fr")
-    # Serialised now: an address that cannot be encoded fails here, for this row alone.
-    try:
-        raw = wire_bytes(message)
-    except (ValueError, UnicodeError) as exc:
-        raise InvalidAddress(f"Message impossible à encoder : {exc}") from exc
+    # Given by the claim; a row read another way gets one of its own.
+    message_id = row.message_id or sender.message_id(row.id, uuid.uuid4().hex)
+    raw = compose(rendered, sender=sender, from_name=from_name, to=to, reply_to=reply_to,
+                  message_id=message_id, date=_now(), locale=row.locale or "fr")
     return _Job(id=row.id, attempts=row.attempts, to_email=to.addr_spec, message_id=message_id,
                 rendered=rendered, raw=raw)
 
 
-def _send_batch(jobs: list[_Job], config: Any, sender: Sender, run: _Run) -> None:
-    """Send over one connection; open another only if the server dropped this one."""
+def _send_all(todo: deque[OutboxEmail], orders: dict[int, Order], config: Any, sender: Sender,
+              run: _Run) -> None:
+    """Render and send the rows one by one over one connection (another only if the server
+    dropped it). Each message is rendered while the server takes in the one before: once a
+    message is handed over, the server's answer takes as long as rendering the next one."""
     started = time.monotonic()
-    waiting = list(jobs)
+    hand_over = partial(_hand_over, from_addr=sender.email)
+    job = _next_job(todo, orders, sender, run)
     conn: smtplib.SMTP | None = None
+    answer_due = False  # stopped by an exception in between, the connection is not reused
     try:
-        while waiting:
+        while job is not None:
             if time.monotonic() - started > LEASE.total_seconds() / 2:
-                run.release(waiting)
+                run.release([job, *todo])
                 return
-            if conn is None or getattr(conn, "sock", None) is None:  # smtplib closes it on a 421
+            if run.outcomes_due():
+                run.write_outcomes()
+            if conn is None or getattr(conn, "sock", None) is None:  # closed after a 421
                 close_quietly(conn)
                 conn = None
                 try:
-                    conn = open_connection(config, ehlo_name=sender.domain)
+                    conn = smtp.connect(config, ehlo_name=sender.domain)
                 except CONNECTION_ERRORS as exc:
-                    run.unreachable(waiting, f"Serveur SMTP indisponible : {exc!r}")
+                    run.unreachable([job, *todo], f"Serveur SMTP indisponible : {exc!r}")
                     return
-            job = waiting.pop(0)
-            try:
-                conn.sendmail(sender.email, [job.to_email], job.raw)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code = min((answer[0] for answer in exc.recipients.values()), default=550)
-                _refused(run, job, code, repr(exc))
-            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-                _refused(run, job, exc.smtp_code, repr(exc))
-            except CONNECTION_ERRORS as exc:
-                # The connection broke while sending: this message counts a try (it may even
-                # have arrived: at-least-once), the next ones go over a new connection.
-                run.attempt_failed(job.id, job.attempts, f"Envoi interrompu : {exc!r}", job)
-                close_quietly(conn)
-                conn = None
-            except Exception as exc:  # this message could not be sent; the connection is fine
-                log.exception("outbox %s: not sent", job.id)
-                run.attempt_failed(job.id, job.attempts, f"Envoi impossible : {exc!r}", job)
-            else:
+            answer_due = True
+            handed_over = _attempt(run, job, conn, hand_over)
+            following = _next_job(todo, orders, sender, run)
+            if handed_over and _attempt(run, job, conn, _answer):
                 run.sent(job)
+            answer_due = False
+            job = following
     finally:
+        smtp.done_with(conn, config, ehlo_name=sender.domain, reusable=not answer_due)
+
+
+def _attempt(run: _Run, job: _Job, conn: smtplib.SMTP, step: Callable[[smtplib.SMTP, _Job], None]) -> bool:
+    """Run one step of sending `job`; a failure is the job's outcome (False)."""
+    try:
+        step(conn, job)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code = min((answer[0] for answer in exc.recipients.values()), default=550)
+        _refused(run, job, code, repr(exc))
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        _refused(run, job, exc.smtp_code, repr(exc))
+    except CONNECTION_ERRORS as exc:
+        # The connection broke while sending: this message counts a try (it may even have
+        # arrived: at-least-once), the next ones go over a new connection.
+        run.attempt_failed(job.id, job.attempts, f"Envoi interrompu : {exc!r}", job)
         close_quietly(conn)
+    except Exception as exc:  # this message could not be sent; the connection is fine
+        log.exception("outbox %s: not sent", job.id)
+        run.attempt_failed(job.id, job.attempts, f"Envoi impossible : {exc!r}", job)
+        _abandon(conn, 0)  # whatever this message's transaction had begun
+    else:
+        return True
+    return False
+
+
+def _hand_over(conn: smtplib.SMTP, job: _Job, *, from_addr: str) -> None:
+    """`SMTP.sendmail` up to the end of the message (MAIL, RCPT, DATA, the message) with the
+    same errors; the server's answer to the message is read by `_answer`."""
+    options = f" SIZE={len(job.raw)}" if conn.does_esmtp and conn.has_extn("size") else ""
+    code, reply = _command(conn, "mail", f"FROM:{_quoted_address(from_addr)}{options}")
+    if code != 250:
+        _abandon(conn, code)
+        raise smtplib.SMTPSenderRefused(code, reply, from_addr)
+    # The address was checked (compose.mailbox): ASCII, nothing to quote.
+    code, reply = _command(conn, "rcpt", f"TO:<{job.to_email}>")
+    if code not in (250, 251):
+        _abandon(conn, code)
+        raise smtplib.SMTPRecipientsRefused({job.to_email: (code, reply)})
+    code, reply = _command(conn, "data")
+    if code != 354:
+        _abandon(conn, code)
+        raise smtplib.SMTPDataError(code, reply)
+    # A line starting with a dot gets another (RFC 5321 4.5.2; the first line is a header);
+    # the message ends with CRLF.
+    conn.send(job.raw.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+
+
+def _answer(conn: smtplib.SMTP, job: _Job) -> None:
+    """The server's answer to the message `_hand_over` sent."""
+    code, reply = conn.getreply()
+    if code != 250:
+        _abandon(conn, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _command(conn: smtplib.SMTP, name: str, args: str = "") -> tuple[int, bytes]:
+    conn.putcmd(name, args)
+    return conn.getreply()
+
+
+@lru_cache(maxsize=64)
+def _quoted_address(address: str) -> str:
+    return smtplib.quoteaddr(address)
+
+
+def _abandon(conn: smtplib.SMTP, code: int) -> None:
+    """After a refusal: a 421 closes the connection (as smtplib does), anything else resets the
+    transaction for the next message."""
+    if code == SERVICE_NOT_AVAILABLE:
+        conn.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        conn.rset()
 
 
 def _refused(run: _Run, job: _Job, code: int, error: str) -> None:

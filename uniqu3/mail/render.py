@@ -3,6 +3,10 @@
 An e-mail is rendered when it is sent: the order as it is now, plus the facts the
 workflow captured at the time in `OutboxEmail.data` (what was still to ship, the
 deadline, the time of receipt). The recipient's language is the row's `locale`.
+
+Rendering is most of the cost of sending an e-mail: the templates go through an environment
+of their own per language (environment.py), and amounts and dates are formatted once per
+value and language.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from flask import render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -25,9 +31,10 @@ from .. import carriers
 from ..extensions import db
 from ..labels import shown_carrier
 from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
-from ..templating import money
+from ..money import format_money
 from ..timeutil import to_paris
 from . import links
+from .environment import email_environment
 from .text import one_line
 
 TEMPLATES: dict[str, str] = {
@@ -86,6 +93,21 @@ def load_orders(order_ids: Iterable[int | None], session: Session | None = None)
 
 def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
     """Subject, text and HTML of one outbox row, in the row's language."""
+    return render_parts(*email_context(row, order))
+
+
+def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
+    """The text and HTML templates `email/<name>` rendered with `context` (email_context's)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    env = email_environment(app, context["current_locale"])
+    text = tidy_text(env.get_template(f"email/{name}.txt").render(context))
+    html = env.get_template(f"email/{name}.html").render(context)
+    return RenderedEmail(subject=context["subject"], text=text, html=html)
+
+
+def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, dict[str, Any]]:
+    """The template (e.g. `e1_new_order`, for `email/<name>.txt` and `.html`) and its values,
+    the subject included; raises MissingData when the order or parcel is gone."""
     if order is None and row.order_id is not None:
         order = load_orders([row.order_id]).get(row.order_id)
     if order is None:
@@ -100,13 +122,10 @@ def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
         if shipment is None:
             raise MissingData(f"Le colis de l'e-mail {row.id} n'existe plus.")
     locale = row.locale or "fr"
-    with force_locale(locale):
+    with force_locale(locale):  # the subject's and the dates' gettext
         context = _context(row, order, shipment, locale)
-        subject = SUBJECTS[row.kind](context)
-        context["subject"] = subject
-        text = tidy_text(render_template(f"email/{name}.txt", **context))
-        html = render_template(f"email/{name}.html", **context)
-    return RenderedEmail(subject=subject, text=text, html=html)
+        context["subject"] = SUBJECTS[row.kind](context)
+    return name, context
 
 
 # ----------------------------------------------------------------------------- context
@@ -114,7 +133,9 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
     seller: Seller = order.seller
     data: dict[str, Any] = dict(row.data or {})
     by_id: dict[int, OrderLine] = {line.id: line for line in order.lines}
+    currency = order.currency
     context: dict[str, Any] = {
+        "current_locale": locale,
         "kind": row.kind,
         "role": row.recipient_role,
         "order": order,
@@ -123,11 +144,11 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "reference": order.reference,
         "buyer_name": one_line(order.buyer_name, 200),
         "lines": order.lines,
-        "total": money(order.total_cents, order.currency),
-        "price": lambda cents: money(cents, order.currency),
+        "total": money(order.total_cents, currency, locale),
+        "price": lambda cents: money(cents, currency, locale),
         "billing": address_lines(order.billing_address, locale),
         "shipping": address_lines(order.shipping_address, locale),
-        "order_url": links.buyer_order_url(order.id),
+        "order_url": SignedLink(links.buyer_order_url, order.id),
         "dashboard_url": links.seller_order_url(order.reference),
         "placed_on": long_date(order.created_at, locale),
         "remaining": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
@@ -155,10 +176,29 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
             tracking_number=shipment.tracking_number,
             tracking_url=shipment.tracking_url,
             shipped_on=long_date(shipment.shipped_on, locale),
-            receipt_url=links.receipt_url(shipment.id),
+            receipt_url=SignedLink(links.receipt_url, shipment.id),
             multi_parcel=len(order.shipments) > 1 or bool(context["remaining"]),
         )
     return context
+
+
+class SignedLink:
+    """A buyer's signed link, signed when a template first shows it: signing costs as much as
+    a tenth of the e-mail, and the seller's e-mails show none."""
+
+    __slots__ = ("_id", "_make", "_url")
+
+    def __init__(self, make: Callable[[int], str], target_id: int) -> None:
+        self._make, self._id = make, target_id
+        self._url: str | None = None
+
+    def __str__(self) -> str:
+        if self._url is None:
+            self._url = self._make(self._id)
+        return self._url
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
 
 
 def _carrier_name(code: str) -> str:
@@ -168,14 +208,29 @@ def _carrier_name(code: str) -> str:
         return code
 
 
+@lru_cache(maxsize=4096)
+def _money(cents: int, currency: str, locale: str) -> str:
+    # E1 and E2 of an order, text and HTML, show the same amounts: formatted once.
+    return format_money(cents, currency, locale)
+
+
+def money(cents: int | None, currency: str, locale: str) -> str:
+    return "" if cents is None else _money(cents, currency, locale)
+
+
+@lru_cache(maxsize=256)
+def _territory(locale: str, country: str) -> str:
+    try:
+        return str(Locale.parse(locale).territories.get(country.upper(), country))
+    except (ValueError, TypeError):
+        return country
+
+
 def address_lines(address: dict[str, str] | None, locale: str) -> list[str]:
     """A postal address as the lines one writes on an envelope (French order)."""
     address = address or {}
     country = (address.get("country") or "").strip()
-    try:
-        country_name = Locale.parse(locale).territories.get(country.upper(), country) if country else ""
-    except (ValueError, TypeError):
-        country_name = country
+    country_name = _territory(locale, country) if country else ""
     city = " ".join(part for part in ((address.get("postal_code") or "").strip(),
                                       (address.get("city") or "").strip()) if part)
     lines = [address.get("name"), address.get("line1"), address.get("line2"), city, country_name]
@@ -188,7 +243,12 @@ def long_date(value: date | datetime | None, locale: str) -> str:
         return ""
     if isinstance(value, datetime):
         value = to_paris(value).date()
-    return format_date(value, format="full", locale=locale)
+    return _full_date(value, locale)
+
+
+@lru_cache(maxsize=1024)
+def _full_date(day: date, locale: str) -> str:
+    return str(format_date(day, format="full", locale=locale))
 
 
 def long_datetime(value: datetime, locale: str) -> str:

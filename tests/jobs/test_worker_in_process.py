@@ -1,0 +1,100 @@
+"""`flask jobs worker` runs the jobs in its own process (jobs/worker.py): its jobs share one
+SMTP connection, opened again when the server dropped it, and a job past its timeout is
+stopped even where the delivery goes on after an error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from rq import Queue
+from rq.job import JobStatus
+
+from jobs import tasks
+from jobs.worker import InProcessWorker, JobTimeout
+from tests.jobs.conftest import outbox
+from tests.mail.conftest import ScriptedHandler, ScriptedSmtp, free_port
+from uniqu3.mail.smtp import connections_kept
+from uniqu3.models import OutboxStatus
+from uniqu3.workflow import signals
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def mail_server() -> Iterator[ScriptedSmtp]:
+    server = ScriptedSmtp("127.0.0.1", free_port(), ScriptedHandler())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
+               mail_server: ScriptedSmtp) -> dict[str, Any]:
+    return {**app_config, **rq_config, "MAIL_SERVER": mail_server.host, "MAIL_PORT": mail_server.port,
+            "MAIL_TO_DEV_MAILBOX": False, "MAIL_SUPPRESS_SEND": False}
+
+
+class QuietWorker(InProcessWorker):
+    """The in-process worker without the listener for remote commands (a second per stop)."""
+
+    def subscribe(self) -> None:
+        self.pubsub_thread = None
+
+    def unsubscribe(self) -> None:
+        return None
+
+
+def work(app: Flask, queue: Queue) -> None:
+    worker = QuietWorker([queue], connection=queue.connection, job_class=queue.job_class, app=app)
+    worker.work(burst=True, logging_level="WARNING")
+
+
+def test_the_jobs_of_a_worker_share_one_smtp_connection_reopened_when_dropped(
+    app: Flask, make_order: Any, queue: Queue, mail_server: ScriptedSmtp
+) -> None:
+    for _ in range(3):
+        make_order()
+    assert queue.count == 3
+    with connections_kept():
+        work(app, queue)
+        assert len(mail_server.messages) == 6
+        assert mail_server.handler.connections == 1
+
+        mail_server.stop()  # the server restarts: the kept connection is dead
+        mail_server.start()
+        make_order()
+        work(app, queue)
+    assert len(mail_server.messages) == 8 and mail_server.handler.connections == 2
+    # Nothing was sent over the dead connection: no e-mail counts a failed try for it.
+    assert {(row.status, row.attempts) for row in outbox()} == {(OutboxStatus.SENT, 1)}
+
+
+def test_a_job_past_its_timeout_is_stopped_and_the_worker_goes_on(
+    app: Flask, make_order: Any, queue: Queue, mail_server: ScriptedSmtp
+) -> None:
+    """The server takes longer to answer a message than the job may run: RQ's alarm stops the
+    job (JobTimeout is no Exception the delivery could take for that message's failure and go
+    on with the next one)."""
+    app.config["MAIL_TIMEOUT"] = 60
+    with signals.emails_queued.muted():
+        make_order()
+    ids = [row.id for row in outbox()]
+    mail_server.handler.data_script = [3.0]  # the first message is answered 3 s later
+    stuck = tasks.deliver_emails.enqueue(ids, job_timeout=1)
+    after = tasks.sweep.enqueue()
+
+    work(app, queue)
+
+    assert stuck.get_status(refresh=True) == JobStatus.FAILED
+    result = stuck.latest_result()
+    assert result is not None and JobTimeout.__name__ in str(result.exc_string)
+    # Claimed, their outcome unknown: they wait for their lease, then the sweep sends them
+    # again with the same Message-ID (at-least-once); nothing counted as a failed try.
+    assert [(row.status, row.attempts) for row in outbox()] == [(OutboxStatus.SENDING, 0)] * 2
+    assert after.get_status(refresh=True) == JobStatus.FINISHED
