@@ -15,7 +15,7 @@ from rq.job import JobStatus
 from jobs import tasks
 from jobs.worker import InProcessWorker, JobTimeout
 from tests.jobs.conftest import outbox
-from tests.mail.conftest import ScriptedHandler, ScriptedSmtp, free_port
+from tests.mail.conftest import ScriptedSmtp, scripted_server
 from uniqu3.mail.smtp import connections_kept
 from uniqu3.models import OutboxStatus
 from uniqu3.workflow import signals
@@ -25,12 +25,8 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def mail_server() -> Iterator[ScriptedSmtp]:
-    server = ScriptedSmtp("127.0.0.1", free_port(), ScriptedHandler())
-    server.start()
-    try:
+    with scripted_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -114,14 +115,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def scripted_smtp() -> Iterator[ScriptedSmtp]:
+@contextmanager
+def scripted_server() -> Iterator[ScriptedSmtp]:
+    """A real SMTP server on a free local port, answering as its handler is told to."""
     server = ScriptedSmtp("127.0.0.1", free_port(), ScriptedHandler())
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def scripted_smtp() -> Iterator[ScriptedSmtp]:
+    with scripted_server() as server:
+        yield server
 
 
 @pytest.fixture
