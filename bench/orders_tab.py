@@ -29,11 +29,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from sqlalchemy import select
 
 from .common import Timing, dialect_of, engine_url, print_block, shown_url, time_calls
 from .dataset import BIG_SELLER_EMAIL, BIG_SELLER_PASSWORD
+from .services import free_port, wait_for_port
 
 MODULE = "bench.orders_tab"
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,12 +168,6 @@ def server_times(app: Any, requests: int, deep: int) -> tuple[list[Case], dict[s
 
 
 # ----------------------------------------------------------------------------- throughput
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wrk(url: str, seconds: int, connections: int, cookie: str | None) -> float:
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s",
                "-H", f"User-Agent: {USER_AGENT}", url]
@@ -210,12 +203,7 @@ def throughput(url: str, cookie: str, *, workers: int, worker_class: str, second
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         steady_session(base, cookie)
         wrk(f"{base}/commandes", 2, connections, cookie)  # warm both workers
         wrk(f"{base}/bench/bare", 2, connections, None)

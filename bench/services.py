@@ -23,6 +23,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_port(port: int, *, seconds: float = 10.0) -> None:
+    """Until a server started in another process accepts connections on this local port."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def smtp_server() -> Iterator[tuple[str, int]]:
     """aiosmtpd accepting and discarding every message, in a process of its own so that it
@@ -32,12 +43,7 @@ def smtp_server() -> Iterator[tuple[str, int]]:
                              "-c", "aiosmtpd.handlers.Sink"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for_port(port)
         yield "127.0.0.1", port
     finally:
         proc.terminate()

@@ -114,9 +114,15 @@ def check_nothing_lost(sink: Sink, at_kill: dict[int, tuple[str, str | None]],
             "lost": len(missing), "sent_rows_resent": len(resent)}
 
 
+# Flask-RQ's worker runs each job in a work-horse process; `flask jobs worker` (the
+# Procfile's) runs it in its own process, so the job dies with it. The same guarantees hold.
+@pytest.mark.parametrize(("mode", "figure"), [
+    ("work-horse", "worker_sigkill_mid_batch"),
+    ("in-process", "jobs_worker_sigkill_mid_batch"),
+])
 def test_a_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
-    app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
-    processes: Callable[..., Process], figures: Figures,
+    mode: str, figure: str, app: Flask, wf: Workflow, seller: Seller, sink: Sink,
+    worker_env: dict[str, str], processes: Callable[..., Process], figures: Figures,
 ) -> None:
     with signals.emails_queued.muted():  # one big batch below, as the sweep makes them
         for i in range(BATCH):
@@ -126,9 +132,13 @@ def test_a_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
     tasks.deliver_emails.enqueue(ids)
     sink.delay = SMTP_DELAY
 
-    worker = start_worker(processes, worker_env)
+    if mode == "work-horse":
+        worker = start_worker(processes, worker_env)
+    else:
+        worker = processes([FLASK, "--app", "wsgi", "jobs", "worker"], worker_env, name="jobs-worker")
     wait_until(lambda: sink.count() >= max(3, BATCH // 3), 60, "the batch to be under way")
-    assert worker.children(), "the job runs in a work-horse process"
+    if mode == "work-horse":
+        assert worker.children(), "the job runs in a work-horse process"
     worker.kill()
     at_kill = outbox_state()
     assert sink.count() < len(ids), "the kill came too late to be mid-batch"
@@ -137,33 +147,7 @@ def test_a_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
     output = recover(processes, worker_env, sink)
     counts = check_nothing_lost(sink, at_kill, outbox_state())
     assert counts["sent_before_kill"] >= 1 and counts["sent_before_kill"] < len(ids), output
-    figures.record("worker_sigkill_mid_batch", **counts, received_before_kill=sent_at_kill)
-
-
-def test_the_in_process_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
-    app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
-    processes: Callable[..., Process], figures: Figures,
-) -> None:
-    """`flask jobs worker` (the Procfile's) runs its jobs in its own process: killed, the job
-    dies with it; the same guarantees hold."""
-    with signals.emails_queued.muted():
-        for i in range(BATCH):
-            wf.place_order(order_input(seller.email, f"MKT-INPROC-{i}"), actor=Actor.api("shop"))
-    ids = sorted(outbox_state())
-    tasks.deliver_emails.enqueue(ids)
-    sink.delay = SMTP_DELAY
-
-    worker = processes([FLASK, "--app", "wsgi", "jobs", "worker"], worker_env, name="jobs-worker")
-    wait_until(lambda: sink.count() >= max(3, BATCH // 3), 60, "the batch to be under way")
-    worker.kill()
-    at_kill = outbox_state()
-    assert sink.count() < len(ids), "the kill came too late to be mid-batch"
-    sent_at_kill = sink.count()
-
-    output = recover(processes, worker_env, sink)
-    counts = check_nothing_lost(sink, at_kill, outbox_state())
-    assert counts["sent_before_kill"] >= 1 and counts["sent_before_kill"] < len(ids), output
-    figures.record("jobs_worker_sigkill_mid_batch", **counts, received_before_kill=sent_at_kill)
+    figures.record(figure, **counts, received_before_kill=sent_at_kill)
 
 
 def test_a_worker_killed_mid_sweep_receives_each_parcel_once_and_loses_no_email(
