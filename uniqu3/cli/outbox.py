@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import OutboxEmail, OutboxStatus
+from ..services import now
 from ..workflow import signals
-from .group import command, now, table, when
+from .group import command, table, when
 
 LIST_LIMIT = 200
 #: A row left « sending » longer than this was abandoned by a stopped worker: it may be retried.
