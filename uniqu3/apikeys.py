@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import ApiKey, Seller
+from .security import storable_id
 
 SCHEME = "uq_live_"
 PREFIX_LENGTH = 10
@@ -110,7 +111,7 @@ def find_key(session: Session, prefix_or_id: str) -> ApiKey | None:
     text = prefix_or_id.strip().rstrip("…")
     if text.isascii() and text.isdigit():
         # Ids beyond the column's range name no key (and must not reach the database).
-        return session.get(ApiKey, int(text)) if int(text) < 2**31 else None
+        return session.get(ApiKey, int(text)) if storable_id(int(text)) else None
     if text.startswith(SCHEME):
         text = text[len(SCHEME):].split("_", 1)[0]
     if not text:
