@@ -11,4 +11,4 @@ from .workflow import Workflow
 
 def workflow() -> Workflow:
     clock = current_app.config.get("CLOCK") or utcnow
-    return Workflow(db.session, auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock)
+    return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock)

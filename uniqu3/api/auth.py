@@ -24,7 +24,7 @@ def current_client() -> apikeys.ApiClient:
         raise ApiError(401, _l("En-tête Authorization invalide : « Bearer <clé> » attendu."),
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
     now = (current_app.config.get("CLOCK") or utcnow)()
-    client = apikeys.authenticate(db.session, token.strip(), now=now)
+    client = apikeys.authenticate(db.session(), token.strip(), now=now)
     if client is None:
         raise ApiError(401, _l("Clé d'API invalide ou révoquée."),
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
