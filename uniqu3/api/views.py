@@ -47,7 +47,7 @@ def create_order() -> tuple[Response, int] | tuple[Response, int, dict[str, str]
 def get_order(reference: str) -> Response:
     client = current_client()
     order = None
-    if _REFERENCE.fullmatch(reference):
+    if _REFERENCE.fullmatch(reference) and not client.reads_nothing():
         order = load_order(db.session(), reference=reference, seller_id=client.seller_id)
     if order is None:
         raise ApiError(404, _l("Commande introuvable : %(reference)s.", reference=reference[:40]))

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from .. import demo as demo_data
 from ..extensions import db
 from ..labels import STATUS_LABELS
-from .group import command, now
+from ..services import now
+from .group import command
 
 _SCENARIOS = {
     "awaiting_payment": STATUS_LABELS["awaiting_payment"],

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 from .. import apikeys
 from ..extensions import db
 from ..models import ApiKey
-from .group import command, now, table, when
+from ..services import now
+from .group import command, table, when
 from .sellers import find_seller
 
 MAX_NAME = 120

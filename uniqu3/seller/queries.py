@@ -31,6 +31,7 @@ from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
 from ..models import Order, OrderEvent, OrderStatus, Shipment
+from ..security import storable_id
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -80,6 +81,8 @@ class Cursor:
         micros, sep, ident = raw.partition("-")
         if not sep or not micros.isdecimal() or not ident.isdecimal():
             return None
+        if not storable_id(int(ident)):
+            return None  # no order has it (and the database would refuse the number)
         try:
             return cls(_EPOCH + timedelta(microseconds=int(micros)), int(ident))
         except OverflowError:
