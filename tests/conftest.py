@@ -32,20 +32,21 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 REDIS_DATABASES = 16  # Redis's default number of databases
 
 
-def redis_url_of_this_worker(url: str, worker: str) -> str:
+def redis_url_of_this_worker(url: str, worker: str, workers: int) -> str:
     """Redis tests empty their database, so each pytest-xdist worker needs its own: worker
-    gwN takes the database N×8 after TEST_REDIS_URL's (modulo 16), out of the way of the
-    neighbouring databases other runs on the machine are given."""
-    if not worker.startswith("gw"):
+    gwN of W takes the database N×16/W after TEST_REDIS_URL's, modulo 16 (with two workers,
+    gw1 is 8 away: out of the way of the neighbouring databases other runs are given)."""
+    if not worker.startswith("gw") or workers < 2:
         return url
     parsed = urlparse(url)
     base = int(parsed.path.strip("/") or 0)
-    database = (base + 8 * int(worker[2:])) % REDIS_DATABASES
+    database = (base + int(worker[2:]) * (REDIS_DATABASES // min(workers, REDIS_DATABASES))) % REDIS_DATABASES
     return parsed._replace(path=f"/{database}").geturl()
 
 
 TEST_REDIS_URL = redis_url_of_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-                                          os.environ.get("PYTEST_XDIST_WORKER", ""))
+                                          os.environ.get("PYTEST_XDIST_WORKER", ""),
+                                          int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
 def need_service(name: str, available: bool, why: str) -> None:

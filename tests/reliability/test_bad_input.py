@@ -1,6 +1,6 @@
 """Bad input, systematically: every seller form fuzzed over HTTP, the API driven by
-schemathesis, the workflow by a Hypothesis state machine, people's text carried into
-pages and e-mails, and signed links broken in every way.
+schemathesis, people's text carried into pages and e-mails, and signed links broken in every
+way (the workflow's own state machine, deep: test_workflow_deep.py).
 
 Whatever comes in: never a 5xx; a refusal is a 4xx that says why; what is accepted is
 shown escaped in pages and e-mails, and nothing typed can add a header to an e-mail.
@@ -28,7 +28,6 @@ from tests.conftest import Clock, order_input
 from tests.reliability.actors import csrf_from
 from tests.reliability.conftest import Figures, Sink, knob
 from tests.seller.conftest import log_in
-from tests.workflow import test_stateful as stateful
 from uniqu3.extensions import db
 from uniqu3.mail import deliver
 from uniqu3.models import Order, OrderLine, Seller
@@ -38,7 +37,6 @@ pytestmark = pytest.mark.reliability
 
 FUZZ_EXAMPLES = knob("FUZZ_EXAMPLES", 25)  # per form
 API_EXAMPLES = knob("API_EXAMPLES", 120)  # per operation
-STATEFUL_EXAMPLES = knob("STATEFUL_EXAMPLES", 60)  # the deep run (the main suite's own is light)
 MAIL_EXAMPLES = knob("MAIL_EXAMPLES", 15)
 
 # What an attacker or a clumsy paste would send; MARKERS must never come back unescaped.
@@ -399,19 +397,6 @@ def test_api_fuzz_with_more_examples(case: Any, app: Flask, auth: dict[str, str]
                             cases=1, **{f"status_{response.status_code}": 1})
     # Then the rest of schemathesis's checks (answers conform to the schema…).
     case.validate_response(response, headers=auth, transport_kwargs={"app": app, "headers": auth})
-
-
-# ----------------------------------------------------------------------------- the workflow
-def test_the_workflow_state_machine_with_more_examples(app: Flask, figures: Figures) -> None:
-    tally = stateful.run_random_workflows(app, STATEFUL_EXAMPLES)
-    try:
-        figures.record_findings("fuzz_workflow_stateful", {"invariant_failures": tally.broken},
-                                examples=tally.examples, steps_per_example_max=tally.steps_max,
-                                invariant_checks=tally.checks)
-    finally:
-        if tally.error is not None:
-            raise tally.error  # Hypothesis's minimal failing example
-    assert tally.examples >= STATEFUL_EXAMPLES
 
 
 # ----------------------------------------------------------------------------- signed links
