@@ -23,4 +23,4 @@ def now() -> datetime:
 
 
 def workflow() -> Workflow:
-    return Workflow(db.session, auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock())
+    return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock())

@@ -23,7 +23,7 @@ def current_client() -> apikeys.ApiClient:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, _l("En-tête Authorization invalide : « Bearer <clé> » attendu."),
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
-    client = apikeys.authenticate(db.session, token.strip(), now=now())
+    client = apikeys.authenticate(db.session(), token.strip(), now=now())
     if client is None:
         raise ApiError(401, _l("Clé d'API invalide ou révoquée."),
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})

@@ -37,7 +37,7 @@ def demo() -> None:
         click.echo(_("  %(reference)s  %(status)s", reference=reference, status=str(_SCENARIOS[scenario])))
 
     report = demo_data.load_demo(
-        db.session, password=password, now=now(),
+        db.session(), password=password, now=now(),
         auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], on_order=created,
     )
     if report.seller_created:

@@ -49,7 +49,7 @@ from functools import lru_cache, partial
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
@@ -204,7 +204,7 @@ def _claim(session: Session, now: datetime, ids: list[int] | None, limit: int,
 def _requeue(which: Any) -> list[int]:
     now = services.now()
     statuses = [OutboxStatus.FAILED] if which is None else [OutboxStatus.FAILED, OutboxStatus.PENDING]
-    condition = OutboxEmail.status.in_(statuses)
+    condition: ColumnElement[bool] = OutboxEmail.status.in_(statuses)
     if which is not None:
         condition = and_(condition, which)
     with Session(db.engine) as session, session.begin():
@@ -336,7 +336,7 @@ def _outcome_statement(names: tuple[str, ...]) -> Update:
     if statement is None:
         table = OutboxEmail.__table__
         statement = (
-            table.update()  # type: ignore[attr-defined]
+            table.update()
             .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
             .values(claim_token=None,
                     **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
