@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Integer,
     Row,
     Select,
     bindparam,
@@ -35,6 +36,7 @@ from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
 from ..models import Order, OrderEvent, OrderStatus, Shipment
+from ..security import storable_id
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -46,7 +48,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Tab:
     slug: str
     label: Any  # a lazy translated string
-    statuses: tuple[str, ...]  # empty: every status
+    statuses: tuple[OrderStatus, ...]  # empty: every status
 
 
 TABS: tuple[Tab, ...] = (
@@ -84,6 +86,8 @@ class Cursor:
         micros, sep, ident = raw.partition("-")
         if not sep or not micros.isdecimal() or not ident.isdecimal():
             return None
+        if not storable_id(int(ident)):
+            return None  # no order has it (and the database would refuse the number)
         try:
             return cls(_EPOCH + timedelta(microseconds=int(micros)), int(ident))
         except OverflowError:
@@ -141,7 +145,7 @@ def _fts_hits(needles: list[str]) -> list[int] | None:
     hits: set[int] = set()
     for needle in needles:
         phrase = '"' + needle.replace('"', '""') + '"'  # FTS5 phrase: the substring, any case
-        stmt = (select(literal_column("rowid")).select_from(fts)
+        stmt = (select(literal_column("rowid", Integer)).select_from(fts)
                 .where(literal_column(search_index.FTS_TABLE).op("MATCH")(phrase))
                 .limit(FTS_DRIVE_LIMIT + 1))
         hits.update(db.session.scalars(stmt))
@@ -172,12 +176,13 @@ def _key() -> Any:
 # The values a window statement takes as parameters: the statement of a shape (what is shown,
 # tab, cursor or not, direction) is then built once, not on each view (building it with
 # SQLAlchemy cost more than running it). Searches embed their text and are built each time.
-_SELLER = bindparam("seller_id")
-_LIMIT = bindparam("limit")
+_SELLER: BindParameter[int] = bindparam("seller_id", type_=Integer)
+_LIMIT: BindParameter[int] = bindparam("limit", type_=Integer)
 _CURSOR = tuple_(bindparam("cursor_at", type_=Order.created_at.type), bindparam("cursor_id"))
 
 
-def _window(filters: Sequence[ColumnElement[bool]], has_cursor: bool, newest_first: bool) -> Select[Any]:
+def _window(filters: Sequence[ColumnElement[bool]], has_cursor: bool,
+            newest_first: bool) -> Select[int, datetime]:
     stmt = select(Order.id, Order.created_at).where(*filters)
     if has_cursor:
         stmt = stmt.where(_key() < _CURSOR if newest_first else _key() > _CURSOR)
@@ -200,11 +205,12 @@ def fetch_rows(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limi
     return list(db.session.execute(stmt, params))
 
 
-_STATEMENTS: dict[tuple[bool, str, bool, bool], Select[Any]] = {}
+AnySelect = Select[*tuple[Any, ...]]
+_STATEMENTS: dict[tuple[bool, str, bool, bool], AnySelect] = {}
 
 
 def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, cursor: Cursor | None,
-                      limit: int, newest_first: bool) -> tuple[Select[Any], dict[str, Any]]:
+                      limit: int, newest_first: bool) -> tuple[AnySelect, dict[str, Any]]:
     params: dict[str, Any] = {"seller_id": seller_id, "limit": limit}
     if cursor is not None:
         params.update(cursor_at=cursor.created_at, cursor_id=cursor.id)
@@ -213,15 +219,15 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
                              newest_first)
         return stmt, params
     shape = (as_rows, tab.slug, cursor is not None, newest_first)
-    stmt = _STATEMENTS.get(shape)
-    if stmt is None:
-        stmt = _STATEMENTS[shape] = _build_window(as_rows, [Order.seller_id == _SELLER], tab, False,
+    kept = _STATEMENTS.get(shape)
+    if kept is None:
+        kept = _STATEMENTS[shape] = _build_window(as_rows, [Order.seller_id == _SELLER], tab, False,
                                                   cursor is not None, newest_first)
-    return stmt, params
+    return kept, params
 
 
 def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, search: bool,
-                  has_cursor: bool, newest_first: bool) -> Select[Any]:
+                  has_cursor: bool, newest_first: bool) -> AnySelect:
     if len(tab.statuses) <= 1 or search:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
@@ -238,7 +244,7 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
         ids = union_all(*[select(p.c.id, p.c.created_at) for p in parts]).subquery()
     direction = (ids.c.created_at.desc(), ids.c.id.desc()) if newest_first else (
         ids.c.created_at.asc(), ids.c.id.asc())
-    shown = select(*LIST_COLUMNS) if as_rows else select(Order)
+    shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)
     return shown.join(ids, Order.id == ids.c.id).order_by(*direction).limit(_LIMIT)
 
 
@@ -279,12 +285,13 @@ def _grouped(value: int, locale: str) -> str:
 _STATUSES = tuple(OrderStatus)
 
 
-def _counts_statement() -> Select[Any]:
+def _counts_statement() -> AnySelect:
     """One capped count per status, as one statement: built once (building it with SQLAlchemy
     cost more than running it), run with the seller and the cap as parameters. The rows
     counted carry no column (`SELECT 1`): a quarter less work for SQLite than carrying the id."""
     orders = Order.__table__.c
-    seller_id, cap = bindparam("seller_id"), bindparam("cap")
+    seller_id: BindParameter[int] = bindparam("seller_id", type_=Integer)
+    cap: BindParameter[int] = bindparam("cap", type_=Integer)
     return select(*[
         select(func.count()).select_from(
             select(literal_column("1")).where(orders.seller_id == seller_id, orders.status == status)
@@ -307,7 +314,7 @@ def status_counts(seller_id: int) -> dict[str, Count]:
     per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP)
                   for status, n in zip(_STATUSES, row, strict=True)}
 
-    def total(wanted: tuple[str, ...]) -> Count:
+    def total(wanted: tuple[OrderStatus, ...]) -> Count:
         parts = [per_status[s] for s in wanted]
         return Count(sum(c.value for c in parts), any(c.capped for c in parts))
 

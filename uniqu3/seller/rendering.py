@@ -45,7 +45,8 @@ def url_maker(endpoint: str, name: str, **values: Any) -> Callable[[str], str]:
     map's default converter quotes it."""
     to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
     slot = to_url("\0")
-    prefix, found, suffix = url_for(endpoint, **{name: "\0"}, **values).partition(slot)
+    values[name] = "\0"
+    prefix, found, suffix = url_for(endpoint, **values).partition(slot)
     if not found or slot in suffix:
         raise ValueError(f"{endpoint}: <{name}> is not a plain path variable")
     return lambda value: f"{prefix}{to_url(value)}{suffix}"
