@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from .labels import shown_carrier
 from .money import format_money
-from .timeutil import to_paris
+from .timeutil import iso_utc, to_paris
 
 
 def _locale() -> str:
@@ -34,6 +34,18 @@ def paris_datetime(value: datetime | None) -> str:
     return _("%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M"))
 
 
+def paris_instant(value: datetime | None) -> str:
+    """To the second, for evidence: '12/12/2026 à 14:03:27'."""
+    if value is None:
+        return ""
+    local = to_paris(value)
+    return _("%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M:%S"))
+
+
+def utc_instant(value: datetime | None) -> str:
+    return iso_utc(value) if value is not None else ""
+
+
 def paris_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -46,6 +58,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(paris_datetime, "datetime")
     app.add_template_filter(paris_date, "date")
+    app.add_template_filter(paris_instant, "instant")
+    app.add_template_filter(utc_instant, "utc")
     app.add_template_filter(shown_carrier, "carrier")
 
     @app.context_processor

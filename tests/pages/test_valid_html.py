@@ -134,6 +134,10 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
         pages.keep(f"{lang}-slip-{status}", sc.get(f"/commandes/{order.reference}/preparation"))
     pages.keep(f"{lang}-order-awaiting-receipt", sc.get(f"/commandes/{awaiting.reference}"))
     pages.keep(f"{lang}-order-received-automatically", sc.get(f"/commandes/{auto.reference}"))
+    # The proof of receipt: confirmed by the buyer, automatic, not (yet) a proof.
+    for name, order in (("buyer", orders[OrderStatus.RECEIVED]), ("auto", auto), ("awaiting", awaiting),
+                        ("shipped", orders[OrderStatus.PARTIALLY_SHIPPED])):
+        pages.keep(f"{lang}-proof-{name}", sc.get(f"/commandes/{order.reference}/colis/1/preuve"))
 
     # Refusals, as plain form posts (the whole page again) and as htmx answers.
     paid, cancelled = orders[OrderStatus.PAID], orders[OrderStatus.CANCELLED]

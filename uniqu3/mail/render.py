@@ -177,6 +177,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
             tracking_url=shipment.tracking_url,
             shipped_on=long_date(shipment.shipped_on, locale),
             receipt_url=SignedLink(links.receipt_url, shipment.id),
+            proof_url=links.seller_proof_url(order.reference, shipment.number),
             multi_parcel=len(order.shipments) > 1 or bool(context["remaining"]),
         )
     return context
