@@ -161,3 +161,28 @@ def test_only_the_orders_seller_sees_its_proof(login: Callable[..., SellerClient
     assert mine.get("/commandes/UQ-2026-999999/colis/1/preuve").status_code == 404
     logged_out = client.get(proof_url(received, 1))
     assert logged_out.status_code == 302 and "/connexion" in logged_out.headers["Location"]
+
+
+def test_the_demo_has_proofs_of_both_kinds(ctx: object, login: Callable[..., SellerClient],
+                                           clock: Clock) -> None:
+    from sqlalchemy import select
+
+    from uniqu3.demo import DEMO_EMAIL, load_demo
+    from uniqu3.models import ReceivedBy, Shipment
+
+    load_demo(db.session, password="demo-password-1", now=clock(), auto_receipt_days=7)
+    sc = login(db.session.scalar(select(Seller).where(Seller.email == DEMO_EMAIL)))
+    received = db.session.execute(
+        select(Order.reference, Shipment.number, Shipment.received_by)
+        .join(Shipment, Shipment.order_id == Order.id).where(Shipment.received_by.is_not(None))
+    ).all()
+    kinds = {by for _, _, by in received}
+    assert kinds == {ReceivedBy.BUYER, ReceivedBy.AUTO}
+    for reference, number, by in received:
+        words = text(sc.get(f"/commandes/{reference}/colis/{number}/preuve").get_data(as_text=True))
+        assert "Message-ID" in words and "E-mail de demande à" in words
+        if by == ReceivedBy.BUYER:
+            assert "Réception confirmée par le client le" in words
+            assert re.search(r"Adresse IP [0-9a-f.:]+ Navigateur Mozilla/5\.0 \(", words)
+        else:
+            assert "Reçu automatiquement le" in words and "Problème signalé aucun" in words
