@@ -78,7 +78,7 @@ def change_password() -> Response:
     errors: dict[str, str] = {}
     if not verify_password(seller.password_hash, current):
         errors["current_password"] = _("Mot de passe actuel incorrect.")
-    problem = password_problem(new, _)
+    problem = password_problem(new, _, context=[seller.email, seller.notify_address, seller.shop_name])
     if problem:
         errors["new_password"] = problem
     elif new == current:
