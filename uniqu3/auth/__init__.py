@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import session
+from . import session, throttle
 
 
 def init_app(app: Flask) -> None:
     from .views import bp
 
     session.init_app(app)
+    throttle.init_app(app)
     app.register_blueprint(bp)

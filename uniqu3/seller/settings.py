@@ -9,8 +9,10 @@ from flask import Response, current_app, flash, make_response, redirect, render_
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth import throttle
 from ..auth.session import start_session
-from ..extensions import db, limiter
+from ..errors import render_error
+from ..extensions import db
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
 from ..workflow.rules import shop_name_problem
@@ -64,15 +66,15 @@ def settings() -> Response:
     return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
 
 
-def _password_key() -> str:
-    return f"password-change|{current_user.get_id().partition(':')[0]}"
-
-
 @bp.post("/parametres/mot-de-passe")
-@limiter.limit("5/minute", key_func=_password_key, deduct_when=lambda r: r.status_code != 303,
-               error_message=lambda: _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
 def change_password() -> Response:
     seller = _seller()
+    try:
+        attempt = throttle.password_change(seller.id)
+    except throttle.Throttled as refused:
+        response = render_error(429, _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     errors: dict[str, str] = {}
@@ -88,6 +90,7 @@ def change_password() -> Response:
     if errors:
         # Passwords are never sent back into the page.
         return _page(FormState("password", {}, errors, _("Le mot de passe n'a pas été changé.")), 422)
+    attempt.succeeded()  # only wrong current passwords (and refusals) count
     seller.password_hash = hash_password(new)
     seller.session_version += 1  # every other session of this seller ends now
     db.session.commit()
