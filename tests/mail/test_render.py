@@ -14,6 +14,7 @@ from uniqu3.mail import render_email
 from uniqu3.mail.render import TEMPLATES, email_context, render_parts, tidy_text
 from uniqu3.models import OutboxEmail
 from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow.accounts import Accounts
 
 SELLER = Actor.seller("atelier@example.fr")
 
@@ -100,6 +101,9 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     clock.advance(days=8)
     wf.auto_receive_due()
     wf.cancel(make_order(owner=shop).id, actor=actor, reason="Rupture de stock")
+    accounts = Accounts(db.session, clock=clock)
+    accounts.request_password_reset(shop.email)
+    accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")
 
     rows = list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
     assert {row.kind for row in rows} == set(TEMPLATES)

@@ -8,6 +8,7 @@ from . import session, throttle
 
 
 def init_app(app: Flask) -> None:
+    from . import reset  # noqa: F401  (adds its routes to bp)
     from .views import bp
 
     session.init_app(app)

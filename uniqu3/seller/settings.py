@@ -15,6 +15,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
+from ..services import accounts
 from ..workflow.rules import shop_name_problem
 from .blueprint import bp
 from .forms import FormState
@@ -91,9 +92,10 @@ def change_password() -> Response:
         # Passwords are never sent back into the page.
         return _page(FormState("password", {}, errors, _("Le mot de passe n'a pas été changé.")), 422)
     attempt.succeeded()  # only wrong current passwords (and refusals) count
-    seller.password_hash = hash_password(new)
-    seller.session_version += 1  # every other session of this seller ends now
-    db.session.commit()
+    # Every other session of this seller ends now (and they are told by e-mail)…
+    if not accounts().set_password(seller, expected_hash=seller.password_hash, new_hash=hash_password(new),
+                                   how="settings"):
+        return _page(FormState("password", {}, {}, _("Le mot de passe n'a pas été changé.")), 409)
     start_session(seller)  # …but not this one
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
     return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
