@@ -73,7 +73,9 @@ def enqueue_delivery(ids: list[int]) -> None:
     """
     queue = rq.get_queue(deliver_emails.queue)
     with queue.connection.pipeline() as pipe:
-        deliver_emails.enqueue(ids, retry=RETRY, description=f"deliver e-mails {ids}", pipeline=pipe)
+        # On the queue itself (as the wrapper does): its typed `enqueue` takes no RQ options.
+        queue.enqueue(deliver_emails.func, ids, retry=RETRY, description=f"deliver e-mails {ids}",
+                      pipeline=pipe)
         pipe.execute()
 
 
@@ -86,8 +88,9 @@ def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id
 
     With one job id per parcel, scheduling it again replaces the job instead of adding one.
     """
-    auto_receive.enqueue_at(
+    rq.get_queue(auto_receive.queue).enqueue_at(
         as_utc(due_at),
+        auto_receive.func,
         shipment_id,
         job_id=auto_receipt_job_id(shipment_id) if per_shipment_id else None,
         retry=RETRY,

@@ -1,6 +1,9 @@
-"""The workflow bound to the current app's session and settings: what entry points call."""
+"""What entry points share, bound to the current app: its clock and its workflow."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app
 
@@ -10,11 +13,19 @@ from .workflow import Workflow
 from .workflow.accounts import Accounts
 
 
+def clock() -> Callable[[], datetime]:
+    """The app's clock: the real one, or the one a test set in the `CLOCK` setting."""
+    return current_app.config.get("CLOCK") or utcnow
+
+
+def now() -> datetime:
+    """The current time by the app's clock (aware, UTC)."""
+    return clock()()
+
+
 def workflow() -> Workflow:
-    clock = current_app.config.get("CLOCK") or utcnow
-    return Workflow(db.session, auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock)
+    return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock())
 
 
 def accounts() -> Accounts:
-    clock = current_app.config.get("CLOCK") or utcnow
-    return Accounts(db.session, clock=clock)
+    return Accounts(db.session(), clock=clock())

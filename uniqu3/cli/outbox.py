@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import OutboxEmail, OutboxStatus
 from ..security import storable_id
+from ..services import now
 from ..workflow import signals
-from .group import command, now, table, when
+from .group import command, table, when
 
 LIST_LIMIT = 200
 #: A row left « sending » longer than this was abandoned by a stopped worker: it may be retried.

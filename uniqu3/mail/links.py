@@ -35,3 +35,8 @@ def password_reset_url(seller_id: int, fingerprint: str) -> str:
 
 def login_url() -> str:
     return f"{_base()}/connexion"
+
+
+def seller_proof_url(reference: str, number: int) -> str:
+    """The printable « Preuve de réception » of one parcel, in the seller's dashboard."""
+    return f"{seller_order_url(reference)}/colis/{number}/preuve"

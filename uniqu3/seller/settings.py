@@ -25,7 +25,7 @@ MAX_INSTRUCTIONS = 2000
 
 
 def _seller() -> Seller:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
