@@ -35,7 +35,7 @@ from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment,
 from ..money import format_money
 from ..timeutil import to_paris
 from . import links
-from .text import one_line
+from .text import after_que, one_line
 
 TEMPLATES: dict[str, str] = {
     EmailKind.NEW_ORDER_SELLER: "e1_new_order",
@@ -173,6 +173,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "order": order,
         "seller": seller,
         "shop_name": one_line(seller.shop_name, 120),
+        "que_shop": after_que(one_line(seller.shop_name, 120), locale),
         "reference": order.reference,
         "buyer_name": one_line(order.buyer_name, 200),
         "lines": order.lines,
