@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     if connection:
         app.config["RQ_CONNECTION"] = with_short_timeouts(connection)
         rq.init_app(app)
+        _hide_rq_worker(app)
         from . import cron  # noqa: F401  (registers the sweep for `flask rq cron`)
 
         app.extensions[dispatch.EXTENSION_KEY] = dispatch.RQ
@@ -47,6 +48,15 @@ def init_app(app: Flask) -> None:
     from .worker import jobs_cli
 
     app.cli.add_command(jobs_cli)
+
+
+def _hide_rq_worker(app: Flask) -> None:
+    """Flask-RQ's `flask rq worker` starts a Python process per job (about a second each,
+    bench/RESULTS.md): `flask jobs worker` is this app's worker, so `flask rq --help` offers
+    only `cron`. The command still runs, for the benchmark that compares the two."""
+    group = app.cli.commands.get("rq")
+    if isinstance(group, click.Group) and (worker := group.commands.get("worker")) is not None:
+        worker.hidden = True
 
 
 def _log_inline_notice() -> None:
@@ -65,7 +75,7 @@ def _no_redis_cli() -> None:
 _ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
-@_no_redis_cli.command("worker", context_settings=_ANY_ARGS)
+@_no_redis_cli.command("worker", context_settings=_ANY_ARGS, hidden=True)
 def _worker_without_redis() -> None:
     """Run the RQ worker (needs REDIS_URL)."""
     raise click.ClickException("REDIS_URL is not set: there is no queue to work on. " + INLINE_NOTICE)

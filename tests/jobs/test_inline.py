@@ -24,8 +24,8 @@ from uniqu3.workflow import Actor, Workflow
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_settings: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **smtp_settings}
+def app_config(app_config: dict[str, Any], smtp_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, **smtp_config}
 
 
 def test_without_redis_flask_rq_is_not_set_up(app: Flask) -> None:
@@ -105,6 +105,11 @@ def test_the_worker_commands_say_redis_is_needed(app: Flask, command: list[str])
     result = app.test_cli_runner().invoke(args=command)
     assert result.exit_code == 1
     assert "REDIS_URL is not set" in result.output and "admin sweep" in result.output
+
+
+def test_without_redis_the_rq_commands_offered_are_the_cron_only(app: Flask) -> None:
+    listed = app.test_cli_runner().invoke(args=["rq", "--help"]).output
+    assert "cron" in listed and "worker" not in listed.split("Commands:")[1]
 
 
 # ----------------------------------------------------------------------------- a hung SMTP server
