@@ -3,8 +3,9 @@
 With Redis (`REDIS_URL`), Flask-RQ queues the jobs and `flask jobs worker --with-scheduler`
 (jobs/worker.py) runs the jobs inside the app (same configuration as the web process) and
 fires the automatic receipts at their due time; `flask rq cron` enqueues the sweep every five minutes.
-Without Redis, the same job functions run inline right after each commit, and the automatic
-receipt needs `flask admin sweep` run periodically.
+Without Redis, the same job functions run right after each commit (in a thread of the web
+process for a web request: jobs/background.py), and the automatic receipt needs `flask admin
+sweep` run periodically.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from .connection import with_short_timeouts
 log = logging.getLogger(__name__)
 
 INLINE_NOTICE = (
-    "REDIS_URL is not set: e-mails are sent right after each action, and the automatic "
-    "receipt after the deadline needs `flask --app wsgi admin sweep` run periodically "
-    "(e.g. every 5 minutes from cron)."
+    "REDIS_URL is not set: e-mails are sent right after each action (by a thread of the web "
+    "process for web requests), and the automatic receipt after the deadline, like any e-mail "
+    "left waiting, needs `flask --app wsgi admin sweep` run periodically (e.g. every 5 minutes "
+    "from cron). Login throttle counters are kept per process."
 )
 _inline_notice_logged = False
 
