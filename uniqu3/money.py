@@ -27,7 +27,8 @@ def parse_cents(raw: str | int | float | Decimal) -> int:
         raise InvalidAmount("Montant invalide.")
     if value < 0:
         raise InvalidAmount("Le montant ne peut pas être négatif.")
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # an int: the value is finite
+    if isinstance(exponent, int) and exponent < -2:
         raise InvalidAmount("Le montant a au plus deux décimales.")
     cents = int(value * 100)
     if cents > 100_000_000_00:

@@ -18,7 +18,7 @@ def render_block(template_name: str, block: str, **context: Any) -> str:
 
     The page and its fragment come from one template, so they can never drift apart.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     template = app.jinja_env.get_template(template_name)
     app.update_template_context(context)
     render = template.blocks[block]

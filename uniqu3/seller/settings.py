@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..auth.session import start_session
 from ..extensions import db, limiter
@@ -61,7 +62,7 @@ def settings() -> Response:
     seller.locale = request.form["locale"]
     db.session.commit()
     flash(_("Paramètres enregistrés."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)
 
 
 def _password_key() -> str:
@@ -93,4 +94,4 @@ def change_password() -> Response:
     db.session.commit()
     start_session(seller)  # …but not this one
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)
