@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 # The same messages, rendered as deliver renders them, sent by smtplib alone.
                 sender = Sender.from_config(app.config["MAIL_DEFAULT_SENDER"], app.config["BASE_URL"])
                 rows = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
-                orders = delivery.load_orders((r.order_id for r in rows), db.session)
+                orders = delivery.load_orders(db.session, (r.order_id for r in rows), seller=True)
                 jobs = [delivery._job(r, orders.get(r.order_id or 0), sender) for r in rows]
                 start = time.perf_counter()
                 with smtplib.SMTP(host, port) as conn:

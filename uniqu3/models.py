@@ -283,6 +283,12 @@ class Shipment(Base):
         back_populates="shipment", order_by="ShipmentLine.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def items(self) -> list[tuple[OrderLine, int]]:
+        """What the parcel holds: each order line with its quantity in this parcel. No query
+        when the order's lines are loaded (the session finds each line by its id)."""
+        return [(item.order_line, item.quantity) for item in self.lines]
+
 
 class ShipmentLine(Base):
     __tablename__ = "shipment_lines"

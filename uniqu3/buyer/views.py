@@ -14,8 +14,6 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import ValidationError, validate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import csrf, db
 from ..labels import shown_carrier
@@ -30,6 +28,7 @@ from ..tokens import (
     shipment_id_from_token,
 )
 from ..workflow import InvalidTransition, NotFound
+from ..workflow.loading import load_order
 from .history import ORDER_STATUS, SHIPMENT_STATUS, buyer_history
 
 bp = Blueprint("buyer", __name__)
@@ -60,8 +59,7 @@ class Parcel:
     receipt_token: str | None  # only while the buyer's confirmation is awaited
 
 
-def _parcel(order: Order, shipment: Shipment) -> Parcel:
-    by_id = {line.id: line for line in order.lines}
+def _parcel(shipment: Shipment) -> Parcel:
     awaiting = shipment.status == ShipmentStatus.AWAITING_RECEIPT
     return Parcel(
         id=shipment.id,
@@ -72,8 +70,7 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
         shipped_on=shipment.shipped_on,
-        items=[Item(by_id[sl.order_line_id].sku, by_id[sl.order_line_id].title, sl.quantity)
-               for sl in shipment.lines if sl.order_line_id in by_id],
+        items=[Item(line.sku, line.title, quantity) for line, quantity in shipment.items],
         receipt_due_at=shipment.receipt_due_at,
         received_at=shipment.received_at,
         received_by=shipment.received_by,
@@ -82,16 +79,7 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
 
 
 def _load_order(order_id: int) -> Order | None:
-    return db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(
-            joinedload(Order.seller),
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.lines),
-            selectinload(Order.events),
-        )
-    )
+    return load_order(db.session, order_id=order_id, seller=True, events=True)
 
 
 def _locale() -> str:
@@ -118,7 +106,7 @@ def order_page(token: str) -> tuple[str, int] | str:
         shipping=address_lines(order.shipping_address, _locale()),
         shop_name=order.seller.shop_name,
         status_label=str(ORDER_STATUS.get(order.status, order.status)),
-        parcels=[_parcel(order, s) for s in order.shipments],
+        parcels=[_parcel(s) for s in order.shipments],
         still_to_ship=[Item(line.sku, line.title, line.remaining)
                        for line in order.lines if line.remaining > 0],
         history=buyer_history(reversed(order.events), order.seller.shop_name),
@@ -178,7 +166,7 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
         "buyer/receipt.html",
         order=order,
         shop_name=order.seller.shop_name,
-        parcel=_parcel(order, shipment),
+        parcel=_parcel(shipment),
         state=state,
         token=token,
         order_token=order_token(order.id),

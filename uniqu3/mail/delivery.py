@@ -56,9 +56,10 @@ from sqlalchemy.sql import Update
 from .. import services
 from ..extensions import db
 from ..models import Order, OutboxEmail, OutboxStatus
+from ..workflow.loading import load_orders
 from . import smtp
 from .compose import InvalidAddress, Mailbox, Sender, clean_header, compose, mailbox
-from .render import MissingData, RenderedEmail, load_orders, render_email
+from .render import MissingData, RenderedEmail, render_email
 from .smtp import CONNECTION_ERRORS, close_quietly
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def deliver(ids: list[int] | None = None, *, limit: int = 500) -> DeliveryReport
         run = _Run(session=session, token=token, now=now, report=report,
                    max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]))
         try:
-            orders = load_orders((row.order_id for row in rows), session)
+            orders = load_orders(session, (row.order_id for row in rows), seller=True)
             session.commit()  # no transaction stays open while sending
             todo = deque(rows)
             if config.get("MAIL_TO_DEV_MAILBOX"):

@@ -12,7 +12,7 @@ value and language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -24,16 +24,15 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import carriers
 from ..extensions import db
 from ..labels import shown_carrier
 from ..language_templates import language_environment
-from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
+from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
 from ..timeutil import to_paris
+from ..workflow.loading import load_order
 from . import links
 from .text import one_line
 
@@ -74,23 +73,6 @@ class Item:
     quantity: int
 
 
-def load_orders(order_ids: Iterable[int | None], session: Session | None = None) -> dict[int, Order]:
-    """Every order a batch of e-mails speaks about, with what rendering reads, in 4 queries."""
-    wanted = {i for i in order_ids if i is not None}
-    if not wanted:
-        return {}
-    orders = (session or db.session).scalars(
-        select(Order)
-        .where(Order.id.in_(wanted))
-        .options(
-            joinedload(Order.seller),
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.lines),
-        )
-    )
-    return {order.id: order for order in orders}
-
-
 def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
     """Subject, text and HTML of one outbox row, in the row's language."""
     return render_parts(*email_context(row, order))
@@ -109,7 +91,7 @@ def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, di
     """The template (e.g. `e1_new_order`, for `email/<name>.txt` and `.html`) and its values,
     the subject included; raises MissingData when the order or parcel is gone."""
     if order is None and row.order_id is not None:
-        order = load_orders([row.order_id]).get(row.order_id)
+        order = load_order(db.session, order_id=row.order_id, seller=True)
     if order is None:
         raise MissingData(f"La commande de l'e-mail {row.id} n'existe plus.")
     name = TEMPLATES.get(row.kind)
@@ -132,7 +114,6 @@ def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, di
 def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: str) -> dict[str, Any]:
     seller: Seller = order.seller
     data: dict[str, Any] = dict(row.data or {})
-    by_id: dict[int, OrderLine] = {line.id: line for line in order.lines}
     currency = order.currency
     context: dict[str, Any] = {
         "current_locale": locale,
@@ -167,11 +148,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
     }
     if shipment is not None:
         context.update(
-            parcel_items=[
-                Item(by_id[sl.order_line_id].sku, by_id[sl.order_line_id].title, sl.quantity)
-                for sl in shipment.lines
-                if sl.order_line_id in by_id
-            ],
+            parcel_items=[Item(line.sku, line.title, quantity) for line, quantity in shipment.items],
             carrier_label=shown_carrier(shipment.carrier_label or _carrier_name(shipment.carrier)),
             tracking_number=shipment.tracking_number,
             tracking_url=shipment.tracking_url,

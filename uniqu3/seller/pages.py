@@ -93,7 +93,6 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "state": state,
         "labels": STATUS_LABELS,
         "shipment_labels": SHIPMENT_LABELS,
-        "lines_by_id": {line.id: line for line in order.lines},
         "timeline": history.timeline(order.events),
         "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
