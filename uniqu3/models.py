@@ -77,6 +77,9 @@ class EmailKind(enum.StrEnum):
     RECEIPT_CONFIRMED_SELLER = "E6"
     AUTO_RECEIVED = "E7"
     CANCELLED_BUYER = "E8"
+    # The seller's account, not an order (order_id is NULL).
+    PASSWORD_RESET = "A1"
+    PASSWORD_CHANGED = "A2"
 
 
 class OutboxStatus(enum.StrEnum):
