@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..models import EmailKind, OutboxEmail, Seller
 from ..timeutil import utcnow
-from . import signals
+from . import rules, signals
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Accounts:
 
     def active_seller(self, email: str) -> Seller | None:
         email = email.strip().lower()
-        if not email or len(email) > 254:
+        if not email or len(email) > rules.EMAIL_MAX:
             return None
         return self.session.scalar(
             select(Seller).where(func.lower(Seller.email) == email, Seller.active.is_(True)))
