@@ -20,10 +20,9 @@ from ..models import Seller
 from ..passwords import hash_password, password_problem
 from ..services import accounts
 from ..tokens import InvalidToken, password_reset_from_token
+from ..workflow.rules import EMAIL_MAX
 from . import throttle
 from .views import bp, throttled_page
-
-MAX_EMAIL = 254
 
 
 def _request_reset_later(email: str) -> None:
@@ -40,7 +39,7 @@ def _request_reset_later(email: str) -> None:
 def forgot_password() -> Response | str:
     if request.method == "GET":
         return render_template("auth/forgot.html", email="", error=None, sent=False)
-    email = (request.form.get("email") or "").strip()[:MAX_EMAIL]
+    email = (request.form.get("email") or "").strip()[:EMAIL_MAX]
     if not email or "@" not in email:
         body = render_template("auth/forgot.html", email=email, sent=False,
                                error=_("Indiquez l'adresse e-mail de votre compte vendeur."))

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse  # what redirect() return
 from ..labels import STATUS_LABELS
 from ..services import now
 from ..timeutil import paris_today
+from ..workflow.accounts import setup_checklist
 from . import export, queries
 from .blueprint import bp
 from .list_cache import rendered_lists
@@ -68,7 +69,8 @@ def orders() -> Response:
     if wants_fragment():
         body = str(results)
     else:
-        body = render_page("seller/orders.html", q=query, results_html=results)
+        body = render_page("seller/orders.html", q=query, results_html=results,
+                           checklist=setup_checklist(current_user))
     response = make_response(body)
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")
