@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..extensions import csrf, db
-from ..labels import shown_carrier
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
 from ..mail.render import Item, address_lines
 from ..models import Order, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
@@ -29,7 +29,7 @@ from ..tokens import (
 )
 from ..workflow import InvalidTransition, NotFound
 from ..workflow.loading import load_order
-from .history import ORDER_STATUS, SHIPMENT_STATUS, buyer_history
+from .history import buyer_history
 
 bp = Blueprint("buyer", __name__)
 
@@ -46,7 +46,7 @@ def _private(response: Response) -> Response:
 class Parcel:
     id: int
     number: int
-    status: str
+    status: ShipmentStatus
     status_label: str
     carrier: str
     tracking_number: str
@@ -55,7 +55,7 @@ class Parcel:
     items: list[Item]
     receipt_due_at: datetime | None
     received_at: datetime | None
-    received_by: str | None
+    received_by: ReceivedBy | None
     receipt_token: str | None  # only while the buyer's confirmation is awaited
 
 
@@ -65,7 +65,7 @@ def _parcel(shipment: Shipment) -> Parcel:
         id=shipment.id,
         number=shipment.number,
         status=shipment.status,
-        status_label=str(SHIPMENT_STATUS.get(shipment.status, shipment.status)),
+        status_label=str(SHIPMENT_LABELS.get(shipment.status, shipment.status)),
         carrier=shown_carrier(shipment.carrier_label) or shipment.carrier,
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
@@ -105,7 +105,7 @@ def order_page(token: str) -> tuple[str, int] | str:
         order=order,
         shipping=address_lines(order.shipping_address, _locale()),
         shop_name=order.seller.shop_name,
-        status_label=str(ORDER_STATUS.get(order.status, order.status)),
+        status_label=str(STATUS_LABELS.get(order.status, order.status)),
         parcels=[_parcel(s) for s in order.shipments],
         still_to_ship=[Item(line.sku, line.title, line.remaining)
                        for line in order.lines if line.remaining > 0],
@@ -115,7 +115,8 @@ def order_page(token: str) -> tuple[str, int] | str:
 
 # ----------------------------------------------------------------------------- receipt
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked in the view, to answer an outdated form with the button again
+# Checked in the view, to answer an outdated form with the button again.
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF ships no types
 def confirm_receipt(token: str) -> tuple[str, int] | str:
     try:
         shipment_id = shipment_id_from_token(token)

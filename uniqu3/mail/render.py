@@ -34,7 +34,7 @@ from ..money import format_money
 from ..timeutil import to_paris
 from ..workflow.loading import load_order
 from . import links
-from .text import one_line
+from .text import after_que, one_line
 
 TEMPLATES: dict[str, str] = {
     EmailKind.NEW_ORDER_SELLER: "e1_new_order",
@@ -45,7 +45,12 @@ TEMPLATES: dict[str, str] = {
     EmailKind.RECEIPT_CONFIRMED_SELLER: "e6_receipt_confirmed",
     EmailKind.AUTO_RECEIVED: "e7_auto_received",
     EmailKind.CANCELLED_BUYER: "e8_cancelled",
+    EmailKind.PASSWORD_RESET: "a1_password_reset",
+    EmailKind.PASSWORD_CHANGED: "a2_password_changed",
 }
+
+#: E-mails about the seller's account: no order, the seller named in the row's data.
+ACCOUNT_KINDS = frozenset({EmailKind.PASSWORD_RESET, EmailKind.PASSWORD_CHANGED})
 
 _PARCEL_KINDS = {
     EmailKind.SHIPPED_BUYER,
@@ -80,7 +85,7 @@ def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
 
 def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
     """The text and HTML templates `email/<name>` rendered with `context` (email_context's)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     env = language_environment(app, context["current_locale"])
     text = tidy_text(env.get_template(f"email/{name}.txt").render(context))
     html = env.get_template(f"email/{name}.html").render(context)
@@ -90,6 +95,8 @@ def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
 def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, dict[str, Any]]:
     """The template (e.g. `e1_new_order`, for `email/<name>.txt` and `.html`) and its values,
     the subject included; raises MissingData when the order or parcel is gone."""
+    if row.kind in ACCOUNT_KINDS:
+        return _account_context(row)
     if order is None and row.order_id is not None:
         order = load_order(db.session, order_id=row.order_id, seller=True)
     if order is None:
@@ -111,6 +118,31 @@ def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, di
 
 
 # ----------------------------------------------------------------------------- context
+def _account_context(row: OutboxEmail) -> tuple[str, dict[str, Any]]:
+    data: dict[str, Any] = dict(row.data or {})
+    seller = db.session.get(Seller, int(data.get("seller_id") or 0))
+    if seller is None:
+        raise MissingData(f"Le vendeur de l'e-mail {row.id} n'existe plus.")
+    locale = row.locale or "fr"
+    with force_locale(locale):
+        context: dict[str, Any] = {
+            "current_locale": locale,
+            "kind": row.kind,
+            "role": "seller",
+            "seller": seller,
+            "shop_name": one_line(seller.shop_name, 120),
+            "reference": "",
+            "email": seller.email,
+            "login_url": links.login_url(),
+            "reset_url": SignedLink(lambda seller_id: links.password_reset_url(
+                seller_id, str(data.get("fingerprint") or "")), seller.id),
+            "requested_at": _when(data.get("requested_at"), locale),
+            "how": data.get("how") or "reset",
+        }
+        context["subject"] = SUBJECTS[row.kind](context)
+    return TEMPLATES[row.kind], context
+
+
 def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: str) -> dict[str, Any]:
     seller: Seller = order.seller
     data: dict[str, Any] = dict(row.data or {})
@@ -122,6 +154,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "order": order,
         "seller": seller,
         "shop_name": one_line(seller.shop_name, 120),
+        "que_shop": after_que(one_line(seller.shop_name, 120), locale),
         "reference": order.reference,
         "buyer_name": one_line(order.buyer_name, 200),
         "lines": order.lines,
@@ -276,6 +309,12 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     EmailKind.AUTO_RECEIVED: _auto_subject,
     EmailKind.CANCELLED_BUYER: lambda c: _("Commande %(ref)s annulée", ref=c["reference"]),
+    EmailKind.PASSWORD_RESET: lambda c: _(
+        "Choisissez un nouveau mot de passe — %(shop)s", shop=c["shop_name"]
+    ),
+    EmailKind.PASSWORD_CHANGED: lambda c: _(
+        "Votre mot de passe a été changé — %(shop)s", shop=c["shop_name"]
+    ),
 }
 
 

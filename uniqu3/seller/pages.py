@@ -12,13 +12,13 @@ from flask_babel import ngettext
 
 from .. import carriers, receipt_proof
 from ..extensions import db
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
 from ..models import Order
 from ..services import now
 from ..timeutil import paris_today
 from ..workflow import rules
 from . import history
 from .forms import FormState
-from .labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from .. import receipt_proof
 from ..extensions import db
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS
 from ..services import now
 from . import history, queries
 from .blueprint import bp
-from .labels import SHIPMENT_LABELS, STATUS_LABELS
 
 
 @bp.get("/commandes/<reference>/colis/<int:number>/preuve")
