@@ -12,9 +12,10 @@ error handler below, the same way for every action.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..errors import render_error
 from ..services import workflow
@@ -45,7 +46,7 @@ def _done(reference: str, since: int, message: str, parts: tuple[str, ...], *,
           shipment_number: int | None = None, anchor: str = "") -> Response:
     if not wants_fragment():
         flash(message, "success")
-        return redirect(_order_url(reference, anchor), code=303)  # type: ignore[return-value]
+        return redirect(_order_url(reference, anchor), code=303)
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)
