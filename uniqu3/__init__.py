@@ -34,21 +34,21 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
     if proxies > 0:
         # Behind N proxies, the client's address and scheme are what the Nth one saw: the login
         # throttle and the buyer's proof of receipt then name the buyer, not the proxy.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]  # middleware, as Flask documents
 
-    from . import database, i18n, models, security, templating  # noqa: F401  (models: for migrations)
-    from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from . import database, i18n, models, security, static_files, templating  # noqa: F401  (models)
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     database.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    static_files.init_app(app)
 
     from . import api, auth, buyer, cli, dev, seller
 

@@ -77,6 +77,9 @@ class EmailKind(enum.StrEnum):
     RECEIPT_CONFIRMED_SELLER = "E6"
     AUTO_RECEIVED = "E7"
     CANCELLED_BUYER = "E8"
+    # The seller's account, not an order (order_id is NULL).
+    PASSWORD_RESET = "A1"
+    PASSWORD_CHANGED = "A2"
 
 
 class OutboxStatus(enum.StrEnum):
@@ -103,6 +106,8 @@ class Seller(Base):
     payment_instructions: Mapped[str] = mapped_column(Text, default="")
     # Where the seller's e-mails go; the login e-mail when empty.
     notification_email: Mapped[str | None] = mapped_column(String(254))
+    # Printed on the preparation slip, for the buyer's returns.
+    return_address: Mapped[str] = mapped_column(Text, default="", server_default="")
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change and logout-everywhere: old sessions stop working.
@@ -282,6 +287,12 @@ class Shipment(Base):
     lines: Mapped[list[ShipmentLine]] = relationship(
         back_populates="shipment", order_by="ShipmentLine.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def items(self) -> list[tuple[OrderLine, int]]:
+        """What the parcel holds: each order line with its quantity in this parcel. No query
+        when the order's lines are loaded (the session finds each line by its id)."""
+        return [(item.order_line, item.quantity) for item in self.lines]
 
 
 class ShipmentLine(Base):

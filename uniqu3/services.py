@@ -10,6 +10,7 @@ from flask import current_app
 from .extensions import db
 from .timeutil import utcnow
 from .workflow import Workflow
+from .workflow.accounts import Accounts
 
 
 def clock() -> Callable[[], datetime]:
@@ -24,3 +25,7 @@ def now() -> datetime:
 
 def workflow() -> Workflow:
     return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock())
+
+
+def accounts() -> Accounts:
+    return Accounts(db.session(), clock=clock())

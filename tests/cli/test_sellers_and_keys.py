@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from click.testing import Result
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -46,6 +47,14 @@ def test_create_seller_asks_the_password_twice_hidden(admin: Admin) -> None:
     assert seller is not None
     assert seller.shop_name == "lina"
     assert verify_password(seller.password_hash, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("email", ["lïna@example.fr", "lina..atelier@example.fr"])
+def test_create_seller_refuses_an_address_the_mailer_cannot_use(admin: Admin, email: str) -> None:
+    result = admin("create-seller", email, "--password-stdin", input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 1
+    assert f"Adresse e-mail invalide : {email}" in result.output
+    assert seller_by_email(email) is None
 
 
 def test_create_seller_refuses_a_confirmation_that_differs(admin: Admin) -> None:
@@ -248,3 +257,10 @@ def test_create_seller_refuses_a_shop_name_with_a_line_break(admin: Admin) -> No
                    input="un mot de passe solide\n")
     assert result.exit_code == 1
     assert "sans retour à la ligne ni caractère de contrôle" in result.output
+
+
+def test_create_seller_refuses_a_common_password(admin: Admin) -> None:
+    result = admin("create-seller", "lina@example.fr", "--password-stdin", input="aaaaaaaaaa\n")
+    assert result.exit_code == 1
+    assert "Ce mot de passe est trop courant" in result.output
+    assert seller_by_email("lina@example.fr") is None

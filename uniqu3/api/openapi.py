@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import intake
 from ..models import OrderStatus, ShipmentStatus
-from ..workflow import MAX_LINES, MAX_QUANTITY
+from ..workflow import rules
 from .blueprint import PREFIX
 from .errors import CODES
 from .serialize import REFERENCE_PATTERN
@@ -31,9 +31,10 @@ def _text(max_length: int, *, required: bool = True, description: str = "") -> d
 def _email(description: str) -> dict[str, Any]:
     return {
         "type": "string",
-        "maxLength": intake.MAX_EMAIL,
-        "pattern": f"^{intake.EMAIL_PATTERN}$",
-        "description": description,
+        "maxLength": rules.EMAIL_MAX,
+        # RFC 5321's mailbox, as the API checks it; in ASCII: e-mails are sent without SMTPUTF8.
+        "format": "email",
+        "description": f"{description} ASCII only.",
         "examples": ["camille@example.fr"],
     }
 
@@ -79,7 +80,7 @@ LINE_IN: dict[str, Any] = {
     "properties": {
         "sku": _text(intake.MAX_SKU, description="The product reference; unique within the order."),
         "title": _text(intake.MAX_TITLE),
-        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": rules.MAX_QUANTITY},
         "unit_price": {
             "type": "string",
             "pattern": f"^{intake.PRICE_PATTERN}$",
@@ -114,11 +115,11 @@ ORDER_IN: dict[str, Any] = {
         },
         "billing_address": _ref("AddressInput"),
         "shipping_address": _ref("AddressInput"),
-        "currency": {"type": "string", "enum": [intake.SUPPORTED_CURRENCY]},
+        "currency": {"type": "string", "enum": [rules.CURRENCY]},
         "lines": {
             "type": "array",
             "minItems": 1,
-            "maxItems": MAX_LINES,
+            "maxItems": rules.MAX_LINES,
             "items": _ref("LineInput"),
         },
     },
@@ -182,14 +183,34 @@ SHIPMENT_OUT: dict[str, Any] = {
         },
         "receipt": {
             "type": "object",
-            "required": ["status", "requested_at", "due_at", "received_at", "received_by"],
+            "description": "The proof of receipt: the same facts as the seller's printable "
+                           "« Preuve de réception » page.",
+            "required": ["status", "requested_at", "request_email_to", "request_email_sent_at",
+                         "request_email_message_id", "due_at", "reminded_at", "received_at",
+                         "received_by", "ip", "user_agent", "proof_page"],
             "properties": {
                 "status": {"type": "string", "enum": ["not_requested", "awaiting", "received"]},
-                "requested_at": _nullable(_TIMESTAMP),
+                "requested_at": _nullable({**_TIMESTAMP, "description": "When the seller asked the "
+                                           "buyer to confirm (the request e-mail E5 was written)."}),
+                "request_email_to": {"type": ["string", "null"],
+                                     "description": "The address the request e-mail was sent to."},
+                "request_email_sent_at": _nullable({**_TIMESTAMP, "description": "When the mail "
+                                                    "server accepted the request e-mail; null until then."}),
+                "request_email_message_id": {"type": ["string", "null"],
+                                             "description": "The request e-mail's Message-ID header.",
+                                             "examples": ["<uq42.5f0c…@uniqu3app.fr>"]},
                 "due_at": _nullable({**_TIMESTAMP, "description": "When it becomes received "
                                      "automatically without the buyer's confirmation (UTC)."}),
+                "reminded_at": _nullable({**_TIMESTAMP, "description": "When the reminder before "
+                                          "the deadline was sent; null if none was."}),
                 "received_at": _nullable(_TIMESTAMP),
                 "received_by": {"type": ["string", "null"], "enum": ["buyer", "auto", None]},
+                "ip": {"type": ["string", "null"], "description": "The buyer's IP address when they "
+                       "confirmed (received_by buyer), else null."},
+                "user_agent": {"type": ["string", "null"], "description": "The buyer's browser "
+                               "(User-Agent) when they confirmed, else null."},
+                "proof_page": {"type": ["string", "null"], "description": "The printable proof of "
+                               "receipt in the seller's dashboard, once received."},
             },
         },
     },
@@ -214,7 +235,7 @@ ORDER_OUT: dict[str, Any] = {
         },
         "billing_address": _ref("Address"),
         "shipping_address": _ref("Address"),
-        "currency": {"type": "string", "enum": [intake.SUPPORTED_CURRENCY]},
+        "currency": {"type": "string", "enum": [rules.CURRENCY]},
         "totals": {
             "type": "object",
             "required": ["amount", "quantity", "shipped_quantity"],

@@ -14,11 +14,9 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import ValidationError, validate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import csrf, db
-from ..labels import shown_carrier
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
 from ..mail.render import Item, address_lines
 from ..models import Order, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
@@ -30,7 +28,8 @@ from ..tokens import (
     shipment_id_from_token,
 )
 from ..workflow import InvalidTransition, NotFound
-from .history import ORDER_STATUS, SHIPMENT_STATUS, buyer_history
+from ..workflow.loading import load_order
+from .history import buyer_history
 
 bp = Blueprint("buyer", __name__)
 
@@ -47,7 +46,7 @@ def _private(response: Response) -> Response:
 class Parcel:
     id: int
     number: int
-    status: str
+    status: ShipmentStatus
     status_label: str
     carrier: str
     tracking_number: str
@@ -56,24 +55,22 @@ class Parcel:
     items: list[Item]
     receipt_due_at: datetime | None
     received_at: datetime | None
-    received_by: str | None
+    received_by: ReceivedBy | None
     receipt_token: str | None  # only while the buyer's confirmation is awaited
 
 
-def _parcel(order: Order, shipment: Shipment) -> Parcel:
-    by_id = {line.id: line for line in order.lines}
+def _parcel(shipment: Shipment) -> Parcel:
     awaiting = shipment.status == ShipmentStatus.AWAITING_RECEIPT
     return Parcel(
         id=shipment.id,
         number=shipment.number,
         status=shipment.status,
-        status_label=str(SHIPMENT_STATUS.get(shipment.status, shipment.status)),
+        status_label=str(SHIPMENT_LABELS.get(shipment.status, shipment.status)),
         carrier=shown_carrier(shipment.carrier_label) or shipment.carrier,
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
         shipped_on=shipment.shipped_on,
-        items=[Item(by_id[sl.order_line_id].sku, by_id[sl.order_line_id].title, sl.quantity)
-               for sl in shipment.lines if sl.order_line_id in by_id],
+        items=[Item(line.sku, line.title, quantity) for line, quantity in shipment.items],
         receipt_due_at=shipment.receipt_due_at,
         received_at=shipment.received_at,
         received_by=shipment.received_by,
@@ -82,16 +79,7 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
 
 
 def _load_order(order_id: int) -> Order | None:
-    return db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(
-            joinedload(Order.seller),
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.lines),
-            selectinload(Order.events),
-        )
-    )
+    return load_order(db.session, order_id=order_id, seller=True, events=True)
 
 
 def _locale() -> str:
@@ -117,8 +105,8 @@ def order_page(token: str) -> tuple[str, int] | str:
         order=order,
         shipping=address_lines(order.shipping_address, _locale()),
         shop_name=order.seller.shop_name,
-        status_label=str(ORDER_STATUS.get(order.status, order.status)),
-        parcels=[_parcel(order, s) for s in order.shipments],
+        status_label=str(STATUS_LABELS.get(order.status, order.status)),
+        parcels=[_parcel(s) for s in order.shipments],
         still_to_ship=[Item(line.sku, line.title, line.remaining)
                        for line in order.lines if line.remaining > 0],
         history=buyer_history(reversed(order.events), order.seller.shop_name),
@@ -127,7 +115,8 @@ def order_page(token: str) -> tuple[str, int] | str:
 
 # ----------------------------------------------------------------------------- receipt
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked in the view, to answer an outdated form with the button again
+# Checked in the view, to answer an outdated form with the button again.
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF ships no types
 def confirm_receipt(token: str) -> tuple[str, int] | str:
     try:
         shipment_id = shipment_id_from_token(token)
@@ -177,7 +166,7 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
         "buyer/receipt.html",
         order=order,
         shop_name=order.seller.shop_name,
-        parcel=_parcel(order, shipment),
+        parcel=_parcel(shipment),
         state=state,
         token=token,
         order_token=order_token(order.id),

@@ -10,16 +10,15 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import carriers
-from ..models import Order, OrderStatus
+from .. import carriers, receipt_proof
+from ..extensions import db
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
+from ..models import Order
 from ..services import now
 from ..timeutil import paris_today
+from ..workflow import rules
 from . import history
 from .forms import FormState
-from .labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
-
-CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
-SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,8 @@ def _point_to_fields(order: Order, state: FormState) -> None:
 
 
 def order_context(order: Order, state: FormState | None = None, **extra: Any) -> dict[str, Any]:
-    """Everything the order page's macros read. Takes no query beyond the loaded order."""
+    """Everything the order page's macros read. One query beyond the loaded order, and only
+    when it has parcels: the e-mails of their proofs of receipt."""
     state = state or FormState()
     _point_to_fields(order, state)
     today = paris_today(now())
@@ -93,8 +93,8 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "state": state,
         "labels": STATUS_LABELS,
         "shipment_labels": SHIPMENT_LABELS,
-        "lines_by_id": {line.id: line for line in order.lines},
         "timeline": history.timeline(order.events),
+        "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
         "carrier_code": carrier_code,
         # A refused number is explained next to its field, not a second time in the preview.
@@ -102,8 +102,8 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "today": today.isoformat(),
         "request_key": state.value("ship", "request_key") or str(uuid.uuid4()),
         "auto_days": current_app.config["AUTO_RECEIPT_DAYS"],
-        "can_cancel": order.status in CANCELLABLE,
-        "can_ship": order.status in SHIPPABLE,
+        "can_cancel": rules.can_cancel(order),
+        "can_ship": rules.can_ship(order),
         "parts": (),
         "new_entries": [],
         "new_shipment": None,

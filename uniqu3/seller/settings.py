@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from ..auth import throttle
 from ..auth.session import start_session
-from ..extensions import db, limiter
+from ..errors import render_error
+from ..extensions import db
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
-from ..workflow.rules import shop_name_problem
+from ..services import accounts
+from ..workflow.accounts import setup_checklist
+from ..workflow.rules import email_problem, multiline_text, shop_name_problem
 from .blueprint import bp
 from .forms import FormState
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_INSTRUCTIONS = 2000
+MAX_RETURN_ADDRESS = 500
 
 
 def _seller() -> Seller:
@@ -33,16 +37,22 @@ def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
     if len(form.get("payment_instructions", "")) > MAX_INSTRUCTIONS:
         errors["payment_instructions"] = _("Les instructions de paiement ont au plus %(max)s caractères.",
                                            max=MAX_INSTRUCTIONS)
+    if len(form.get("return_address", "").strip()) > MAX_RETURN_ADDRESS:
+        errors["return_address"] = _("L'adresse de retour a au plus %(max)s caractères.",
+                                     max=MAX_RETURN_ADDRESS)
     email = form.get("notification_email", "").strip()
-    if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
-        errors["notification_email"] = _("Adresse e-mail invalide.")
+    problem = email_problem(email, _) if email else None
+    if problem:  # the seller's notifications are sent there: an address the mailer can use
+        errors["notification_email"] = problem
     if form.get("locale") not in current_app.config["LANGUAGES"]:
         errors["locale"] = _("Choisissez une langue de la liste.")
     return errors
 
 
 def _page(state: FormState | None = None, status: int = 200) -> Response:
-    body = render_template("seller/settings.html", seller=_seller(), state=state or FormState())
+    seller = _seller()
+    body = render_template("seller/settings.html", seller=seller, state=state or FormState(),
+                           checklist=setup_checklist(seller))
     return make_response(body, status)
 
 
@@ -58,27 +68,28 @@ def settings() -> Response:
     seller.shop_name = request.form["shop_name"].strip()
     seller.payment_instructions = request.form.get("payment_instructions", "").strip()
     seller.notification_email = request.form.get("notification_email", "").strip() or None
+    seller.return_address = multiline_text(request.form.get("return_address", ""), MAX_RETURN_ADDRESS)
     seller.locale = request.form["locale"]
     db.session.commit()
     flash(_("Paramètres enregistrés."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
-
-
-def _password_key() -> str:
-    return f"password-change|{current_user.get_id().partition(':')[0]}"
+    return redirect(url_for("seller.settings"), code=303)
 
 
 @bp.post("/parametres/mot-de-passe")
-@limiter.limit("5/minute", key_func=_password_key, deduct_when=lambda r: r.status_code != 303,
-               error_message=lambda: _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
 def change_password() -> Response:
     seller = _seller()
+    try:
+        attempt = throttle.password_change(seller.id)
+    except throttle.Throttled as refused:
+        response = render_error(429, _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     errors: dict[str, str] = {}
     if not verify_password(seller.password_hash, current):
         errors["current_password"] = _("Mot de passe actuel incorrect.")
-    problem = password_problem(new, _)
+    problem = password_problem(new, _, context=[seller.email, seller.notify_address, seller.shop_name])
     if problem:
         errors["new_password"] = problem
     elif new == current:
@@ -88,9 +99,11 @@ def change_password() -> Response:
     if errors:
         # Passwords are never sent back into the page.
         return _page(FormState("password", {}, errors, _("Le mot de passe n'a pas été changé.")), 422)
-    seller.password_hash = hash_password(new)
-    seller.session_version += 1  # every other session of this seller ends now
-    db.session.commit()
+    attempt.succeeded()  # only wrong current passwords (and refusals) count
+    # Every other session of this seller ends now (and they are told by e-mail)…
+    if not accounts().set_password(seller, expected_hash=seller.password_hash, new_hash=hash_password(new),
+                                   how="settings"):
+        return _page(FormState("password", {}, {}, _("Le mot de passe n'a pas été changé.")), 409)
     start_session(seller)  # …but not this one
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)

@@ -9,28 +9,29 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
+from ..labels import STATUS_LABELS
 from ..services import now
 from ..timeutil import paris_today
+from ..workflow.accounts import setup_checklist
 from . import export, queries
 from .blueprint import bp
-from .labels import STATUS_LABELS
-from .list_cache import CSRF_TOKEN_SLOT, rendered_lists
+from .list_cache import rendered_lists
+from .listing import list_texts, shown_orders
 from .pages import order_context, tracking_preview
-from .queries import TABS, Cursor
-from .rendering import render_block, wants_fragment
+from .queries import Cursor
+from .rendering import render_block, render_page, url_maker, wants_fragment
 
 
 @bp.get("/")
-def home() -> Response:
-    return redirect(url_for("seller.orders"))  # type: ignore[return-value]
+def home() -> BaseResponse:
+    return redirect(url_for("seller.orders"))
 
 
 def _list_filter() -> tuple[queries.Tab, str]:
@@ -46,35 +47,30 @@ def orders() -> Response:
     after = Cursor.decode(raw_after)
     before = None if after else Cursor.decode(request.args.get("avant"))
     seller_id = current_user.id
+    locale = str(get_locale())
 
     def render_results() -> str:
+        texts = list_texts(locale)
+        page = queries.list_orders(seller_id, tab, query, after=after, before=before)
         return render_block("seller/orders.html", "results", **{
             "tab": tab,
-            "tabs": TABS,
+            "tabs": texts.tabs,
             "q": query,
-            "page": queries.list_orders(seller_id, tab, query, after=after, before=before),
+            "page": page,
+            "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
             "counts": queries.status_counts(seller_id),
-            "labels": STATUS_LABELS,
             "from_older_page": bool(raw_after),
         })
 
     # current_user was read before any order: its orders_version is never newer than the
     # orders a render would read now (see list_cache).
-    key = (seller_id, current_user.orders_version, str(get_locale()), tab.slug, query,
-           after, before, bool(raw_after))
-    lists = rendered_lists()
+    key = (seller_id, current_user.orders_version, locale, tab.slug, query, after, before, bool(raw_after))
+    results = rendered_lists().get_or_render(key, render_results)
     if wants_fragment():
-        body = str(lists.get_or_render(key, render_results))
-    elif session.get("_flashes"):
-        # A message to show once, above the list: this page is not worth keeping.
-        body = render_template("seller/orders.html", q=query,
-                               results_html=lists.get_or_render(key, render_results))
+        body = str(results)
     else:
-        # The whole page is kept too; only the session's CSRF token is filled in each time.
-        page = lists.get_or_render((*key, "page"), lambda: render_template(
-            "seller/orders.html", q=query, results_html=lists.get_or_render(key, render_results),
-            csrf_token=lambda: CSRF_TOKEN_SLOT))
-        body = str(page).replace(CSRF_TOKEN_SLOT, generate_csrf())
+        body = render_page("seller/orders.html", q=query, results_html=results,
+                           checklist=setup_checklist(current_user))
     response = make_response(body)
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")
@@ -120,14 +116,14 @@ def preparation_slip(reference: str) -> str:
 
 
 @bp.get("/commandes/<reference>/expedition")
-def ship_form(reference: str) -> Response | str:
+def ship_form(reference: str) -> BaseResponse | str:
     """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
     if not wants_fragment():
         if queries.order_id(current_user.id, reference) is None:
             abort(404)  # like every URL naming an order that is not this seller's
         response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
         response.vary.add("HX-Request")
-        return response  # type: ignore[return-value]
+        return response
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)

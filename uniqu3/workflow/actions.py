@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, engine, func, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .. import carriers, search_index
+from ..database import rows_matched
 from ..models import (
     EmailKind,
     Order,
@@ -39,15 +39,13 @@ from ..models import (
     ShipmentLine,
     ShipmentStatus,
 )
-from ..money import SUPPORTED_CURRENCIES
 from ..timeutil import as_utc, paris_today, utcnow
-from . import signals
+from . import rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
+from .loading import load_order
 from .status import derive_status
 
-MAX_LINES = 200
-MAX_QUANTITY = 9_999
 SWEEP_BATCH = 200
 
 #: place_order's statements, built once (it runs for every order the marketplace sends).
@@ -58,9 +56,6 @@ _SELLER_AND_ORDER = (
 )
 #: Sets the columns named in its parameters (reference, search_text) of one order.
 _SET_REFERENCE = update(Order.__table__).where(Order.__table__.c.id == bindparam("order_id"))
-
-_SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
-_CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
 
 
 @dataclass
@@ -193,7 +188,7 @@ class Workflow:
     def cancel(self, order_id: int, *, actor: Actor, reason: str = "") -> Result:
         """« Annuler la commande »: only while nothing has shipped (E8 to the buyer)."""
         reason = _clean(reason, 500)
-        order = self._lock(order_id, _CANCELLABLE)
+        order = self._lock(order_id, rules.CANCELLABLE)
         if order is None:
             current = self._load(order_id)
             if current.is_cancelled:
@@ -229,7 +224,7 @@ class Workflow:
         `quantities` maps order line id to the quantity in this parcel; lines at 0 are left
         out. `request_key` (the form's one-time key) makes a double submit a no-op.
         """
-        order = self._lock(order_id, _SHIPPABLE)
+        order = self._lock(order_id, rules.SHIPPABLE)
         if order is None:
             current = self._load(order_id)
             repeat = self._shipment_by_key(current, request_key)
@@ -265,7 +260,7 @@ class Workflow:
                 .values(shipped_quantity=OrderLine.shipped_quantity + qty)
                 .execution_options(synchronize_session=False)
             )
-            if _matched(res) != 1:
+            if rows_matched(res) != 1:
                 self._refuse(InvalidInput(
                     "La quantité expédiée pour %(sku)s dépasse ce qui reste à expédier.",
                     sku=line.sku,
@@ -368,7 +363,7 @@ class Workflow:
             .execution_options(synchronize_session=False)
         )
         shipment = self._shipment(shipment_id, fresh=True)
-        if _matched(res) != 1:
+        if rows_matched(res) != 1:
             if shipment.status == ShipmentStatus.RECEIVED:
                 return self._unchanged(order, shipment)
             self._refuse(InvalidTransition(
@@ -443,7 +438,7 @@ class Workflow:
             .values(status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO)
             .execution_options(synchronize_session=False)
         )
-        if _matched(res) != 1:
+        if rows_matched(res) != 1:
             return False
         shipment = self._shipment(shipment_id, fresh=True)
         due = as_utc(shipment.receipt_due_at or now).isoformat()
@@ -470,23 +465,14 @@ class Workflow:
             stmt.values(version=Order.version + 1, updated_at=self.clock())
             .execution_options(synchronize_session=False)
         )
-        if _matched(res) != 1:
+        if rows_matched(res) != 1:
             if allowed is None:
                 self._refuse(NotFound("Commande introuvable."))
             return None
         return self._load(order_id)
 
     def _load(self, order_id: int) -> Order:
-        order = self.session.get(
-            Order,
-            order_id,
-            populate_existing=True,
-            options=[
-                selectinload(Order.lines),
-                selectinload(Order.shipments).selectinload(Shipment.lines),
-                selectinload(Order.seller),
-            ],
-        )
+        order = load_order(self.session, order_id=order_id, seller=True)
         if order is None:
             self._refuse(NotFound("Commande introuvable."))
         assert order is not None
@@ -528,21 +514,23 @@ class Workflow:
     def _check_order_input(self, data: OrderInput) -> None:
         if not data.external_id.strip():
             self._refuse(InvalidInput("L'identifiant de commande est obligatoire.", field="external_id"))
-        if data.currency not in SUPPORTED_CURRENCIES:
+        problem = rules.email_problem(data.buyer_email)
+        if problem:  # the buyer's e-mails must be sendable
+            self._refuse(InvalidInput(problem, field="buyer.email"))
+        if not rules.currency_accepted(data.currency):
             self._refuse(InvalidInput("Seul l'euro (EUR) est accepté.", field="currency"))
-        if not 1 <= len(data.lines) <= MAX_LINES:
+        if not rules.line_count_accepted(len(data.lines)):
             self._refuse(InvalidInput(
-                "Une commande a de 1 à %(max)s lignes.", field="lines", max=MAX_LINES
+                "Une commande a de 1 à %(max)s lignes.", field="lines", max=rules.MAX_LINES
             ))
-        skus = [line.sku for line in data.lines]
-        if len(set(skus)) != len(skus):
+        if rules.repeated_skus([line.sku for line in data.lines]):
             self._refuse(InvalidInput("Une référence (SKU) apparaît deux fois.", field="lines"))
         for i, line in enumerate(data.lines):
-            if not 1 <= line.quantity <= MAX_QUANTITY:
+            if not rules.quantity_accepted(line.quantity):
                 self._refuse(InvalidInput(
                     "Quantité invalide pour %(sku)s : de 1 à %(max)s.",
                     sku=line.sku,
-                    max=MAX_QUANTITY,
+                    max=rules.MAX_QUANTITY,
                     field=f"lines[{i}].quantity",
                 ))
             if line.unit_price_cents < 0:
@@ -706,12 +694,6 @@ class Workflow:
 
 
 _SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER}
-
-
-def _matched(result: engine.Result[Any]) -> int:
-    """The rows an UPDATE matched (Session.execute types its answer as any Result)."""
-    assert isinstance(result, CursorResult)
-    return result.rowcount
 
 
 def _clean(value: str | None, limit: int) -> str:

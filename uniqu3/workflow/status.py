@@ -6,28 +6,13 @@ from collections.abc import Iterable
 
 from ..models import OrderStatus, ShipmentStatus
 
-LABELS_FR: dict[str, str] = {
-    OrderStatus.AWAITING_PAYMENT: "En attente de paiement",
-    OrderStatus.PAID: "Payée",
-    OrderStatus.PARTIALLY_SHIPPED: "Partiellement expédiée",
-    OrderStatus.SHIPPED: "Expédiée",
-    OrderStatus.RECEIVED: "Reçue",
-    OrderStatus.CANCELLED: "Annulée",
-}
-
-SHIPMENT_LABELS_FR: dict[str, str] = {
-    ShipmentStatus.SHIPPED: "Expédié",
-    ShipmentStatus.AWAITING_RECEIPT: "Confirmation de réception demandée",
-    ShipmentStatus.RECEIVED: "Reçu",
-}
-
 
 def derive_status(
     *,
     cancelled: bool,
     paid: bool,
     lines: Iterable[tuple[int, int]],
-    shipment_statuses: Iterable[str],
+    shipment_statuses: Iterable[ShipmentStatus],
 ) -> OrderStatus:
     """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel."""
     if cancelled:
