@@ -11,4 +11,5 @@ from .workflow import Workflow
 
 def workflow() -> Workflow:
     clock = current_app.config.get("CLOCK") or utcnow
-    return Workflow(db.session, auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock)
+    return Workflow(db.session, auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"],
+                    reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock)

@@ -56,7 +56,7 @@ def test_the_order_page_shows_what_the_buyer_needs(
     assert 'href="https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901"' in response.text
     assert 'href="https://www.mondialrelay.fr/suivi-de-colis/?NumeroExpedition=12345678"' in response.text
     forms = re.findall(r'<form method="post" action="([^"]+)"', response.text)
-    assert forms == [f"/r/{receipt_token(second)}"]
+    assert forms == [f"/r/{receipt_token(second)}", f"/r/{receipt_token(second)}/probleme"]
     assert "J'ai bien reçu ma commande" in text
     assert "considéré comme reçu le 27/11/2026 à 10:30" in text
     # The history as the buyer may see it: no payment note, no proof IP or browser, no e-mails.

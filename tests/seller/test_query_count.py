@@ -56,9 +56,9 @@ def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(
         wf.request_receipt(shipment.id, actor=me)
         wf.confirm_receipt(shipment.id)
     assert queries_for(sc, count_queries, f"/commandes/{big.reference}") == small_count
-    # The seller, the order, its lines, its parcels, their lines, its history.
-    assert small_count == 6
-    # Without any parcel there are no parcel lines to read: one query fewer, never more.
+    # The seller, the order, its lines, its parcels, their lines, their problem reports, its history.
+    assert small_count == 7
+    # Without any parcel there are no parcel lines or reports to read: two queries fewer, never more.
     assert queries_for(sc, count_queries, f"/commandes/{order_in(OrderStatus.PAID).reference}") == 5
 
 
@@ -97,8 +97,8 @@ def test_the_buyer_page_runs_the_same_queries_for_a_small_or_a_big_order(
         small_url, big_url = f"/o/{order_token(small.id)}", f"/o/{order_token(big.id)}"
     small_count = count_plain(client, count_queries, small_url)
     assert count_plain(client, count_queries, big_url) == small_count
-    # The order with its seller, its lines, its parcels, their lines, its history.
-    assert small_count <= 5
+    # The order with its seller, its lines, its parcels, their lines and problem reports, its history.
+    assert small_count <= 6
 
 
 def test_the_csv_export_runs_the_same_queries_for_2_or_40_orders(

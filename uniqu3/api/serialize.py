@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
 from ..models import Order, OrderLine, Shipment, ShipmentStatus
 from ..money import cents_to_decimal_str
 from .blueprint import PREFIX
@@ -23,6 +23,8 @@ REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
 RECEIPT_NOT_REQUESTED = "not_requested"
 RECEIPT_AWAITING = "awaiting"
 RECEIPT_RECEIVED = "received"
+RECEIPT_PROBLEM = "problem"  # the buyer reported a problem: no automatic receipt
+RECEIPT_LOST = "lost"
 
 
 def load_order(session: Session, *, reference: str | None = None, order_id: int | None = None,
@@ -32,6 +34,7 @@ def load_order(session: Session, *, reference: str | None = None, order_id: int 
         joinedload(Order.seller),
         selectinload(Order.lines),
         selectinload(Order.shipments).selectinload(Shipment.lines),
+        selectinload(Order.shipments).selectinload(Shipment.problems),
     )
     if reference is not None:
         stmt = stmt.where(Order.reference == reference)
@@ -130,6 +133,10 @@ def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str
         receipt_status = RECEIPT_RECEIVED
     elif shipment.status == ShipmentStatus.AWAITING_RECEIPT:
         receipt_status = RECEIPT_AWAITING
+    elif shipment.status == ShipmentStatus.PROBLEM:
+        receipt_status = RECEIPT_PROBLEM
+    elif shipment.status == ShipmentStatus.LOST:
+        receipt_status = RECEIPT_LOST
     else:
         receipt_status = RECEIPT_NOT_REQUESTED
     return {
@@ -153,4 +160,17 @@ def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str
             "received_at": timestamp(shipment.received_at),
             "received_by": shipment.received_by,
         },
+        "lost_at": timestamp(shipment.lost_at),
+        # The buyer's reports (« Signaler un problème »), oldest first, kept as evidence.
+        "problems": [
+            {
+                "reported_at": timestamp(report.reported_at),
+                "reason": report.reason,
+                "reason_label": problem_reason(report.reason),
+                "message": report.message,
+                "resolved_at": timestamp(report.resolved_at),
+                "resolution": report.resolution,
+            }
+            for report in shipment.problems
+        ],
     }

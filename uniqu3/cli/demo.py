@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from .. import demo as demo_data
 from ..extensions import db
-from ..labels import STATUS_LABELS
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS
 from .group import command, now
 
 _SCENARIOS = {
@@ -24,6 +24,8 @@ _SCENARIOS = {
     "received_auto": STATUS_LABELS["received"],
     "cancelled": STATUS_LABELS["cancelled"],
     "cancelled_after_payment": STATUS_LABELS["cancelled"],
+    "problem": SHIPMENT_LABELS["problem"],
+    "lost_and_reshipped": SHIPMENT_LABELS["lost"],
 }
 
 

@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
 from ..extensions import db
-from ..models import Order, OutboxEmail, OutboxStatus
+from ..models import EmailKind, Order, OutboxEmail, OutboxStatus
 from ..timeutil import utcnow
 from . import smtp
 from .compose import InvalidAddress, Mailbox, Sender, clean_header, compose, mailbox
@@ -376,6 +376,12 @@ def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
         try:
             # The buyer's answer goes to the seller.
             reply_to = mailbox(order.seller.shop_name, order.seller.notify_address)
+        except InvalidAddress:
+            reply_to = None
+    elif row.kind == EmailKind.PROBLEM_REPORTED_SELLER:
+        try:
+            # The seller answers the buyer who reported the problem.
+            reply_to = mailbox(order.buyer_name, order.buyer_email)
         except InvalidAddress:
             reply_to = None
     # Given by the claim; a row read another way gets one of its own.

@@ -157,3 +157,60 @@ def request_receipt(reference: str, number: int) -> Response:
                else _("La confirmation de réception était déjà activée pour ce colis."))
     return _done(reference, since, message, ("shipment", "status"), shipment_number=number,
                  anchor=f"colis-{number}")
+
+
+# ----------------------------------------------------------------------------- a parcel in problem
+def _parcel_action(reference: str, number: int, form_name: str,
+                   action: Callable[[int], Result]) -> tuple[Result | None, int, Response | None]:
+    """Run a workflow action on one of the seller's parcels; a refusal redraws the parcel."""
+    shipment_id = queries.shipment_id(current_user.id, reference, number)
+    if shipment_id is None:
+        abort(404)
+    since = queries.last_event_id(_own_order_id(reference))
+    try:
+        return action(shipment_id), since, None
+    except WorkflowError as error:
+        state = FormState.refused(f"{form_name}-{number}", request.form, error)
+        return None, since, _refused(reference, state, "shipment", shipment_number=number)
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/message")
+def message_buyer(reference: str, number: int) -> Response:
+    message, key = request.form.get("message", ""), request.form.get("request_key") or None
+    result, since, refusal = _parcel_action(
+        reference, number, "message",
+        lambda sid: workflow().message_buyer(sid, actor=_actor(), message=message, request_key=key))
+    if refusal is not None:
+        return refusal
+    assert result is not None
+    text = (_("Message envoyé au client par e-mail.") if result.changed
+            else _("Ce message était déjà envoyé."))
+    return _done(reference, since, text, ("shipment",), shipment_number=number, anchor=f"colis-{number}")
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/relance")
+def relaunch_receipt(reference: str, number: int) -> Response:
+    result, since, refusal = _parcel_action(
+        reference, number, "answer", lambda sid: workflow().relaunch_receipt(sid, actor=_actor()))
+    if refusal is not None:
+        return refusal
+    assert result is not None
+    text = (_("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
+              "par e-mail, avec un nouveau délai complet.", number=number) if result.changed
+            else _("La confirmation de ce colis était déjà relancée."))
+    return _done(reference, since, text, ("shipment", "status"), shipment_number=number,
+                 anchor=f"colis-{number}")
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/perdu")
+def declare_lost(reference: str, number: int) -> Response:
+    result, since, refusal = _parcel_action(
+        reference, number, "answer", lambda sid: workflow().declare_lost(sid, actor=_actor()))
+    if refusal is not None:
+        return refusal
+    assert result is not None
+    text = (_("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
+              "informé par e-mail.", number=number) if result.changed
+            else _("Ce colis était déjà déclaré perdu."))
+    return _done(reference, since, text, ("shipment", "status", "lines", "next"), shipment_number=number,
+                 anchor=f"colis-{number}")

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Order, OrderLine, Shipment
 from ..timeutil import to_paris
 from . import queries
-from .labels import STATUS_LABELS
+from .labels import SHIPMENT_LABELS, STATUS_LABELS
 
 BATCH = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,7 +44,7 @@ def _address(address: dict[str, str]) -> str:
 def _header() -> list[str]:
     return [_("Référence"), _("Date"), _("Statut"), _("Client"), _("E-mail du client"),
             _("Adresse de livraison"), _("SKU"), _("Article"), _("Quantité"), _("Expédiée"),
-            _("Prix unitaire (€)"), _("Total de la commande (€)"), _("Suivi")]
+            _("Prix unitaire (€)"), _("Total de la commande (€)"), _("Suivi"), _("État des colis")]
 
 
 def _batches(seller_id: int, tab: queries.Tab, query: str) -> Iterator[list[Order]]:
@@ -66,11 +66,15 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
     ):
         lines[line.order_id].append(line)
     tracking: dict[int, list[str]] = defaultdict(list)
-    for order_id, label, number in db.session.execute(
-        select(Shipment.order_id, Shipment.carrier_label, Shipment.tracking_number)
+    parcels: dict[int, list[str]] = defaultdict(list)
+    for order_id, label, number, parcel, status in db.session.execute(
+        select(Shipment.order_id, Shipment.carrier_label, Shipment.tracking_number, Shipment.number,
+               Shipment.status)
         .where(Shipment.order_id.in_(ids)).order_by(Shipment.order_id, Shipment.number)
     ):
         tracking[order_id].append(f"{label} {number}".strip())
+        parcels[order_id].append(_("n° %(number)s : %(status)s", number=parcel,
+                                   status=SHIPMENT_LABELS.get(status, status)))
     for order in orders:
         common = [order.reference, to_paris(order.created_at).strftime("%d/%m/%Y %H:%M"),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
@@ -79,6 +83,7 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
             yield [safe_cell(cell) for cell in (
                 *common, line.sku, line.title, line.quantity, line.shipped_quantity,
                 euros(line.unit_price_cents), euros(order.total_cents), " | ".join(tracking[order.id]),
+                " | ".join(parcels[order.id]),
             )]
 
 

@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .. import carriers
+from ..labels import PROBLEM_REASONS
 from ..models import Order, OrderStatus
 from ..services import workflow
 from ..timeutil import paris_today
+from ..workflow.problems import MESSAGE_MAX
 from . import history
 from .forms import FormState
 from .labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
@@ -102,6 +104,10 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "today": today.isoformat(),
         "request_key": state.value("ship", "request_key") or str(uuid.uuid4()),
         "auto_days": current_app.config["AUTO_RECEIPT_DAYS"],
+        "problem_reasons": PROBLEM_REASONS,
+        "message_max": MESSAGE_MAX,
+        # A fresh one-time key per page: a message form sent twice is sent once.
+        "message_key": str(uuid.uuid4()),
         "can_cancel": order.status in CANCELLABLE,
         "can_ship": order.status in SHIPPABLE,
         "parts": (),

@@ -42,9 +42,12 @@ class Tab:
     slug: str
     label: Any  # a lazy translated string
     statuses: tuple[str, ...]  # empty: every status
+    # « Problèmes »: orders with a parcel in problem, whatever their status (they need action).
+    open_problems: bool = False
 
 
 TABS: tuple[Tab, ...] = (
+    Tab("problemes", _l("Problèmes"), (), open_problems=True),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
     Tab("a-expedier", _l("À expédier"), (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)),
     Tab("expediees", _l("Expédiées"), (OrderStatus.SHIPPED,)),
@@ -174,6 +177,9 @@ def fetch_window(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, li
                  *, newest_first: bool = True) -> list[Order]:
     """Up to `limit` orders past `cursor`, newest first (or oldest first)."""
     base = seller_filters(seller_id, query)
+    if tab.open_problems:
+        # Exactly the partial index's condition (ix_orders_seller_problems), so it is used.
+        base.append(Order.open_problems > 0)
     if len(tab.statuses) <= 1 or query.strip():
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
@@ -235,8 +241,13 @@ def status_counts(seller_id: int) -> dict[str, Count]:
             .limit(COUNT_CAP + 1).subquery()
         ).scalar_subquery()
         for status in statuses
-    ])).one()
-    per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP) for status, n in zip(statuses, row,
+    ], select(func.count()).select_from(
+        # The « Problèmes » tab, over its partial index.
+        select(Order.id).where(Order.seller_id == seller_id, Order.open_problems > 0)
+        .limit(COUNT_CAP + 1).subquery()
+    ).scalar_subquery())).one()
+    *by_status, problems = row
+    per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP) for status, n in zip(statuses, by_status,
                                                                                        strict=True)}
 
     def total(wanted: tuple[str, ...]) -> Count:
@@ -245,6 +256,8 @@ def status_counts(seller_id: int) -> dict[str, Count]:
 
     counts = {tab.slug: total(tab.statuses) for tab in TABS if tab.statuses}
     counts[DEFAULT_TAB.slug] = total(tuple(statuses))
+    counts.update({tab.slug: Count(min(problems, COUNT_CAP), problems > COUNT_CAP)
+                   for tab in TABS if tab.open_problems})
     return counts
 
 
@@ -262,6 +275,7 @@ def order_page(seller_id: int, reference: str) -> Order | None:
         .options(
             selectinload(Order.lines),
             selectinload(Order.shipments).selectinload(Shipment.lines),
+            selectinload(Order.shipments).selectinload(Shipment.problems),
             selectinload(Order.events),
         )
         .execution_options(populate_existing=True)

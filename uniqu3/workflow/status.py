@@ -19,7 +19,16 @@ SHIPMENT_LABELS_FR: dict[str, str] = {
     ShipmentStatus.SHIPPED: "Expédié",
     ShipmentStatus.AWAITING_RECEIPT: "Confirmation de réception demandée",
     ShipmentStatus.RECEIVED: "Reçu",
+    ShipmentStatus.PROBLEM: "Problème signalé",
+    ShipmentStatus.LOST: "Colis perdu",
 }
+
+#: A parcel whose receipt is still open: the buyer may confirm it or report a problem.
+REPORTABLE = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT)
+#: The buyer's « J'ai bien reçu » is accepted from these (it closes an open problem).
+CONFIRMABLE = (ShipmentStatus.AWAITING_RECEIPT, ShipmentStatus.PROBLEM)
+#: « Colis perdu »: a parcel not received yet.
+LOSABLE = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT, ShipmentStatus.PROBLEM)
 
 
 def derive_status(
@@ -29,7 +38,10 @@ def derive_status(
     lines: Iterable[tuple[int, int]],
     shipment_statuses: Iterable[str],
 ) -> OrderStatus:
-    """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel."""
+    """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel.
+
+    A lost parcel no longer counts: its quantities are back in what is left to ship.
+    """
     if cancelled:
         return OrderStatus.CANCELLED
     if not paid:
@@ -40,6 +52,6 @@ def derive_status(
         return OrderStatus.PAID
     if any(shipped < ordered for ordered, shipped in pairs):
         return OrderStatus.PARTIALLY_SHIPPED
-    if all(status == ShipmentStatus.RECEIVED for status in shipment_statuses):
+    if all(status in (ShipmentStatus.RECEIVED, ShipmentStatus.LOST) for status in shipment_statuses):
         return OrderStatus.RECEIVED
     return OrderStatus.SHIPPED
