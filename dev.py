@@ -2,7 +2,7 @@
 """Set-up and daily commands, with nothing but Python 3.11+ on the machine.
 
     python3 dev.py run     create .venv, install, migrate, load demo data, serve on :5000
-    python3 dev.py test    create .venv, install, lint, run the tests on SQLite then PostgreSQL
+    python3 dev.py test    create .venv, install, lint, type-check, run the tests on SQLite then PostgreSQL
 
 Only the standard library here: this file runs before anything is installed.
 """
@@ -96,6 +96,8 @@ def cmd_test(extra: list[str]) -> None:
     in_ci = os.environ.get("CI", "").lower() == "true"
     say("ruff check")
     run(BIN / "ruff", "check", ".")
+    say("mypy (uniqu3 and jobs, settings in pyproject.toml)")
+    run(BIN / "mypy")
 
     say("tests on SQLite (with the browser tests)")
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}

@@ -96,7 +96,9 @@ def enqueue_delivery(ids: list[int]) -> None:
     """
     queue = rq.get_queue(deliver_emails.queue)
     with queue.connection.pipeline() as pipe:
-        deliver_emails.enqueue(ids, retry=RETRY, description=f"deliver e-mails {ids}", pipeline=pipe)
+        # On the queue itself (as the wrapper does): its typed `enqueue` takes no RQ options.
+        queue.enqueue(deliver_emails.func, ids, retry=RETRY, description=f"deliver e-mails {ids}",
+                      pipeline=pipe)
         pipe.execute()
 
 
@@ -109,8 +111,9 @@ def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id
 
     With one job id per parcel, scheduling it again replaces the job instead of adding one.
     """
-    auto_receive.enqueue_at(
+    rq.get_queue(auto_receive.queue).enqueue_at(
         as_utc(due_at),
+        auto_receive.func,
         shipment_id,
         job_id=auto_receipt_job_id(shipment_id) if per_shipment_id else None,
         retry=RETRY,
@@ -125,8 +128,9 @@ def reminder_job_id(shipment_id: int) -> str:
 def schedule_reminder(shipment_id: int, at: datetime, *, per_shipment_id: bool = True) -> None:
     """Ask the RQ scheduler to run `send_reminder` at `at` (raises if Redis is down); a new
     deadline's reminder replaces the job of the previous one (same job id)."""
-    send_reminder.enqueue_at(
+    rq.get_queue(send_reminder.queue).enqueue_at(
         as_utc(at),
+        send_reminder.func,
         shipment_id,
         job_id=reminder_job_id(shipment_id) if per_shipment_id else None,
         retry=RETRY,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flask import Flask
@@ -20,8 +21,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    settings = config_module.load("testing" if test_config is not None and profile is None
-                                  else profile)
+    profile = "testing" if test_config is not None and profile is None else profile
+    settings = config_module.load(profile)
+    server_warning = config_module.check_server(
+        settings["UNIQU3_PROFILE"], chosen=profile is not None or bool(os.environ.get("UNIQU3_ENV")))
     app.config.from_mapping(settings)
     if test_config:
         app.config.from_mapping(test_config)
@@ -58,4 +61,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
 
     if app.config["UNIQU3_PROFILE"] != "testing":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if server_warning:
+        logging.getLogger(__name__).warning(server_warning)
     return app

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import ApiKey, Seller
+from .security import storable_id
 
 SCHEME = "uq_live_"
 PREFIX_LENGTH = 10
@@ -32,7 +33,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 #: built once: this runs on every API request.
 _BY_PREFIX = (
     select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.seller_id, ApiKey.revoked_at,
-           ApiKey.last_used_at, Seller.email)
+           ApiKey.last_used_at, Seller.email, Seller.active)
     .outerjoin(Seller, Seller.id == ApiKey.seller_id)
     .where(ApiKey.prefix == bindparam("prefix"))
 )
@@ -46,6 +47,12 @@ class ApiClient:
     name: str
     seller_id: int | None
     seller_email: str | None
+    # A key bound to a deactivated seller acts for nobody: it reads no order (the marketplace's
+    # key still does: a deactivated seller's orders stay the marketplace's record).
+    seller_active: bool = True
+
+    def reads_nothing(self) -> bool:
+        return self.seller_id is not None and not self.seller_active
 
 
 def hash_key(raw: str) -> str:
@@ -90,7 +97,8 @@ def authenticate(session: Session, raw: str, *, now: datetime) -> ApiClient | No
         return None
     if row.revoked_at is not None:
         return None
-    client = ApiClient(key_id=row.id, name=row.name, seller_id=row.seller_id, seller_email=row.email)
+    client = ApiClient(key_id=row.id, name=row.name, seller_id=row.seller_id, seller_email=row.email,
+                       seller_active=row.seller_id is None or bool(row.active))
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         session.execute(
             update(ApiKey)
@@ -110,7 +118,7 @@ def find_key(session: Session, prefix_or_id: str) -> ApiKey | None:
     text = prefix_or_id.strip().rstrip("…")
     if text.isascii() and text.isdigit():
         # Ids beyond the column's range name no key (and must not reach the database).
-        return session.get(ApiKey, int(text)) if int(text) < 2**31 else None
+        return session.get(ApiKey, int(text)) if storable_id(int(text)) else None
     if text.startswith(SCHEME):
         text = text[len(SCHEME):].split("_", 1)[0]
     if not text:

@@ -325,6 +325,7 @@ def tracking_url(
     if not carrier.tracked:
         return None
     encoded = quote(normalize_tracking_number(number or ""), safe="")
+    template: str | None
     if carrier.accepts_custom_url:
         if not custom_url:
             return None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # The English catalogue (French is the msgids); compiled .mo files are committed.
@@ -146,6 +148,8 @@ def testing() -> dict[str, Any]:
 def production() -> dict[str, Any]:
     config = base_config("production")
     config.update(
+        # No default: the links in e-mails must name the public https address.
+        BASE_URL=(os.environ.get("BASE_URL") or "").rstrip("/"),
         SESSION_COOKIE_SECURE=True,
         REMEMBER_COOKIE_SECURE=True,
         PREFERRED_URL_SCHEME="https",
@@ -165,15 +169,63 @@ def load(profile: str | None) -> dict[str, Any]:
     return PROFILES[name]()
 
 
+# WSGI servers that are not Werkzeug's development server (found among the loaded modules).
+PRODUCTION_SERVERS = ("gunicorn", "uwsgi", "waitress", "mod_wsgi", "bjoern", "meinheld")
+
+DEVELOPMENT_UNDER_SERVER = (
+    "the development profile (public development SECRET_KEY, /dev/mailbox open to anyone with "
+    "every buyer's links) is running under {server}"
+)
+
+
+def foreign_server() -> str | None:
+    """The production WSGI server this process runs under, if any."""
+    return next((name for name in PRODUCTION_SERVERS if name in sys.modules), None)
+
+
+def check_server(profile: str, *, chosen: bool) -> str | None:
+    """Under a production WSGI server, the development profile is refused unless it was asked
+    for (UNIQU3_ENV=development); asked for, the warning to log is returned."""
+    server = foreign_server()
+    if profile != "development" or server is None:
+        return None
+    what = DEVELOPMENT_UNDER_SERVER.format(server=server)
+    if not chosen:
+        raise ConfigError(
+            f"UNIQU3_ENV is not set, and {what}: set UNIQU3_ENV=production (or "
+            "UNIQU3_ENV=development to run the development profile on purpose)."
+        )
+    return f"UNIQU3_ENV=development: {what}. Never expose this process to anyone else."
+
+
+def weak_key(key: str | bytes | None) -> bool:
+    """A key production refuses: missing, the public development key, or shorter than 32."""
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else (key or "")
+    return text == DEV_SECRET_KEY or len(text) < 32
+
+
 def check(config: dict[str, Any]) -> None:
     """Refuse settings that cannot work, and production settings that are unsafe there."""
     if int(config.get("TRUSTED_PROXIES") or 0) < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or more (the number of proxies in front of the app).")
     if config.get("UNIQU3_PROFILE") != "production":
         return
-    key = config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(key) < 32:
+    if weak_key(config.get("SECRET_KEY")):
         raise ConfigError(
             "SECRET_KEY must be set to a random value of at least 32 characters in "
             "production (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    # A former key still opens sessions and buyer links: it must be as strong as the key.
+    for number, fallback in enumerate(config.get("SECRET_KEY_FALLBACKS") or [], start=1):
+        if weak_key(fallback):
+            raise ConfigError(
+                f"SECRET_KEY_FALLBACKS: key n° {number} is the development key or shorter than 32 "
+                "characters; production accepts only former keys it would accept as SECRET_KEY."
+            )
+    base_url = str(config.get("BASE_URL") or "")
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(
+            "BASE_URL must be the public https address in production (e.g. "
+            f"https://commandes.example.fr), not {base_url!r}: every link in the e-mails starts with it."
         )

@@ -64,6 +64,10 @@ class DemoOrder:
     billing: Address | None = None  # when billed to someone else
 
 
+def _frozen_clock(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
 def _h(hours: float) -> timedelta:
     return timedelta(hours=hours)
 
@@ -195,7 +199,7 @@ class _Scenario:
 
     def at(self, offset: timedelta | None) -> Workflow:
         moment = self.now if offset is None else self.t0 + offset
-        return Workflow(self.session, auto_receipt_days=self.days, clock=lambda: moment)
+        return Workflow(self.session, auto_receipt_days=self.days, clock=_frozen_clock(moment))
 
     def lines(self) -> list[OrderLine]:
         return list(self.session.scalars(
@@ -322,7 +326,7 @@ def load_demo(
         return report
     for number, demo in enumerate(ORDERS, start=1):
         placed_at = now - demo.age
-        workflow = Workflow(session, auto_receipt_days=auto_receipt_days, clock=lambda t=placed_at: t)
+        workflow = Workflow(session, auto_receipt_days=auto_receipt_days, clock=_frozen_clock(placed_at))
         result = workflow.place_order(_demo_input(demo), actor=ORDER_ACTOR, source="demo")
         if not result.changed:
             report.existing += 1

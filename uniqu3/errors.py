@@ -71,7 +71,7 @@ def _handle_csrf(error: CSRFError) -> Response | HTTPException:
         return error
     if request.blueprint == "seller" and not current_user.is_authenticated:
         # The session (and its token) expired: the real answer is « log in again ».
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return login_manager.unauthorized()
     return render_error(400, str(CSRF_MESSAGE))
 
 

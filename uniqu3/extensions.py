@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,7 +13,7 @@ from flask_migrate import Migrate
 from flask_rq import RQ
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep migrations predictable (and droppable on SQLite).
@@ -25,7 +27,15 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The models' base: they subclass it (not `db.Model`, which mypy sees as a variable) and
+    `db` is built on it, so both share this metadata and registry."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model is declared with its columns, so its table is a Table (SQLAlchemy types
+        # it as any FromClause): what `insert(Order.__table__)` and `table.update()` need.
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -104,7 +104,9 @@ class Submitted:
     @property
     def order_id(self) -> int:
         """The order's id without reading the expired row again (`order.id` would)."""
-        return int(sa_inspect(self.order).identity[0])
+        identity = sa_inspect(self.order).identity
+        assert identity is not None  # committed or rolled back, the order has its key
+        return int(identity[0])
 
 
 def email_is_valid(value: str) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from . import search_index
-from .extensions import db
+from .extensions import Base
 from .timeutil import as_utc, utcnow
 
 
@@ -102,7 +103,14 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Seller(db.Model):
+def _status_type(enum_class: type[enum.StrEnum], length: int) -> Enum:
+    """A VARCHAR holding the member's value (no CHECK, no native enum: the schema stays plain),
+    read back as the member itself so the model and the workflow speak the same type."""
+    return Enum(enum_class, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda members: [member.value for member in members])
+
+
+class Seller(Base):
     __tablename__ = "sellers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,7 +152,7 @@ class Seller(db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class ApiKey(db.Model):
+class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,7 +169,7 @@ class ApiKey(db.Model):
     seller: Mapped[Seller | None] = relationship()
 
 
-class Order(db.Model):
+class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("seller_id", "external_id"),
@@ -188,7 +196,9 @@ class Order(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     total_cents: Mapped[int] = mapped_column(Integer)
     # Kept equal to workflow.status.derive_status() by the workflow, for lists and counts.
-    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.AWAITING_PAYMENT)
+    status: Mapped[OrderStatus] = mapped_column(
+        _status_type(OrderStatus, 20), default=OrderStatus.AWAITING_PAYMENT
+    )
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payment_note: Mapped[str] = mapped_column(String(500), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -227,7 +237,7 @@ class Order(db.Model):
 search_index.attach(Order.__table__)
 
 
-class OrderLine(db.Model):
+class OrderLine(Base):
     __tablename__ = "order_lines"
     __table_args__ = (
         UniqueConstraint("order_id", "sku"),
@@ -260,7 +270,7 @@ class OrderLine(db.Model):
         return self.quantity * self.unit_price_cents
 
 
-class Shipment(db.Model):
+class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         UniqueConstraint("order_id", "number"),
@@ -280,14 +290,16 @@ class Shipment(db.Model):
     tracking_number: Mapped[str] = mapped_column(String(64), default="")
     tracking_url: Mapped[str | None] = mapped_column(String(600))
     shipped_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default=ShipmentStatus.SHIPPED)
+    status: Mapped[ShipmentStatus] = mapped_column(
+        _status_type(ShipmentStatus, 20), default=ShipmentStatus.SHIPPED
+    )
     # The form's one-time key: a double submit is answered with the same shipment.
     request_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     receipt_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_by: Mapped[str | None] = mapped_column(String(10))
+    received_by: Mapped[ReceivedBy | None] = mapped_column(_status_type(ReceivedBy, 10))
     # The buyer's confirmation, kept as the seller's proof.
     proof_ip: Mapped[str | None] = mapped_column(String(64))
     proof_user_agent: Mapped[str | None] = mapped_column(String(500))
@@ -306,7 +318,7 @@ class Shipment(db.Model):
     )
 
 
-class ShipmentLine(db.Model):
+class ShipmentLine(Base):
     __tablename__ = "shipment_lines"
     __table_args__ = (
         UniqueConstraint("shipment_id", "order_line_id"),
@@ -322,7 +334,7 @@ class ShipmentLine(db.Model):
     order_line: Mapped[OrderLine] = relationship()
 
 
-class ShipmentProblem(db.Model):
+class ShipmentProblem(Base):
     """A buyer's « Signaler un problème », kept as evidence like a confirmation."""
 
     __tablename__ = "shipment_problems"
@@ -344,7 +356,7 @@ class ShipmentProblem(db.Model):
     shipment: Mapped[Shipment] = relationship(back_populates="problems")
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Base):
     """The order's history: who did what, when."""
 
     __tablename__ = "order_events"
@@ -361,7 +373,7 @@ class OrderEvent(db.Model):
     order: Mapped[Order] = relationship(back_populates="events")
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Base):
     """One e-mail to send, written in the transaction of the action that causes it."""
 
     __tablename__ = "outbox_emails"
@@ -374,7 +386,7 @@ class OutboxEmail(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # One e-mail per event and recipient, guaranteed by the database.
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[EmailKind] = mapped_column(_status_type(EmailKind, 4))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     shipment_id: Mapped[int | None] = mapped_column(
         ForeignKey("shipments.id", ondelete="SET NULL")
@@ -384,7 +396,7 @@ class OutboxEmail(db.Model):
     recipient_role: Mapped[str] = mapped_column(String(10))  # seller or buyer
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(_status_type(OutboxStatus, 10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

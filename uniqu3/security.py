@@ -6,8 +6,14 @@ from flask import Flask, Response, abort, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
-# PostgreSQL's INTEGER: an id or a number beyond it in a URL names nothing.
+# PostgreSQL's INTEGER: an id or a number beyond it (in a URL, a cursor, a command's
+# argument) names nothing, and must not reach the database (DataError, SQLite's OverflowError).
 MAX_URL_INTEGER = 2**31 - 1
+
+
+def storable_id(value: int) -> bool:
+    """An id a row could have: 1 … MAX_URL_INTEGER."""
+    return 0 < value <= MAX_URL_INTEGER
 
 
 class BoundedInteger(IntegerConverter):

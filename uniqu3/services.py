@@ -1,6 +1,9 @@
-"""The workflow bound to the current app's session and settings: what entry points call."""
+"""What entry points share, bound to the current app: its clock and its workflow."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app
 
@@ -9,7 +12,16 @@ from .timeutil import utcnow
 from .workflow import Workflow
 
 
+def clock() -> Callable[[], datetime]:
+    """The app's clock: the real one, or the one a test set in the `CLOCK` setting."""
+    return current_app.config.get("CLOCK") or utcnow
+
+
+def now() -> datetime:
+    """The current time by the app's clock (aware, UTC)."""
+    return clock()()
+
+
 def workflow() -> Workflow:
-    clock = current_app.config.get("CLOCK") or utcnow
-    return Workflow(db.session, auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"],
-                    reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock)
+    return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"],
+                    reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock())

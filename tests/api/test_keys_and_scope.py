@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -168,3 +169,25 @@ def test_the_marketplace_key_sees_every_seller(
     for order in (make_order(), make_order(owner=other_seller)):
         response = client.get(f"/api/v1/orders/{order.reference}", headers=bearer(api_key))
         assert response.status_code == 200
+
+
+def test_a_deactivated_seller_key_reads_nothing_but_the_marketplace_still_does(
+    client: FlaskClient, make_key: Callable[..., str], api_key: str, make_order: Callable[..., Order],
+    seller: Seller, runner: Any,
+) -> None:
+    """The seller's own key acts as the seller, who can no longer log in: it reads nothing
+    (404, as for an order that is not theirs). The marketplace keeps its history: its key still
+    reads the orders, which stay the buyers' and the marketplace's record."""
+    order = make_order()
+    key = make_key(name="atelier", seller=seller)
+    url = f"/api/v1/orders/{order.reference}"
+    assert client.get(url, headers=bearer(key)).status_code == 200
+    assert runner.invoke(args=["admin", "deactivate-seller", seller.email]).exit_code == 0
+
+    response = client.get(url, headers=bearer(key))
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    assert client.get(url, headers=bearer(api_key)).status_code == 200
+
+    assert runner.invoke(args=["admin", "activate-seller", seller.email]).exit_code == 0
+    assert client.get(url, headers=bearer(key)).status_code == 200

@@ -241,3 +241,10 @@ def test_revoking_an_unknown_key_is_an_error(admin: Admin) -> None:
         assert result.exit_code == 1
         assert "Aucune clé" in result.output
 
+
+
+def test_create_seller_refuses_a_shop_name_with_a_line_break(admin: Admin) -> None:
+    result = admin("create-seller", "lina@example.fr", "--shop-name", "Atelier\u2028Lina", "--password-stdin",
+                   input="un mot de passe solide\n")
+    assert result.exit_code == 1
+    assert "sans retour à la ligne ni caractère de contrôle" in result.output

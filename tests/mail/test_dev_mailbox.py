@@ -82,7 +82,8 @@ def test_the_mailbox_exists_only_where_emails_stay_local(
     make_order()
     monkeypatch.delenv("MAIL_SERVER", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url,
-                      "SECRET_KEY": "a-production-secret-key-of-forty-characters"}, profile=profile)
+                      "SECRET_KEY": "a-production-secret-key-of-forty-characters",
+                      "BASE_URL": "https://shop.example"}, profile=profile)
     client = app.test_client()
     urls = ("/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html")
     if profile == "production":

@@ -349,7 +349,7 @@ def test_every_html_page_carries_the_security_headers(
 # ----------------------------------------------------------------------------- production
 def _production(app_config: dict[str, Any], **overrides: Any) -> Flask:
     return create_app({"SQLALCHEMY_DATABASE_URI": app_config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": SECRET,
-                       **overrides}, profile="production")
+                       "BASE_URL": "https://shop.example", **overrides}, profile="production")
 
 
 HTTPS = "https://shop.example"
@@ -395,7 +395,8 @@ def test_production_refuses_to_start_without_a_real_secret_key(
 
 def test_the_production_entry_point_exits_with_the_reason(tmp_path: Any) -> None:
     """What an operator sees: `flask --app wsgi …` (and gunicorn's import of wsgi) stops."""
-    env = process_env(f"sqlite:///{tmp_path / 'p.sqlite'}", UNIQU3_ENV="production")
+    env = process_env(f"sqlite:///{tmp_path / 'p.sqlite'}", UNIQU3_ENV="production",
+                      BASE_URL="https://shop.example")
     env.pop("SECRET_KEY")
     command = [FLASK, "--app", "wsgi", "routes"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

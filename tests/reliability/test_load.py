@@ -122,7 +122,7 @@ def stack(tmp_path: Path, fresh_database: Callable[[str], str], redis_server: Re
     url = fresh_database("load")
     port = free_port()
     env = process_env(url, REDIS_URL=redis_server.url, UNIQU3_ENV="production",
-                      BASE_URL=f"http://127.0.0.1:{port}", **sink.env)
+                      BASE_URL="https://shop.example", **sink.env)
     run_command([FLASK, "--app", "wsgi", "db", "upgrade"], env)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with Session(engine) as session:

@@ -113,3 +113,16 @@ def test_settings_need_the_csrf_token(sc: SellerClient, seller: Seller) -> None:
     response = sc.post("/parametres", {"shop_name": "Pirate", "locale": "fr"}, csrf=False)
     assert response.status_code == 400
     assert fresh(seller).shop_name == "L'Atelier de Lina"
+
+
+def test_the_shop_name_refuses_line_breaks_and_control_characters(sc: SellerClient, seller: Seller) -> None:
+    """The same rule as `flask admin create-seller`: what goes in the From of every buyer's
+    e-mail is one line of printable text."""
+    for name in ("Atelier\r\nBcc: victime@example.com", "Atelier\nLina", "Atelier\x07", "Atelier\u2028Lina",
+                 "Atelier\x1b[31m"):
+        response = sc.post("/parametres", {"shop_name": name, "locale": "fr"})
+        assert response.status_code == 422, repr(name)
+        assert "sans retour à la ligne ni caractère de contrôle" in response.get_data(as_text=True)
+        assert fresh(seller).shop_name == "L'Atelier de Lina"
+    accepted = sc.post("/parametres", {"shop_name": "Atelier « Lina » & Cie 🎁", "locale": "fr"})
+    assert accepted.status_code == 303

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 
 from .. import apikeys
 from ..extensions import db
-from ..timeutil import utcnow
+from ..services import now
 from .errors import ApiError
 
 REALM = 'Bearer realm="UNIQU3"'
@@ -23,8 +23,7 @@ def current_client() -> apikeys.ApiClient:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, _l("En-tête Authorization invalide : « Bearer <clé> » attendu."),
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
-    now = (current_app.config.get("CLOCK") or utcnow)()
-    client = apikeys.authenticate(db.session, token.strip(), now=now)
+    client = apikeys.authenticate(db.session(), token.strip(), now=now())
     if client is None:
         raise ApiError(401, _l("Clé d'API invalide ou révoquée."),
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})

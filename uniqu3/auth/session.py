@@ -8,8 +8,7 @@ app's clock so tests can move time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -17,19 +16,15 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Seller
-from ..timeutil import utcnow
+from ..services import now
 
 SEEN_KEY = "seen"
 # Writing the stamp changes the cookie: once a minute is precise enough for an idle timeout.
 SEEN_RESOLUTION_SECONDS = 60
 
 
-def clock() -> Callable[[], datetime]:
-    return current_app.config.get("CLOCK") or utcnow
-
-
 def now_stamp() -> int:
-    return int(clock()().timestamp())
+    return int(now().timestamp())
 
 
 def load_seller(user_id: str) -> Seller | None:

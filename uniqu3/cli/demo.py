@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from .. import demo as demo_data
 from ..extensions import db
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS
-from .group import command, now
+from ..services import now
+from .group import command
 
 _SCENARIOS = {
     "awaiting_payment": STATUS_LABELS["awaiting_payment"],
@@ -38,7 +39,7 @@ def demo() -> None:
         click.echo(_("  %(reference)s  %(status)s", reference=reference, status=str(_SCENARIOS[scenario])))
 
     report = demo_data.load_demo(
-        db.session, password=password, now=now(),
+        db.session(), password=password, now=now(),
         auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], on_order=created,
     )
     if report.seller_created:

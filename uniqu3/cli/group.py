@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, current_app
 from flask_babel import force_locale
 
-from ..timeutil import to_paris, utcnow
+from ..timeutil import to_paris
 
 bp = Blueprint("admin", __name__, cli_group="admin")
 bp.cli.help = (
@@ -32,10 +32,6 @@ def command(name: str, **options: Any) -> Callable[[Callable[..., Any]], click.C
         return bp.cli.command(name, **options)(run)
 
     return decorate
-
-
-def now() -> datetime:
-    return (current_app.config.get("CLOCK") or utcnow)()
 
 
 def when(value: datetime | None) -> str:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 from .. import apikeys
 from ..extensions import db
 from ..models import ApiKey
-from .group import command, now, table, when
+from ..services import now
+from .group import command, table, when
 from .sellers import find_seller
 
 MAX_NAME = 120
@@ -28,7 +29,7 @@ def create_api_key(name: str | None, seller_email: str | None) -> None:
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise click.ClickException(_("Nom de clé invalide : de 1 à %(max)d caractères.", max=MAX_NAME))
-    key, raw = apikeys.create_key(db.session, name=name, seller=seller, now=now())
+    key, raw = apikeys.create_key(db.session(), name=name, seller=seller, now=now())
     if seller is not None:
         click.echo(_("Clé d'API n° %(id)d « %(name)s » créée pour le vendeur %(email)s.",
                      id=key.id, name=key.name, email=seller.email))
@@ -68,10 +69,10 @@ def list_api_keys() -> None:
 @click.argument("prefix_or_id")
 def revoke_api_key(prefix_or_id: str) -> None:
     """Révoquer une clé d'API, par son n° ou son préfixe."""
-    key = apikeys.find_key(db.session, prefix_or_id)
+    key = apikeys.find_key(db.session(), prefix_or_id)
     if key is None:
         raise click.ClickException(_("Aucune clé d'API « %(key)s ».", key=prefix_or_id))
-    if not apikeys.revoke_key(db.session, key, now=now()):
+    if not apikeys.revoke_key(db.session(), key, now=now()):
         click.echo(_("La clé n° %(id)d « %(name)s » était déjà révoquée (le %(when)s).",
                      id=key.id, name=key.name, when=when(key.revoked_at)))
         return

@@ -80,7 +80,7 @@ def import_orders(file: str) -> None:
     for index, body in enumerate(bodies, start=1):
         label = _label(index, body)
         try:
-            data = intake.read_order(body, session=db.session)
+            data = intake.read_order(body, session=db.session())
             submitted = intake.submit(data, actor=actor, source="import")
         except intake.InvalidOrder as exc:
             refused += 1

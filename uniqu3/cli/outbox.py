@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import OutboxEmail, OutboxStatus
+from ..security import storable_id
+from ..services import now
 from ..workflow import signals
-from .group import command, now, table, when
+from .group import command, table, when
 
 LIST_LIMIT = 200
 #: A row left « sending » longer than this was abandoned by a stopped worker: it may be retried.
@@ -55,7 +57,9 @@ def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime
     Returns the ids put back, for the caller to announce once committed."""
     chosen: dict[int, OutboxEmail] = {}
     if ids:
-        found = {r.id: r for r in db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)))}
+        storable = [i for i in ids if storable_id(i)]  # the others name no row
+        found = {r.id: r for r in db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.id.in_(storable)))} if storable else {}
         missing = sorted(set(ids) - set(found))
         if missing:
             raise click.ClickException(_("E-mail(s) introuvable(s) : %(ids)s.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 import click
@@ -14,10 +13,8 @@ from ..extensions import db
 from ..intake import email_is_valid
 from ..models import Order, Seller
 from ..passwords import hash_password, password_problem
+from ..workflow.rules import shop_name_problem
 from .group import command, table, when
-
-MAX_SHOP_NAME = 120
-_CONTROL = re.compile(r"[\u0000-\u001f\u007f]")
 
 
 def find_seller(email: str) -> Seller:
@@ -66,11 +63,9 @@ def create_seller(email: str, shop_name: str | None, payment_instructions: str,
     if db.session.scalar(select(Seller.id).where(func.lower(Seller.email) == email.lower())):
         raise click.ClickException(_("Un vendeur existe déjà avec l'adresse %(email)s.", email=email))
     name = (shop_name if shop_name is not None else email.split("@", 1)[0]).strip()
-    if not name or len(name) > MAX_SHOP_NAME or _CONTROL.search(name):
-        raise click.ClickException(_(
-            "Nom de boutique invalide : de 1 à %(max)d caractères, sans caractère de contrôle.",
-            max=MAX_SHOP_NAME,
-        ))
+    problem = shop_name_problem(name, _)
+    if problem:
+        raise click.ClickException(_("Nom de boutique invalide : %(problem)s", problem=problem))
     password = _read_password(password_stdin)
     seller = Seller(
         email=email,

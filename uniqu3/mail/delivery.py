@@ -49,13 +49,13 @@ from functools import lru_cache, partial
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Update
 
+from .. import services
 from ..extensions import db
 from ..models import EmailKind, Order, OutboxEmail, OutboxStatus
-from ..timeutil import utcnow
 from . import smtp
 from .compose import InvalidAddress, Mailbox, Sender, clean_header, compose, mailbox
 from .render import MissingData, RenderedEmail, load_orders, render_email
@@ -110,7 +110,7 @@ def backoff(attempts: int) -> timedelta:
 def deliver(ids: list[int] | None = None, *, limit: int = 500) -> DeliveryReport:
     """Send the pending e-mails that are due (only `ids` when given), at most `limit` of them."""
     config = current_app.config
-    now = _now()
+    now = services.now()
     report = DeliveryReport()
     sender = Sender.from_config(config.get("MAIL_DEFAULT_SENDER"), config.get("BASE_URL", ""))
     # A session of its own: the caller's (a request's, after its action) is left alone, and
@@ -154,10 +154,6 @@ def retry_failed() -> list[int]:
 
 
 # ----------------------------------------------------------------------------- claim
-def _now() -> datetime:
-    return (current_app.config.get("CLOCK") or utcnow)()
-
-
 def _claimable(now: datetime) -> Any:
     return or_(
         and_(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now),
@@ -206,9 +202,9 @@ def _claim(session: Session, now: datetime, ids: list[int] | None, limit: int,
 
 
 def _requeue(which: Any) -> list[int]:
-    now = _now()
+    now = services.now()
     statuses = [OutboxStatus.FAILED] if which is None else [OutboxStatus.FAILED, OutboxStatus.PENDING]
-    condition = OutboxEmail.status.in_(statuses)
+    condition: ColumnElement[bool] = OutboxEmail.status.in_(statuses)
     if which is not None:
         condition = and_(condition, which)
     with Session(db.engine) as session, session.begin():
@@ -247,7 +243,7 @@ class _Run:
 
     def sent(self, job: _Job) -> None:
         self._finish(job.id, "sent", status=OutboxStatus.SENT, attempts=job.attempts + 1,
-                     sent_at=_now(), last_error="", **self._content(job))
+                     sent_at=services.now(), last_error="", **self._content(job))
 
     def attempt_failed(self, row_id: int, attempts: int, error: str, job: _Job | None = None) -> None:
         """A try that failed: retried later, or `failed` when it was the last one allowed."""
@@ -340,7 +336,7 @@ def _outcome_statement(names: tuple[str, ...]) -> Update:
     if statement is None:
         table = OutboxEmail.__table__
         statement = (
-            table.update()  # type: ignore[attr-defined]
+            table.update()
             .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
             .values(claim_token=None,
                     **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
@@ -387,7 +383,7 @@ def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
     # Given by the claim; a row read another way gets one of its own.
     message_id = row.message_id or sender.message_id(row.id, uuid.uuid4().hex)
     raw = compose(rendered, sender=sender, from_name=from_name, to=to, reply_to=reply_to,
-                  message_id=message_id, date=_now(), locale=row.locale or "fr")
+                  message_id=message_id, date=services.now(), locale=row.locale or "fr")
     return _Job(id=row.id, attempts=row.attempts, to_email=to.addr_spec, message_id=message_id,
                 rendered=rendered, raw=raw)
 

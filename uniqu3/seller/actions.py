@@ -5,18 +5,19 @@
   seller's input kept and the reason;
 - a plain form post (no JavaScript): POST-redirect-GET with a flash message, or the whole
   page again with the reason (422).
+
+A view only calls the workflow: its refusal (`WorkflowError`) is answered by the blueprint's
+error handler below, the same way for every action.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Mapping
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..services import workflow
-from ..workflow import Actor, InvalidInput, Result, WorkflowError
+from ..workflow import Actor, WorkflowError
 from . import queries
 from .blueprint import bp
 from .forms import FormState, parse_ship
@@ -70,27 +71,36 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
     return make_response(body, 422)
 
 
-def _run(reference: str, form_name: str, action: Callable[[int], Result],
-         values: Mapping[str, str]) -> tuple[Result | None, int, Response | None]:
-    """Run one workflow action on the seller's own order; a refusal becomes a 422 answer."""
+#: The form each action view shows again when the workflow refuses it.
+_FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship"}
+_PARCEL_FORMS = {"seller.message_buyer": "message", "seller.relaunch_receipt": "answer",
+                 "seller.declare_lost": "answer"}
+
+
+@bp.errorhandler(WorkflowError)
+def _workflow_refusal(error: WorkflowError) -> Response:
+    """A refused action: its form again with the seller's input and the reason (422), as the
+    whole page or, for htmx, as the part that holds the form."""
+    args = request.view_args or {}
+    number = args.get("number")
+    if number is not None:  # a parcel's own button or form
+        form = _PARCEL_FORMS.get(request.endpoint or "", "receipt")
+        state = FormState.refused(f"{form}-{number}", request.form, error)
+        return _refused(args["reference"], state, "shipment", shipment_number=number)
+    state = FormState.refused(_FORMS[request.endpoint or ""], request.form, error)
+    return _refused(args["reference"], state)
+
+
+def _start(reference: str) -> tuple[int, int]:
+    """The seller's own order (404 otherwise) and its last history entry before the action."""
     order_id = _own_order_id(reference)
-    since = queries.last_event_id(order_id)
-    try:
-        return action(order_id), since, None
-    except WorkflowError as error:
-        return None, since, _refused(reference, FormState.refused(form_name, values, error))
+    return order_id, queries.last_event_id(order_id)
 
 
 @bp.post("/commandes/<reference>/paiement")
 def confirm_payment(reference: str) -> Response:
-    note = request.form.get("note", "")
-    result, since, refusal = _run(
-        reference, "pay", lambda oid: workflow().confirm_payment(oid, actor=_actor(), note=note),
-        request.form,
-    )
-    if refusal is not None:
-        return refusal
-    assert result is not None
+    order_id, since = _start(reference)
+    result = workflow().confirm_payment(order_id, actor=_actor(), note=request.form.get("note", ""))
     message = (_("Paiement confirmé : le client en est informé par e-mail.") if result.changed
                else _("Le paiement était déjà confirmé."))
     return _done(reference, since, message, ("next", "status", "payment"))
@@ -98,14 +108,8 @@ def confirm_payment(reference: str) -> Response:
 
 @bp.post("/commandes/<reference>/annulation")
 def cancel(reference: str) -> Response:
-    reason = request.form.get("reason", "")
-    result, since, refusal = _run(
-        reference, "cancel", lambda oid: workflow().cancel(oid, actor=_actor(), reason=reason),
-        request.form,
-    )
-    if refusal is not None:
-        return refusal
-    assert result is not None
+    order_id, since = _start(reference)
+    result = workflow().cancel(order_id, actor=_actor(), reason=request.form.get("reason", ""))
     message = (_("Commande annulée : le client en est informé par e-mail.") if result.changed
                else _("La commande était déjà annulée."))
     return _done(reference, since, message, ("next", "status", "payment"))
@@ -113,23 +117,17 @@ def cancel(reference: str) -> Response:
 
 @bp.post("/commandes/<reference>/expedition")
 def ship(reference: str) -> Response:
-    shipment_request, errors = parse_ship(request.form)
-    if errors:
+    r, errors = parse_ship(request.form)
+    if errors:  # a field that is not even a number or a date: the workflow is not asked
         _own_order_id(reference)
-        field, message = next(iter(errors.items()))
-        error = InvalidInput(message, field=field)
-        state = FormState.refused("ship", request.form, error)
-        state.errors.update(errors)
-        return _refused(reference, state)
-    r = shipment_request
-    result, since, refusal = _run(reference, "ship", lambda oid: workflow().ship(
-        oid, actor=_actor(), quantities=r.quantities, carrier=r.carrier, tracking_number=r.tracking_number,
-        shipped_on=r.shipped_on, carrier_url=r.carrier_url, carrier_label=r.carrier_label,
-        request_key=r.request_key,
-    ), request.form)
-    if refusal is not None:
-        return refusal
-    assert result is not None and result.shipment is not None
+        return _refused(reference, FormState("ship", dict(request.form), errors, next(iter(errors.values()))))
+    order_id, since = _start(reference)
+    result = workflow().ship(
+        order_id, actor=_actor(), quantities=r.quantities, carrier=r.carrier,
+        tracking_number=r.tracking_number, shipped_on=r.shipped_on, carrier_url=r.carrier_url,
+        carrier_label=r.carrier_label, request_key=r.request_key,
+    )
+    assert result.shipment is not None
     number = result.shipment.number
     if result.changed:
         message = _("Colis n° %(number)s expédié : le client reçoit le suivi par e-mail.", number=number)
@@ -146,12 +144,8 @@ def request_receipt(reference: str, number: int) -> Response:
     shipment_id = queries.shipment_id(current_user.id, reference, number)
     if shipment_id is None:
         abort(404)
-    since = queries.last_event_id(_own_order_id(reference))
-    try:
-        result = workflow().request_receipt(shipment_id, actor=_actor())
-    except WorkflowError as error:
-        state = FormState.refused(f"receipt-{number}", request.form, error)
-        return _refused(reference, state, "shipment", shipment_number=number)
+    since = _start(reference)[1]
+    result = workflow().request_receipt(shipment_id, actor=_actor())
     message = (_("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
                  "demande par e-mail.", number=number) if result.changed
                else _("La confirmation de réception était déjà activée pour ce colis."))
@@ -160,29 +154,19 @@ def request_receipt(reference: str, number: int) -> Response:
 
 
 # ----------------------------------------------------------------------------- a parcel in problem
-def _parcel_action(reference: str, number: int, form_name: str,
-                   action: Callable[[int], Result]) -> tuple[Result | None, int, Response | None]:
-    """Run a workflow action on one of the seller's parcels; a refusal redraws the parcel."""
+def _parcel(reference: str, number: int) -> tuple[int, int]:
+    """One of the seller's parcels (404 otherwise) and the order's last history entry."""
     shipment_id = queries.shipment_id(current_user.id, reference, number)
     if shipment_id is None:
         abort(404)
-    since = queries.last_event_id(_own_order_id(reference))
-    try:
-        return action(shipment_id), since, None
-    except WorkflowError as error:
-        state = FormState.refused(f"{form_name}-{number}", request.form, error)
-        return None, since, _refused(reference, state, "shipment", shipment_number=number)
+    return shipment_id, _start(reference)[1]
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/message")
 def message_buyer(reference: str, number: int) -> Response:
-    message, key = request.form.get("message", ""), request.form.get("request_key") or None
-    result, since, refusal = _parcel_action(
-        reference, number, "message",
-        lambda sid: workflow().message_buyer(sid, actor=_actor(), message=message, request_key=key))
-    if refusal is not None:
-        return refusal
-    assert result is not None
+    shipment_id, since = _parcel(reference, number)
+    result = workflow().message_buyer(shipment_id, actor=_actor(), message=request.form.get("message", ""),
+                                      request_key=request.form.get("request_key") or None)
     text = (_("Message envoyé au client par e-mail.") if result.changed
             else _("Ce message était déjà envoyé."))
     return _done(reference, since, text, ("shipment",), shipment_number=number, anchor=f"colis-{number}")
@@ -190,11 +174,8 @@ def message_buyer(reference: str, number: int) -> Response:
 
 @bp.post("/commandes/<reference>/colis/<int:number>/relance")
 def relaunch_receipt(reference: str, number: int) -> Response:
-    result, since, refusal = _parcel_action(
-        reference, number, "answer", lambda sid: workflow().relaunch_receipt(sid, actor=_actor()))
-    if refusal is not None:
-        return refusal
-    assert result is not None
+    shipment_id, since = _parcel(reference, number)
+    result = workflow().relaunch_receipt(shipment_id, actor=_actor())
     text = (_("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
               "par e-mail, avec un nouveau délai complet.", number=number) if result.changed
             else _("La confirmation de ce colis était déjà relancée."))
@@ -204,11 +185,8 @@ def relaunch_receipt(reference: str, number: int) -> Response:
 
 @bp.post("/commandes/<reference>/colis/<int:number>/perdu")
 def declare_lost(reference: str, number: int) -> Response:
-    result, since, refusal = _parcel_action(
-        reference, number, "answer", lambda sid: workflow().declare_lost(sid, actor=_actor()))
-    if refusal is not None:
-        return refusal
-    assert result is not None
+    shipment_id, since = _parcel(reference, number)
+    result = workflow().declare_lost(shipment_id, actor=_actor())
     text = (_("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
               "informé par e-mail.", number=number) if result.changed
             else _("Ce colis était déjà déclaré perdu."))

@@ -13,7 +13,7 @@ bp = Blueprint("seller", __name__)
 @bp.before_request
 def _require_seller() -> Response | None:
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return login_manager.unauthorized()
     return None
 
 

@@ -61,7 +61,7 @@ class RenderedLists:
 
 
 def rendered_lists() -> RenderedLists:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def init_app(app: Flask) -> None:

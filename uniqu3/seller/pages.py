@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from .. import carriers
 from ..labels import PROBLEM_REASONS
 from ..models import Order, OrderStatus
-from ..services import workflow
+from ..services import now
 from ..timeutil import paris_today
 from ..workflow.problems import MESSAGE_MAX
 from . import history
@@ -87,7 +87,7 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
     """Everything the order page's macros read. Takes no query beyond the loaded order."""
     state = state or FormState()
     _point_to_fields(order, state)
-    today = paris_today(workflow().clock())
+    today = paris_today(now())
     carrier_code = state.value("ship", "carrier", default_carrier(order))
     typed_number = "" if state.error("ship", "tracking_number") else state.value("ship", "tracking_number")
     context: dict[str, Any] = {

@@ -15,6 +15,7 @@ from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     func,
     literal_column,
@@ -30,6 +31,7 @@ from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
 from ..models import Order, OrderEvent, OrderStatus, Shipment
+from ..security import storable_id
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -41,7 +43,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Tab:
     slug: str
     label: Any  # a lazy translated string
-    statuses: tuple[str, ...]  # empty: every status
+    statuses: tuple[OrderStatus, ...]  # empty: every status
     # « Problèmes »: orders with a parcel in problem, whatever their status (they need action).
     open_problems: bool = False
 
@@ -82,6 +84,8 @@ class Cursor:
         micros, sep, ident = raw.partition("-")
         if not sep or not micros.isdecimal() or not ident.isdecimal():
             return None
+        if not storable_id(int(ident)):
+            return None  # no order has it (and the database would refuse the number)
         try:
             return cls(_EPOCH + timedelta(microseconds=int(micros)), int(ident))
         except OverflowError:
@@ -134,7 +138,7 @@ def _fts_hits(needles: list[str]) -> list[int] | None:
     hits: set[int] = set()
     for needle in needles:
         phrase = '"' + needle.replace('"', '""') + '"'  # FTS5 phrase: the substring, any case
-        stmt = (select(literal_column("rowid")).select_from(fts)
+        stmt = (select(literal_column("rowid", Integer)).select_from(fts)
                 .where(literal_column(search_index.FTS_TABLE).op("MATCH")(phrase))
                 .limit(FTS_DRIVE_LIMIT + 1))
         hits.update(db.session.scalars(stmt))
@@ -163,7 +167,7 @@ def _key() -> Any:
 
 
 def _window(filters: Sequence[ColumnElement[bool]], cursor: Cursor | None, newest_first: bool,
-            limit: int) -> Select[Any]:
+            limit: int) -> Select[int, datetime]:
     stmt = select(Order.id, Order.created_at).where(*filters)
     if cursor is not None:
         bound = tuple_(cursor.created_at, cursor.id)
@@ -250,7 +254,7 @@ def status_counts(seller_id: int) -> dict[str, Count]:
     per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP) for status, n in zip(statuses, by_status,
                                                                                        strict=True)}
 
-    def total(wanted: tuple[str, ...]) -> Count:
+    def total(wanted: tuple[OrderStatus, ...]) -> Count:
         parts = [per_status[s] for s in wanted]
         return Count(sum(c.value for c in parts), any(c.capped for c in parts))
 

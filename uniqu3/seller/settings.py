@@ -13,6 +13,7 @@ from ..auth.session import start_session
 from ..extensions import db, limiter
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
+from ..workflow.rules import shop_name_problem
 from .blueprint import bp
 from .forms import FormState
 
@@ -21,16 +22,14 @@ MAX_INSTRUCTIONS = 2000
 
 
 def _seller() -> Seller:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
     errors: dict[str, str] = {}
-    shop_name = form.get("shop_name", "").strip()
-    if not shop_name:
-        errors["shop_name"] = _("Indiquez le nom de votre boutique.")
-    elif len(shop_name) > 120:
-        errors["shop_name"] = _("Le nom de la boutique a au plus 120 caractères.")
+    problem = shop_name_problem(form.get("shop_name", ""), _)
+    if problem:
+        errors["shop_name"] = problem
     if len(form.get("payment_instructions", "")) > MAX_INSTRUCTIONS:
         errors["payment_instructions"] = _("Les instructions de paiement ont au plus %(max)s caractères.",
                                            max=MAX_INSTRUCTIONS)

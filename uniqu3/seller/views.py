@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..auth.session import clock
+from ..services import now
 from ..timeutil import paris_today
 from . import export, queries
 from .blueprint import bp
@@ -84,7 +84,7 @@ def orders() -> Response:
 @bp.get("/commandes/export.csv")
 def export_csv() -> Response:
     tab, query = _list_filter()
-    stamp = paris_today(clock()()).isoformat()
+    stamp = paris_today(now()).isoformat()
     filename = f"commandes-{tab.slug}-{stamp}.csv"
     rows = export.csv_chunks(current_user.id, tab, query)
     response = Response(stream_with_context(rows), mimetype="text/csv")

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, engine, func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
@@ -267,7 +268,7 @@ class Workflow:
                 .values(shipped_quantity=OrderLine.shipped_quantity + qty)
                 .execution_options(synchronize_session=False)
             )
-            if res.rowcount != 1:
+            if _matched(res) != 1:
                 self._refuse(InvalidInput(
                     "La quantité expédiée pour %(sku)s dépasse ce qui reste à expédier.",
                     sku=line.sku,
@@ -385,7 +386,7 @@ class Workflow:
             .execution_options(synchronize_session=False)
         )
         shipment = self._shipment(shipment_id, fresh=True)
-        if res.rowcount != 1:
+        if _matched(res) != 1:
             if shipment.status == ShipmentStatus.RECEIVED:
                 return self._unchanged(order, shipment)
             if shipment.status == ShipmentStatus.LOST:
@@ -498,7 +499,7 @@ class Workflow:
             .values(status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO)
             .execution_options(synchronize_session=False)
         )
-        if res.rowcount != 1:
+        if _matched(res) != 1:
             return False
         shipment = self._shipment(shipment_id, fresh=True)
         due = as_utc(shipment.receipt_due_at or now).isoformat()
@@ -525,7 +526,7 @@ class Workflow:
             stmt.values(version=Order.version + 1, updated_at=self.clock())
             .execution_options(synchronize_session=False)
         )
-        if res.rowcount != 1:
+        if _matched(res) != 1:
             if allowed is None:
                 self._refuse(NotFound("Commande introuvable."))
             return None
@@ -768,6 +769,12 @@ class Workflow:
 
 _SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER,
                   EmailKind.PROBLEM_REPORTED_SELLER}
+
+
+def _matched(result: engine.Result[Any]) -> int:
+    """The rows an UPDATE matched (Session.execute types its answer as any Result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def _clean(value: str | None, limit: int) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select, update
 
@@ -23,12 +22,10 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc
+from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
 from .status import LOSABLE, REPORTABLE
-
-if TYPE_CHECKING:
-    from .actions import Result, Workflow
 
 MESSAGE_MAX = 2_000
 #: A report this soon after the last one that e-mailed the seller adds to it without a new
@@ -42,7 +39,7 @@ def clean_message(value: str | None) -> str:
     return "".join(ch for ch in text if ch == "\n" or ch >= " ").strip()
 
 
-def _check_message(wf: Workflow, text: str, *, missing: InvalidInput | None) -> None:
+def _check_message(wf: actions.Workflow, text: str, *, missing: InvalidInput | None) -> None:
     """`missing`: the refusal when the message is required and empty."""
     if missing is not None and not text:
         wf._refuse(missing)
@@ -53,7 +50,7 @@ def _check_message(wf: Workflow, text: str, *, missing: InvalidInput | None) -> 
         ))
 
 
-def reminder_time(wf: Workflow, due: datetime, now: datetime) -> datetime | None:
+def reminder_time(wf: actions.Workflow, due: datetime, now: datetime) -> datetime | None:
     """When the reminder of a deadline is due; None when that moment is already past."""
     if wf.reminder_days <= 0:
         return None
@@ -61,7 +58,7 @@ def reminder_time(wf: Workflow, due: datetime, now: datetime) -> datetime | None
     return at if at > now else None
 
 
-def resolve_reports(wf: Workflow, shipment_id: int, resolution: str, now: datetime) -> None:
+def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now: datetime) -> None:
     wf.session.execute(
         update(ShipmentProblem)
         .where(ShipmentProblem.shipment_id == shipment_id, ShipmentProblem.resolved_at.is_(None))
@@ -71,16 +68,14 @@ def resolve_reports(wf: Workflow, shipment_id: int, resolution: str, now: dateti
 
 
 # ----------------------------------------------------------------------------- the buyer
-def report_problem(wf: Workflow, shipment_id: int, *, reason: str, message: str = "", ip: str = "",
-                   user_agent: str = "") -> Result:
+def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, message: str = "", ip: str = "",
+                   user_agent: str = "") -> actions.Result:
     """« Signaler un problème »: the parcel goes to `problem`, its automatic receipt stops.
 
     The seller gets the buyer's words (P1), the buyer a confirmation (P2). A further report
     of a parcel already in problem is kept too; it e-mails only if the last e-mail is older
     than REPORT_EMAIL_WINDOW. The same report sent twice is recorded once.
     """
-    from .actions import Result, _clean
-
     reason = (reason or "").strip()
     if reason not in set(ProblemReason):
         wf._refuse(InvalidInput("Choisissez ce qui ne va pas avec ce colis.", field="reason"))
@@ -98,7 +93,7 @@ def report_problem(wf: Workflow, shipment_id: int, *, reason: str, message: str 
         .execution_options(synchronize_session=False)
     )
     shipment = wf._shipment(shipment_id, fresh=True)
-    first = res.rowcount == 1
+    first = actions._matched(res) == 1
     if not first:
         if shipment.status == ShipmentStatus.RECEIVED:
             wf._refuse(InvalidTransition(
@@ -123,7 +118,7 @@ def report_problem(wf: Workflow, shipment_id: int, *, reason: str, message: str 
     table = ShipmentProblem.__table__
     report_id = wf.session.scalar(insert(table).returning(table.c.id), dict(
         shipment_id=shipment_id, reported_at=now, reason=reason, message=text,
-        ip=_clean(ip, 64), user_agent=_clean(user_agent, 500), seller_notified=notify,
+        ip=actions._clean(ip, 64), user_agent=actions._clean(user_agent, 500), seller_notified=notify,
     ))
     wf._event(order, "problem_reported", Actor.buyer(order.buyer_email), {
         "shipment_id": shipment.id,
@@ -141,15 +136,13 @@ def report_problem(wf: Workflow, shipment_id: int, *, reason: str, message: str 
                   key=f"{EmailKind.PROBLEM_RECORDED_BUYER.value}:report:{report_id}")
     wf._set_status(order)
     wf._commit()
-    return Result(order, shipment=shipment)
+    return actions.Result(order, shipment=shipment)
 
 
 # ----------------------------------------------------------------------------- the seller
-def relaunch_receipt(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
+def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Relancer la confirmation »: back to awaiting receipt, a new full deadline, a new E5
     and its own reminder. Only from `problem`; again once relaunched changes nothing."""
-    from .actions import Result
-
     shipment = wf._shipment(shipment_id)
     order = wf._lock(shipment.order_id, None)
     assert order is not None
@@ -164,7 +157,7 @@ def relaunch_receipt(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
         .execution_options(synchronize_session=False)
     )
     shipment = wf._shipment(shipment_id, fresh=True)
-    if res.rowcount != 1:
+    if actions._matched(res) != 1:
         if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Aucun problème n'est en cours sur ce colis : rien à relancer."))
@@ -181,14 +174,12 @@ def relaunch_receipt(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
     if remind_at is not None:
         wf._pending_reminders.append((shipment.id, remind_at))
     wf._commit()
-    return Result(order, shipment=shipment)
+    return actions.Result(order, shipment=shipment)
 
 
-def declare_lost(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
+def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Colis perdu »: the parcel is closed as lost and its quantities are to ship again
     (P4 to the buyer). From any state but received; again once lost changes nothing."""
-    from .actions import Result
-
     shipment = wf._shipment(shipment_id)
     order = wf._lock(shipment.order_id, None)
     assert order is not None
@@ -200,7 +191,7 @@ def declare_lost(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
         .execution_options(synchronize_session=False)
     )
     shipment = wf._shipment(shipment_id, fresh=True)
-    if res.rowcount != 1:
+    if actions._matched(res) != 1:
         if shipment.status == ShipmentStatus.LOST:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Ce colis est déjà reçu : il ne peut plus être déclaré perdu."))
@@ -213,7 +204,7 @@ def declare_lost(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
             .values(shipped_quantity=OrderLine.shipped_quantity - sl.quantity)
             .execution_options(synchronize_session=False)
         )
-        if back.rowcount != 1:
+        if actions._matched(back) != 1:
             wf._refuse(InvalidTransition("Les quantités de ce colis ne correspondent plus à la commande."))
     for line in order.lines:
         wf.session.refresh(line, ["shipped_quantity"])
@@ -227,16 +218,14 @@ def declare_lost(wf: Workflow, shipment_id: int, *, actor: Actor) -> Result:
     wf._email(EmailKind.PARCEL_LOST_BUYER, order, shipment=shipment, data={"items": items})
     wf._set_status(order)
     wf._commit()
-    return Result(order, shipment=shipment)
+    return actions.Result(order, shipment=shipment)
 
 
-def message_buyer(wf: Workflow, shipment_id: int, *, actor: Actor, message: str,
-                  request_key: str | None = None) -> Result:
+def message_buyer(wf: actions.Workflow, shipment_id: int, *, actor: Actor, message: str,
+                  request_key: str | None = None) -> actions.Result:
     """A message from the seller to the buyer about a parcel (P3), kept in the history and
     shown on the buyer's order page. `request_key` (the form's one-time key) makes a double
     submit send it once."""
-    from .actions import Result
-
     text = clean_message(message)
     _check_message(wf, text, missing=InvalidInput("Écrivez votre message au client.", field="message"))
     shipment = wf._shipment(shipment_id)
@@ -252,11 +241,11 @@ def message_buyer(wf: Workflow, shipment_id: int, *, actor: Actor, message: str,
     })
     wf._email(EmailKind.SELLER_MESSAGE_BUYER, order, shipment=shipment, data={"message": text}, key=key)
     wf._commit()
-    return Result(order, shipment=shipment)
+    return actions.Result(order, shipment=shipment)
 
 
 # ----------------------------------------------------------------------------- the reminder
-def send_reminder(wf: Workflow, shipment_id: int) -> bool:
+def send_reminder(wf: actions.Workflow, shipment_id: int) -> bool:
     """The reminder of one parcel (E5R), if still awaiting receipt, due, and before the deadline.
     Returns whether this call sent it (False when already sent, received, in problem, not due
     yet, or too late)."""
@@ -265,7 +254,7 @@ def send_reminder(wf: Workflow, shipment_id: int) -> bool:
     return sent
 
 
-def remind_due(wf: Workflow, *, batch: int = 200) -> list[int]:
+def remind_due(wf: actions.Workflow, *, batch: int = 200) -> list[int]:
     """The sweep's part: every parcel whose reminder is due (an index on status and due time,
     cleared once sent: O(due))."""
     now = wf.clock()
@@ -288,7 +277,7 @@ def remind_due(wf: Workflow, *, batch: int = 200) -> list[int]:
     return reminded
 
 
-def _remind_one(wf: Workflow, shipment_id: int, now: datetime) -> bool:
+def _remind_one(wf: actions.Workflow, shipment_id: int, now: datetime) -> bool:
     shipment = wf.session.get(Shipment, shipment_id)
     if shipment is None:
         return False
@@ -303,7 +292,7 @@ def _remind_one(wf: Workflow, shipment_id: int, now: datetime) -> bool:
         .values(reminder_due_at=None, reminded_at=now)
         .execution_options(synchronize_session=False)
     )
-    if res.rowcount != 1:
+    if actions._matched(res) != 1:
         return False
     shipment = wf._shipment(shipment_id, fresh=True)
     due_iso = as_utc(shipment.receipt_due_at or now).isoformat()
