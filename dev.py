@@ -23,6 +23,10 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".uniqu3-installed"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+# Both cores: two pytest-xdist workers, each taking a whole test file at a time (a file's
+# module fixtures, the live server and the browser, stay in one process). Arguments given to
+# `dev.py test` come after these, so `-n 0` runs everything in one process.
+PARALLEL = ("-n", "2", "--dist", "loadfile")
 
 
 def say(message: str) -> None:
@@ -101,13 +105,13 @@ def cmd_test(extra: list[str]) -> None:
 
     say("tests on SQLite (with the browser tests)")
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    status = run(PYTHON, "-m", "pytest", *extra, env=env, check=False)
+    status = run(PYTHON, "-m", "pytest", *PARALLEL, *extra, env=env, check=False)
 
     pg_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
     if reachable("127.0.0.1", 5432) or in_ci or "TEST_DATABASE_URL" in os.environ:
         say(f"tests on PostgreSQL ({pg_url})")
         pg_env = {**os.environ, "TEST_DATABASE_URL": pg_url}
-        status = run(PYTHON, "-m", "pytest", "-m", "not browser", *extra, env=pg_env,
+        status = run(PYTHON, "-m", "pytest", *PARALLEL, "-m", "not browser", *extra, env=pg_env,
                      check=False) or status
     else:
         say("PostgreSQL is not running on 127.0.0.1:5432: its pass is skipped "

@@ -17,11 +17,13 @@ from uniqu3 import create_app
 
 # A fixed key: the benchmark logs in once and replays the session cookie in every process.
 BENCH_SECRET_KEY = "bench-only-secret-key-" + "x" * 32
+# Production requires a public https address for the links in e-mails; the benchmark sends none.
+BENCH_BASE_URL = "https://commandes.bench.invalid"
 
 
 def make_app(database_url: str, **overrides: Any) -> Flask:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": BENCH_SECRET_KEY,
-                      "REDIS_URL": None, **overrides},
+                      "BASE_URL": BENCH_BASE_URL, "REDIS_URL": None, **overrides},
                      profile="production")
 
     @app.get("/bench/bare")

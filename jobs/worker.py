@@ -43,7 +43,7 @@ from rq.queue import Queue
 from rq.timeouts import UnixSignalDeathPenalty
 
 from uniqu3.extensions import db, rq
-from uniqu3.mail.environment import warm_up as warm_up_emails
+from uniqu3.language_templates import warm_up as warm_up_emails
 from uniqu3.mail.smtp import connections_kept
 
 

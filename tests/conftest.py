@@ -29,7 +29,24 @@ from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_DATABASES = 16  # Redis's default number of databases
+
+
+def redis_url_of_this_worker(url: str, worker: str, workers: int) -> str:
+    """Redis tests empty their database, so each pytest-xdist worker needs its own: worker
+    gwN of W takes the database N×16/W after TEST_REDIS_URL's, modulo 16 (with two workers,
+    gw1 is 8 away: out of the way of the neighbouring databases other runs are given)."""
+    if not worker.startswith("gw") or workers < 2:
+        return url
+    parsed = urlparse(url)
+    base = int(parsed.path.strip("/") or 0)
+    database = (base + int(worker[2:]) * (REDIS_DATABASES // min(workers, REDIS_DATABASES))) % REDIS_DATABASES
+    return parsed._replace(path=f"/{database}").geturl()
+
+
+TEST_REDIS_URL = redis_url_of_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                                          os.environ.get("PYTEST_XDIST_WORKER", ""),
+                                          int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
 def need_service(name: str, available: bool, why: str) -> None:
@@ -289,9 +306,36 @@ def smtp_config(smtp_server: SmtpSink) -> dict[str, Any]:
 
 @pytest.fixture
 def redis_url() -> str:
-    """A real Redis (database 15, emptied before the test)."""
+    """A real Redis (TEST_REDIS_URL's database, or this xdist worker's: emptied before the test)."""
     need_service("Redis", port_open(TEST_REDIS_URL, 6379), TEST_REDIS_URL)
     import redis
 
     redis.Redis.from_url(TEST_REDIS_URL).flushdb()
     return TEST_REDIS_URL
+
+
+# ----------------------------------------------------------------------------- pytest-xdist
+# The reliability figures of every worker, added up and written once by the controller.
+_WORKER_FIGURES: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.reliability.figures import WORKER_OUTPUT_KEY
+
+    figures = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if figures:
+        _WORKER_FIGURES.append(figures)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not _WORKER_FIGURES:
+        return
+    import json
+
+    from tests.reliability.figures import Figures
+
+    merged = Figures()
+    for figures in _WORKER_FIGURES:
+        merged.merge(json.loads(figures))
+    merged.write()

@@ -165,6 +165,16 @@ ORDERS: tuple[DemoOrder, ...] = (
 _CARRIERS = ("colissimo", "mondial_relay", "chronopost", "lettre_suivie")
 
 
+#: The buyers' devices when they press « J'ai bien reçu » (documentation addresses, RFC 5737/3849).
+_BUYER_DEVICES = (
+    ("203.0.113.24", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+                     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+    ("198.51.100.61", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"),
+    ("2001:db8:4f2a::17", "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                          "Chrome/131.0.0.0 Mobile Safari/537.36"),
+)
+
+
 def _tracking(carrier: str, seed: int) -> str:
     if carrier == "colissimo":
         return f"6A{seed:011d}"
@@ -227,10 +237,9 @@ class _Scenario:
         self.at(offset).request_receipt(shipment_id, actor=SELLER_ACTOR)
 
     def confirm(self, shipment_id: int, offset: timedelta) -> None:
-        self.at(offset).confirm_receipt(
-            shipment_id, ip="203.0.113.24",
-            user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Safari/604.1",
-        )
+        # What the proof of receipt keeps of the buyer's press: their address and browser.
+        ip, user_agent = _BUYER_DEVICES[(self.number + self.parcels) % len(_BUYER_DEVICES)]
+        self.at(offset).confirm_receipt(shipment_id, ip=ip, user_agent=user_agent)
 
     def play(self) -> None:
         s = self.demo.scenario

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import current_app, has_request_context, request
+from flask_babel import force_locale
 from flask_login import current_user
+
+T = TypeVar("T")
 
 
 def select_locale() -> str:
@@ -22,3 +28,16 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return "Europe/Paris"
+
+
+def once_per_language(name: str, locale: str, make: Callable[[], T]) -> T:
+    """`make()` run in `locale` the first time, kept in the app for every later call.
+
+    For texts a page shows many times (labels, formats): each Flask-Babel look-up goes
+    through the request context, which costs more than the text's use."""
+    kept: dict[str, T] = current_app.extensions.setdefault(f"uniqu3.{name}", {})
+    found = kept.get(locale)
+    if found is None:
+        with force_locale(locale):
+            found = kept[locale] = make()
+    return found

@@ -25,3 +25,8 @@ def paris_today(now: datetime | None = None) -> date:
 
 def to_paris(value: datetime) -> datetime:
     return as_utc(value).astimezone(PARIS)
+
+
+def iso_utc(value: datetime) -> str:
+    """`2026-11-20T09:30:12Z`: an instant as the API and the proof of receipt write it."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,7 +15,7 @@ from tests.api.conftest import ORDERS_URL, bearer, order_body
 from tests.conftest import Clock
 from uniqu3.api.openapi import document
 from uniqu3.extensions import db
-from uniqu3.models import Order, OrderLine
+from uniqu3.models import Order, OrderLine, OutboxEmail, Shipment
 from uniqu3.workflow import Actor, Workflow
 
 SELLER = Actor.seller("atelier@example.fr")
@@ -79,12 +79,21 @@ def test_an_order_shows_status_lines_parcels_and_receipt(
     assert parcel["tracking_url"].endswith("code=6A12345678901")
     assert parcel["shipped_on"] == date(2026, 11, 21).isoformat()
     assert parcel["items"] == [{"sku": "BAG-RED-01", "quantity": 2}]
+    e5 = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "E5")).one()
+    assert e5.message_id and e5.sent_at  # delivered right after the action (no Redis)
     assert parcel["receipt"] == {
         "status": "awaiting",
         "requested_at": "2026-11-23T11:30:00Z",
+        "request_email_to": "camille@example.fr",
+        "request_email_sent_at": e5.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "request_email_message_id": e5.message_id,
         "due_at": "2026-11-30T11:30:00Z",
+        "reminded_at": None,
         "received_at": None,
         "received_by": None,
+        "ip": None,
+        "user_agent": None,
+        "proof_page": None,
     }
     order_schema_validator().validate(data)
 
@@ -101,6 +110,32 @@ def test_a_received_parcel_shows_when_and_by_whom(
     assert receipt["status"] == "received"
     assert receipt["received_by"] == "auto"
     assert receipt["received_at"] == "2026-12-01T11:30:00Z"
+    assert receipt["due_at"] == "2026-11-30T11:30:00Z"
+    assert receipt["ip"] is None and receipt["user_agent"] is None  # nobody pressed anything
+    assert receipt["request_email_to"] == "camille@example.fr"
+    assert receipt["proof_page"] == (f"http://localhost/commandes/{shipped_order.reference}"
+                                     "/colis/1/preuve")
+    order_schema_validator().validate(data)
+
+
+def test_a_parcel_the_buyer_confirmed_carries_the_proof(
+    client: FlaskClient, auth: dict[str, str], shipped_order: Order, wf: Workflow, clock: Clock
+) -> None:
+    clock.advance(days=1, seconds=12)
+    shipment_id = db.session.scalars(select(Shipment.id)).one()
+    wf.confirm_receipt(shipment_id, ip="2001:db8::7", user_agent="Mozilla/5.0 (Android 15) Firefox/133.0")
+
+    data = client.get(f"/api/v1/orders/{shipped_order.reference}", headers=auth).get_json()
+
+    receipt = data["shipments"][0]["receipt"]
+    e5 = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "E5")).one()
+    assert receipt["received_by"] == "buyer"
+    assert receipt["received_at"] == "2026-11-24T11:30:12Z"
+    assert receipt["ip"] == "2001:db8::7"
+    assert receipt["user_agent"] == "Mozilla/5.0 (Android 15) Firefox/133.0"
+    assert receipt["requested_at"] == "2026-11-23T11:30:00Z"
+    assert receipt["request_email_message_id"] == e5.message_id
+    assert receipt["reminded_at"] is None
     order_schema_validator().validate(data)
 
 

@@ -160,7 +160,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(status).to_have_text("Reçue")
     expect(page.locator("#colis-1 .proof")).to_contain_text("Confirmé par le client le")
     expect(page.locator("#colis-2 .proof")).to_contain_text("Confirmé par le client le")
-    expect(page.locator("#history-list")).to_contain_text("Le client a confirmé la réception du colis n° 2")
+    expect(page.locator("#history-list")).to_contain_text("Réception du colis n° 2 confirmée")
     # Buyer text is shown as text, never as markup.
     expect(page.locator("#lines")).to_contain_text("Carte brodée <b>main</b>")
     shot("08-received")

@@ -195,6 +195,12 @@ def test_the_eight_emails_as_received(
     assert f'href="{receipt_link}"' in html_part(e5)
     due = "vendredi 27 novembre 2026 à 10:30"  # 09:30 UTC + 7 days, winter time in Paris
     assert f"Vous avez jusqu'au {due} (heure de Paris)" in text
+    # What the seller knows: it should have arrived; and what to do if it has not.
+    assert (f"Le colis n° 1 de votre commande {ref} chez L'Atelier de Lina devrait vous avoir été "
+            "livré.") in text
+    assert "vous a été livré" not in text
+    assert ("Vous ne l'avez pas reçu, ou il y a un problème (article abîmé, manquant) ? Ne confirmez pas : "
+            f"prévenez L'Atelier de Lina avant le {due} en répondant à cet e-mail.") in text
     assert "J'ai bien reçu ma commande" in html_words(html_part(e5))
     next_step_at_bottom(e5, after=["CONTENU DU COLIS", "6A12345678901"], link="http://localhost/o/",
                         instruction=f"le colis sera considéré comme reçu le {due}.")
@@ -240,7 +246,10 @@ def test_the_eight_emails_as_received(
     text = text_part(e6)
     assert ("Camille Martin a confirmé avoir reçu le colis n° 1 de la commande "
             f"{ref}, le vendredi 20 novembre 2026 à 12:30 (heure de Paris).") in text
-    assert "preuve de réception" in text and "conservées dans l'historique" in text
+    assert "preuve de réception" in text and "l'adresse IP et le navigateur utilisés sont enregistrés" in text
+    proof_link = f"http://localhost/commandes/{ref}/colis/1/preuve"
+    assert f"Voir la preuve de réception du colis n° 1 :\r\n{proof_link}" in text
+    assert f'href="{proof_link}"' in html_part(e6)
     next_step_at_bottom(e6, after=["preuve de réception", "6A12345678901"], link=dashboard,
                         instruction="tous les colis sont reçus")
 
@@ -251,6 +260,8 @@ def test_the_eight_emails_as_received(
     assert "avant l'échéance du vendredi 27 novembre 2026 à 10:30" in text
     assert "Mondial Relay" in text and "1 × Carte brodée (réf. CARD-01)" in text
     next_step_at_bottom(e7s, after=["Mondial Relay"], link=dashboard, instruction="tous les colis sont reçus")
+    assert f"http://localhost/commandes/{ref}/colis/2/preuve" in text
+    assert f'href="http://localhost/commandes/{ref}/colis/2/preuve"' in html_part(e7s)
     e7b = one(batch2, f"Colis considéré comme reçu — commande {ref}", to="camille@example.fr")
     check_envelope(e7b, to="camille@example.fr", buyer=True, when=second_batch_at)
     assert "avant le vendredi 27 novembre 2026 à 10:30" in text_part(e7b)

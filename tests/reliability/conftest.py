@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email
-import json
 import os
 import shutil
 import signal
@@ -33,14 +32,13 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from tests.conftest import TEST_DATABASE_URL, need_service
+from tests.reliability.figures import WORKER_OUTPUT_KEY, Figures
 from uniqu3.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 FLASK = str(BIN / "flask")
 GUNICORN = str(BIN / "gunicorn")
-ARTIFACTS = ROOT / "test-artifacts"
-BACKEND = "postgresql" if TEST_DATABASE_URL else "sqlite"
 
 
 def knob(name: str, default: int) -> int:
@@ -67,44 +65,15 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, step: fl
 
 
 # ----------------------------------------------------------------------------- figures
-class Figures:
-    """What the suite counted, by test, written to test-artifacts/reliability-<backend>.json."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, dict[str, Any]] = {}
-
-    def record(self, name: str, **values: Any) -> None:
-        entry = self.entries.setdefault(name, {})
-        for key, value in values.items():
-            if isinstance(value, int | float) and isinstance(entry.get(key), int | float) \
-                    and not isinstance(value, bool):
-                entry[key] += value  # a parametrized test adds up
-            else:
-                entry[key] = value
-
-    def write(self) -> Path | None:
-        if not self.entries:
-            return None
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"reliability-{BACKEND}.json"
-        try:
-            previous = json.loads(path.read_text())
-        except (OSError, ValueError):
-            previous = {}
-        tests = previous.get("tests", {})
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        for name, values in self.entries.items():
-            tests[name] = {**values, "at": stamp}
-        path.write_text(json.dumps({"backend": BACKEND, "updated_at": stamp, "tests": tests},
-                                   indent=2, sort_keys=True, default=str) + "\n")
-        return path
-
-
 @pytest.fixture(scope="session")
-def figures() -> Iterator[Figures]:
+def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
     found = Figures()
     yield found
-    found.write()
+    worker_output = getattr(request.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller adds up and writes
+        worker_output[WORKER_OUTPUT_KEY] = found.dumps()
+    else:
+        found.write()
 
 
 # ----------------------------------------------------------------------------- a clock near now

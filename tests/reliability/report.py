@@ -61,10 +61,11 @@ FAULTS: list[Row] = [
      f"{e['duplicates']} twice, **{e['lost']} lost**, {e['server_errors']} seller errors"),
     ("SMTP answering 421 to everything for hours, then back",
      "smtp_outage_refusing", lambda e: f"{e['refused_by_server']} refusals; {e['emails']} e-mails, "
-     f"{e['delivered_once']} delivered once, **{e['lost']} lost**, 0 given up"),
+     f"{e['delivered_once']} delivered once, **{e['lost']} lost**, {e['given_up']} given up"),
     ("Redis killed during a working day, restarted empty",
      "redis_killed_during_seller_actions", lambda e: f"{e['requests_while_down']} requests while down, "
-     f"{e['server_errors']} 5xx, slowest {e['slowest_request_s']} s; {e['emails']} e-mails delivered once; "
+     f"{e['server_errors']} 5xx, slowest {e['slowest_request_s']} s; {e['emails']} e-mails, "
+     f"{e['delivered_once']} delivered once; "
      f"{e['automatic_receipts_after_restart']} automatic receipts after restart, "
      f"**{e['lost'] + e['automatic_receipts_lost']} lost**"),
     ("Redis killed during a sweep job",
@@ -91,7 +92,7 @@ FAULTS: list[Row] = [
      f"{e['refused_whole']} refused whole (500, nothing written), {e['committed_then_delivered']} after "
      f"the commit (action kept, e-mails sent later); **{e['half_done']} half done**"),
     ("Database out of reach", "database_out_of_reach_pages",
-     lambda e: f"{e['pages']} pages answered a plain 500 page"),
+     lambda e: f"{e['plain_500']} of {e['pages']} pages answered a plain 500 page"),
     ("20 sessions shipping the last units of a line (HTTP)",
      "concurrent_ship_last_units", lambda e: f"{e['units_left']} units left: {e['shipped']} shipped, "
      f"{e['refused_cleanly']} refused (422), {e['over_shipped']} over-shipped, {e['server_errors']} 5xx"),
@@ -100,7 +101,8 @@ FAULTS: list[Row] = [
      f"{e['received_automatically']} automatically, {e['received_twice']} twice, {e['server_errors']} 5xx"),
     ("Two sellers working at once",
      "concurrent_two_sellers", lambda e: f"{e['sessions']} sessions, {e['requests']} requests, "
-     f"{e['foreign_changes']} changes to the other's orders, {e['server_errors']} 5xx"),
+     f"{e['foreign_changes']} changes to the other's orders, {e['foreign_orders_seen']} of its orders seen, "
+     f"{e['server_errors']} 5xx"),
 ]
 
 LOAD: list[Row] = [
@@ -114,7 +116,7 @@ LOAD: list[Row] = [
      lambda e: f"{e['orders_accepted']} orders accepted (+{e['order_replays']} replays), "
      f"**{e['orders_lost']} missing**; {e['payments']} payments, {e['shipments']} parcels, "
      f"{e['receipt_requests']} receipt requests, {e['buyer_confirmations']} buyer confirmations, "
-     "each once in the history; "
+     f"{e['history_mismatches']} kinds of action not once each in the history; "
      f"{e['emails_sent']} e-mails sent, {e['emails_in_sink']} in the SMTP sink, **{e['emails_lost']} lost**"),
     ("… the worker's backlog", "load_gunicorn",
      lambda e: f"{e['jobs_queued_at_end']} jobs queued when the load stopped, {e['jobs_left_after_drain']} "
@@ -124,8 +126,8 @@ LOAD: list[Row] = [
 
 def forms(e: dict[str, Any]) -> str:
     return (f"{e['examples']} examples, {e['requests']} requests: {e.get('2xx', 0)} 2xx, "
-            f"{e.get('redirect', 0)} redirects, {e.get('4xx', 0)} 4xx with a message, "
-            f"{e['server_errors']} 5xx")
+            f"{e.get('redirect', 0)} redirects, {e.get('4xx', 0)} 4xx ({e['refusals_without_message']} "
+            f"without a message), {e['server_errors']} 5xx, {e['unescaped_markup']} unescaped markup")
 
 
 BAD_INPUT: list[Row] = [
@@ -136,16 +138,18 @@ BAD_INPUT: list[Row] = [
         ("tracking preview, order URLs", "preview_order_url"), ("body over 1 MB", "too_large")]],
     ("people's text into pages and e-mails (SMTP)", "fuzz_people_text_into_emails",
      lambda e: f"{e['examples']} examples ({e.get('accepted', 0)} orders accepted, "
-     f"{e.get('refused', 0)} refused 422); {e['header_injections']} header injections, 0 unescaped markup"),
+     f"{e.get('refused', 0)} refused 422), {e['emails_checked']} e-mails; {e['header_injections']} header "
+     f"injections, {e['unescaped_markup']} unescaped markup"),
     ("API (schemathesis)", "fuzz_api_schemathesis",
      lambda e: f"{e['cases']} cases: "
      + ", ".join(f"{k[7:]}×{v}" for k, v in sorted(e.items()) if k.startswith("status_"))
      + f"; {e['server_errors']} 5xx"),
     ("workflow state machine (Hypothesis)", "fuzz_workflow_stateful",
-     lambda e: f"{e['examples']} more examples of up to {e['steps_per_example_max']} steps, "
-     f"{e['invariant_failures']} invariant broken"),
+     lambda e: f"{e['examples']} examples of up to {e['steps_per_example_max']} steps, "
+     f"{e['invariant_checks']} invariant checks, {e['invariant_failures']} broken"),
     ("signed links: tampered, truncated, extended, expired, wrong purpose, other parcel, revoked key",
-     "bad_signed_links", lambda e: f"{e['requests']} requests, all 404 « lien invalide »; "
+     "bad_signed_links", lambda e: f"{e['requests']} requests, {e['invalid_link_page']} answered 404 "
+     "« lien invalide »; "
      f"{e['tampered']} tampered, {e['truncated']} truncated, {e['expired']} expired, "
      f"{e['revoked key']} revoked key; {e['opened']} opened, {e['changed']} changed"),
 ]
@@ -159,7 +163,8 @@ ACCESS: list[Row] = [
     ("API keys", "api_keys", lambda e: f"{e['cases']} cases (no key, malformed, revoked, Basic, another "
      f"seller's order); **{e['leaks']} leaks**"),
     ("login throttle behind a proxy", "login_throttle",
-     lambda e: f"{e['attempts']} attempts, {e['throttled']} throttled, forged X-Forwarded-For ignored"),
+     lambda e: f"{e['attempts']} attempts, {e['throttled']} throttled, forged X-Forwarded-For obeyed "
+     f"{e['forged_header_obeyed']} times"),
     ("client address behind 0/1/2 proxies", "proxy_client_address",
      lambda e: f"{e['cases']} cases, {e['wrong_address']} wrong"),
     ("sessions", "sessions", lambda e: "fixation, copied cookie after logout, idle timeout: "
@@ -167,7 +172,7 @@ ACCESS: list[Row] = [
     ("security headers", "security_headers",
      lambda e: f"{e['html_responses_checked']} HTML responses, {e['missing']} missing"),
     ("production without a real SECRET_KEY", "production_secret_key",
-     lambda e: f"{e['refused']} variants refused at start"),
+     lambda e: f"{e['refused']} of {e['variants']} variants refused at start"),
 ]
 
 DATA: list[Row] = [
@@ -175,19 +180,20 @@ DATA: list[Row] = [
      lambda e: f"{e['revisions']} revision(s), {e['upgrades']} upgrades, {e['downgrades']} downgrades, "
      f"{e['rows']} rows / {e['values_checked']} values checked, **{e['rows_lost']} lost**"),
     ("SQLite table rebuild in a migration", "migrations_sqlite_table_rebuild",
-     lambda e: f"foreign keys on: {e['with_foreign_keys_on']}; off: {e['with_foreign_keys_off']}"),
+     lambda e: f"foreign keys on: {e['lost_with_foreign_keys_on']} rows lost (the walk detects them); "
+     f"off: **{e['lost_with_foreign_keys_off']} lost**"),
     ("SQLite: web and worker processes writing at once", "sqlite_two_writers",
      lambda e: f"{e['orders_written']} orders + {e['emails_sent_meanwhile']} e-mails written concurrently, "
      f"{e['lock_errors']} lock errors"),
     ("backup, wipe, restore", "backup_restore_sqlite",
-     lambda e: f"{e['methods']} methods, {e['orders']} orders, **{e['orders_lost']} lost**"),
+     lambda e: f"{e['methods']} methods, {e['orders']} orders, **{e['lost']} lost**"),
     ("backup, wipe, restore (PostgreSQL)", "backup_restore_postgresql",
-     lambda e: f"pg_dump/pg_restore, {e['orders']} orders, **{e['orders_lost']} lost**"),
+     lambda e: f"pg_dump/pg_restore, {e['restores']} restores, {e['orders']} orders, **{e['lost']} lost**"),
 ]
 
 LOST_KEYS = {
-    "smtp_outage_down": ("lost",), "smtp_outage_refusing": ("lost",),
-    "redis_killed_during_seller_actions": ("lost", "automatic_receipts_lost"),
+    "smtp_outage_down": ("lost", "duplicates"), "smtp_outage_refusing": ("lost", "duplicates", "given_up"),
+    "redis_killed_during_seller_actions": ("lost", "automatic_receipts_lost", "server_errors"),
     "redis_killed_during_sweep": ("lost", "sent_rows_resent"),
     "worker_sigkill_mid_batch": ("lost", "sent_rows_resent"),
     "jobs_worker_sigkill_mid_batch": ("lost", "sent_rows_resent"),
@@ -196,8 +202,10 @@ LOST_KEYS = {
     "database_refuses_a_write": ("half_done",),
     "load_gunicorn": ("orders_lost", "emails_lost", "server_errors"),
     "concurrent_ship_last_units": ("over_shipped",), "concurrent_buyer_and_sweep": ("received_twice",),
-    "migrations_walk": ("rows_lost",), "backup_restore_sqlite": ("orders_lost",),
-    "backup_restore_postgresql": ("orders_lost",), "access_matrix": ("leaks",), "api_keys": ("leaks",),
+    "concurrent_two_sellers": ("foreign_changes", "foreign_orders_seen"),
+    "migrations_walk": ("rows_lost",), "migrations_sqlite_table_rebuild": ("lost_with_foreign_keys_off",),
+    "backup_restore_sqlite": ("lost",), "backup_restore_postgresql": ("lost",),
+    "access_matrix": ("leaks",), "api_keys": ("leaks",),
 }
 
 

@@ -52,21 +52,23 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 
 class HeaderCheck:
-    """Every HTML response seen by the tests carries the security headers."""
+    """Every HTML response seen by the tests carries the security headers (what is missing
+    or wrong is counted, and fails the test once recorded)."""
 
     def __init__(self) -> None:
         self.checked = 0
+        self.missing: list[str] = []
 
     def __call__(self, response: Any, *, framed_by_us: bool = False) -> Any:
         if response.mimetype == "text/html" and response.get_data():
             for name, must_contain in HTML_HEADERS.items():
                 value = response.headers.get(name)
-                assert value is not None, f"{name} missing on {response.request.path}"
                 if framed_by_us and name == "X-Frame-Options":
                     must_contain = "SAMEORIGIN"  # the dev mailbox frames the e-mail's HTML
                 if framed_by_us and name == "Content-Security-Policy":
                     must_contain = "sandbox"  # …which may not run anything at all
-                assert must_contain in value, (name, value, response.request.path)
+                if value is None or must_contain not in value:
+                    self.missing.append(f"{name}: {value!r} on {response.request.path}")
             self.checked += 1
         return response
 
@@ -75,7 +77,8 @@ class HeaderCheck:
 def headers_checked(figures: Figures) -> Any:
     check = HeaderCheck()
     yield check
-    figures.record("security_headers", html_responses_checked=check.checked, missing=0)
+    figures.record_findings("security_headers", {"missing": check.missing},
+                            html_responses_checked=check.checked)
 
 
 @pytest.fixture
@@ -130,6 +133,11 @@ def test_every_seller_route_is_closed_to_other_sellers_visitors_and_forged_posts
     as_a, _ = client_for(app, a)
     before = snapshot()
     cases: Counter[str] = Counter()
+    leaks: list[str] = []  # whatever got through: counted, recorded, then the test fails
+
+    def expect(closed: bool, what: str) -> None:
+        if not closed:
+            leaks.append(what)
 
     for endpoint, method, url, names_a_order in routes:
         where = f"{method} {url} ({endpoint})"
@@ -141,10 +149,11 @@ def test_every_seller_route_is_closed_to_other_sellers_visitors_and_forged_posts
                 answer = headers_checked(as_b.open(url, method=method, headers=headers, data=form))
                 body = answer.get_data(as_text=True)
                 if names_a_order:
-                    assert answer.status_code == 404, (where, answer.status_code)
+                    expect(answer.status_code == 404, f"{where}: {answer.status_code} to seller B")
                 else:
                     assert answer.status_code < 500, where
-                assert reference not in body and "Zoé Confidentielle" not in html.unescape(body), where
+                expect(reference not in body and "Zoé Confidentielle" not in html.unescape(body),
+                       f"{where}: A's order shown to seller B")
                 cases["other seller"] += 1
             # A visitor without a session (with a CSRF token of the visitor's own session).
             visitor, visitor_token = client_for(app, None)
@@ -153,20 +162,23 @@ def test_every_seller_route_is_closed_to_other_sellers_visitors_and_forged_posts
             if endpoint == "auth.login":
                 assert answer.status_code in (200, 422), where  # the login page is public
             elif htmx and endpoint.startswith("seller."):
-                assert answer.status_code == 401, where
-                assert answer.headers["HX-Redirect"].startswith("/connexion"), where
+                expect(answer.status_code == 401
+                       and answer.headers.get("HX-Redirect", "").startswith("/connexion"),
+                       f"{where}: {answer.status_code} to a visitor (htmx)")
             else:
-                assert answer.status_code in (302, 303), (where, answer.status_code)
-                assert answer.headers["Location"].startswith("/connexion"), where
+                expect(answer.status_code in (302, 303)
+                       and answer.headers.get("Location", "").startswith("/connexion"),
+                       f"{where}: {answer.status_code} to a visitor")
             cases["visitor"] += 1
             # Seller A on A's own order, but a post without the CSRF token.
             if method == "POST":
                 answer = headers_checked(as_a.open(url, method=method, headers=headers, data={"x": "1"}))
-                assert answer.status_code == 400, (where, answer.status_code)
-                assert "jeton de sécurité" in html.unescape(answer.get_data(as_text=True)), where
+                expect(answer.status_code == 400
+                       and "jeton de sécurité" in html.unescape(answer.get_data(as_text=True)),
+                       f"{where}: {answer.status_code} to a post without the CSRF token")
                 cases["no csrf token"] += 1
-    assert snapshot() == before, "someone else's request changed A's order"
-    assert as_a.get("/commandes").status_code == 200  # A's session survived the forged logout
+    expect(snapshot() == before, "someone else's request changed A's order")
+    expect(as_a.get("/commandes").status_code == 200, "a forged logout ended A's session")
 
     # Control: the same URLs are A's own — A gets through (else the 404s above prove nothing).
     a_token = csrf_from(as_a.get("/parametres").get_data(as_text=True))
@@ -176,7 +188,8 @@ def test_every_seller_route_is_closed_to_other_sellers_visitors_and_forged_posts
                                headers={"HX-Request": "true"})
             assert answer.status_code in (200, 303, 422), (endpoint, answer.status_code)
             cases["owner control"] += 1
-    figures.record("access_matrix", routes=len(routes), cases=sum(cases.values()), **cases, leaks=0)
+    figures.record_findings("access_matrix", {"leaks": leaks}, routes=len(routes), cases=sum(cases.values()),
+                            **cases)
 
 
 def test_the_api_refuses_missing_revoked_and_foreign_keys(
@@ -197,6 +210,7 @@ def test_the_api_refuses_missing_revoked_and_foreign_keys(
     routes = [(rule.rule, sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
               for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")]
     cases: Counter[str] = Counter()
+    leaks: list[str] = []
     for rule, methods in routes:
         url = rule.replace("<reference>", reference)
         for method in methods:
@@ -209,19 +223,25 @@ def test_the_api_refuses_missing_revoked_and_foreign_keys(
             for name, header in refused:
                 headers = {"Authorization": header} if header else {}
                 answer = client.open(url, method=method, headers=headers, **kwargs)
-                assert answer.status_code == 401, (name, method, url)
-                assert answer.get_json()["error"]["code"] == "unauthorized"
+                if answer.status_code != 401 or (answer.get_json() or {}).get("error", {}).get("code") \
+                        != "unauthorized":
+                    leaks.append(f"{name}: {method} {url} answered {answer.status_code}")
                 cases[name] += 1
     # B's key: A's order is not found, and no order can be recorded for A.
     as_b = {"Authorization": f"Bearer {key_b}"}
-    assert client.get(f"/api/v1/orders/{reference}", headers=as_b).status_code == 404
+    answer = client.get(f"/api/v1/orders/{reference}", headers=as_b)
+    if answer.status_code != 404:
+        leaks.append(f"B's key read A's order: {answer.status_code}")
     answer = client.post("/api/v1/orders", json=body, headers=as_b)
-    assert answer.status_code == 422 and "seller" in answer.get_json()["error"]["fields"]
+    if answer.status_code != 422 or "seller" not in answer.get_json()["error"]["fields"]:
+        leaks.append(f"B's key posted an order for A: {answer.status_code}")
+    cases["seller-bound key on another seller's order"] += 2
+    if db.session.scalar(select(Order.id).where(Order.external_id == "MKT-API-X")) is not None:
+        leaks.append("an order was recorded with a refused key")
+    # Control: the marketplace's key does read A's order (else the 404 above proves nothing).
     assert client.get(f"/api/v1/orders/{reference}",
                       headers={"Authorization": f"Bearer {marketplace}"}).status_code == 200
-    cases["seller-bound key on another seller's order"] += 2
-    assert db.session.scalar(select(Order.id).where(Order.external_id == "MKT-API-X")) is None
-    figures.record("api_keys", cases=sum(cases.values()), **cases, leaks=0)
+    figures.record_findings("api_keys", {"leaks": leaks}, cases=sum(cases.values()), **cases)
 
 
 # ----------------------------------------------------------------------------- behind a proxy
@@ -241,15 +261,18 @@ def test_behind_a_proxy_the_login_throttle_counts_each_client_not_the_proxy(
 ) -> None:
     proxied = _proxied_app(app_config, 1)  # the app under test from here (the limiter is global)
     client = proxied.test_client()
-    assert [_fail_login(client, seller.email, "203.0.113.1") for _ in range(5)] == [422] * 5
-    assert _fail_login(client, seller.email, "203.0.113.1") == 429  # that client is slowed down
-    assert _fail_login(client, seller.email, "198.51.100.2") == 422  # another one behind the proxy is not
+    behind_proxy = [_fail_login(client, seller.email, "203.0.113.1") for _ in range(6)]
+    other_client = _fail_login(client, seller.email, "198.51.100.2")
     # Without a trusted proxy, X-Forwarded-For is the client's word: it changes nothing.
     direct = _proxied_app(app_config, 0)
     client = direct.test_client()
-    statuses = [_fail_login(client, seller.email, f"192.0.2.{n}") for n in range(6)]
-    assert statuses == [422] * 5 + [429]
-    figures.record("login_throttle", attempts=13, throttled=2, spoofed_header_ignored=1)
+    forged = [_fail_login(client, seller.email, f"192.0.2.{n}") for n in range(6)]
+    statuses = [*behind_proxy, other_client, *forged]
+    figures.record("login_throttle", attempts=len(statuses), throttled=statuses.count(429),
+                   forged_header_obeyed=int(forged[-1] != 429))
+    assert behind_proxy == [422] * 5 + [429]  # that client is slowed down
+    assert other_client == 422  # another one behind the proxy is not
+    assert forged == [422] * 5 + [429]
 
 
 def test_behind_a_proxy_the_buyers_proof_names_the_buyer_not_the_proxy(
@@ -268,6 +291,7 @@ def test_behind_a_proxy_the_buyers_proof_names_the_buyer_not_the_proxy(
     cases = [(1, "203.0.113.9", "203.0.113.9"),                   # nginx in front
              (2, "203.0.113.10, 10.0.0.5", "203.0.113.10"),       # a load balancer, then nginx
              (0, "203.0.113.11", "127.0.0.1")]                    # no proxy trusted: the header is ignored
+    wrong: list[str] = []
     for (proxies, forwarded, expected), token, parcel in zip(cases, tokens, parcels, strict=True):
         client = _proxied_app(app_config, proxies).test_client()
         headers = {"X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https"}
@@ -276,8 +300,10 @@ def test_behind_a_proxy_the_buyers_proof_names_the_buyer_not_the_proxy(
                              data={"csrf_token": csrf_from(page.get_data(as_text=True))})
         assert answer.status_code == 200
         db.session.expire_all()
-        assert db.session.get(Shipment, parcel).proof_ip == expected
-    figures.record("proxy_client_address", cases=len(cases), wrong_address=0)
+        got = db.session.get(Shipment, parcel).proof_ip
+        if got != expected:
+            wrong.append(f"{proxies} proxies, X-Forwarded-For {forwarded}: {got}, not {expected}")
+    figures.record_findings("proxy_client_address", {"wrong_address": wrong}, cases=len(cases))
 
 
 def test_a_negative_proxy_count_is_refused() -> None:
@@ -289,6 +315,12 @@ def test_a_negative_proxy_count_is_refused() -> None:
 def test_login_gives_a_new_session_logout_and_idleness_end_it(
     app: Flask, seller: Seller, clock: Clock, figures: Figures, headers_checked: HeaderCheck,
 ) -> None:
+    failures: list[str] = []
+
+    def expect(held: bool, what: str) -> None:
+        if not held:
+            failures.append(what)
+
     client = app.test_client()
     token = csrf_from(client.get("/connexion").get_data(as_text=True))
     with client.session_transaction() as session:
@@ -299,20 +331,21 @@ def test_login_gives_a_new_session_logout_and_idleness_end_it(
     answer = client.post("/connexion", data=form)
     assert answer.status_code == 303
     with client.session_transaction() as session:
-        assert "planted" not in session and session.get("csrf_token") != before_login.get("csrf_token")
+        expect("planted" not in session and session.get("csrf_token") != before_login.get("csrf_token"),
+               "fixation: the session from before the login was kept")
     # The cookie from before the login does not carry the login (fixation).
     attacker = app.test_client()
     attacker.set_cookie("session", planted_cookie)
-    assert attacker.get("/commandes").status_code == 302
+    expect(attacker.get("/commandes").status_code == 302, "fixation: the planted cookie is logged in")
     # A copy of the logged-in cookie works until logout, and never after.
     logged_in_cookie = client.get_cookie("session").value
     thief = app.test_client()
     thief.set_cookie("session", logged_in_cookie)
-    assert headers_checked(thief.get("/commandes")).status_code == 200
+    assert headers_checked(thief.get("/commandes")).status_code == 200  # control: the copy works
     token = csrf_from(client.get("/parametres").get_data(as_text=True))
     assert client.post("/deconnexion", data={"csrf_token": token}).status_code == 303
-    assert thief.get("/commandes").status_code == 302
-    assert client.get("/commandes").status_code == 302
+    expect(thief.get("/commandes").status_code == 302, "logout: the copied cookie still works")
+    expect(client.get("/commandes").status_code == 302, "logout: the session still works")
     # Idle: a session unused for longer than SESSION_IDLE_MINUTES ends.
     fresh = app.test_client()
     db.session.refresh(seller)  # the logout moved its session version on
@@ -320,8 +353,10 @@ def test_login_gives_a_new_session_logout_and_idleness_end_it(
     assert fresh.get("/commandes").status_code == 200
     clock.advance(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
     expired = fresh.get("/commandes")
-    assert expired.status_code == 302 and expired.headers["Location"].startswith("/connexion")
-    figures.record("sessions", fixation=1, logout_copied_cookie=1, idle_timeout=1, failures=0)
+    expect(expired.status_code == 302 and expired.headers.get("Location", "").startswith("/connexion"),
+           f"idle timeout: {expired.status_code} after {app.config['SESSION_IDLE_MINUTES'] + 1} minutes")
+    figures.record_findings("sessions", {"failures": failures}, fixation=1, logout_copied_cookie=1,
+                            idle_timeout=1)
 
 
 # ----------------------------------------------------------------------------- headers
@@ -388,9 +423,14 @@ def test_production_refuses_to_start_without_a_real_secret_key(
         monkeypatch.delenv("SECRET_KEY", raising=False)
     else:
         monkeypatch.setenv("SECRET_KEY", key)
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
+    started: list[str] = []
+    try:
         create_app(profile="production")
-    figures.record("production_secret_key", refused=1)
+        started.append(f"started with SECRET_KEY={key!r}")
+    except ConfigError as refusal:
+        assert "SECRET_KEY" in str(refusal)
+    figures.record_findings("production_secret_key", {"started": started}, variants=1,
+                            refused=1 - len(started))
 
 
 def test_the_production_entry_point_exits_with_the_reason(tmp_path: Any) -> None:

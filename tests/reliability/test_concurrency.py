@@ -21,7 +21,9 @@ from sqlalchemy import func, select, update
 
 from tests.conftest import Clock
 from tests.reliability.actors import Answer, ClientWeb, SellerAgent, csrf_from
-from tests.reliability.conftest import BACKEND, Figures, knob
+from tests.reliability.conftest import Figures, knob
+from tests.reliability.figures import BACKEND
+from tests.reliability.scenario import server_errors
 from tests.seller.conftest import log_in
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
@@ -89,17 +91,20 @@ def test_twenty_sessions_shipping_the_last_units_ship_exactly_what_is_left(
 
     assert not [a for a in answers if isinstance(a, Exception)], answers
     statuses = Counter(a.status for a in answers)
-    assert statuses == {303: left, 422: THREADS - left}, statuses
     refusals = {html.unescape(a.body) for a in answers if a.status == 422}
-    assert all("déjà entièrement expédié" in body or "dépasse ce qui reste" in body
-               or "déjà expédiés" in body for body in refusals), refusals
     db.session.expire_all()
-    assert db.session.get(OrderLine, line_id).shipped_quantity == 5
+    line = db.session.get(OrderLine, line_id)
+    figures.record_findings(
+        "concurrent_ship_last_units",
+        {"over_shipped": range(max(0, line.shipped_quantity - line.quantity)),  # units beyond the order
+         "server_errors": server_errors(answers),
+         "refusals_without_reason": [body[:300] for body in refusals if not any(reason in body for reason in (
+             "déjà entièrement expédié", "dépasse ce qui reste", "déjà expédiés"))]},
+        threads=THREADS, units_left=left, shipped=statuses[303], refused_cleanly=statuses[422])
+    assert statuses == {303: left, 422: THREADS - left}, statuses
+    assert line.shipped_quantity == 5
     assert db.session.scalar(select(func.count()).select_from(Shipment)) == 1 + left
     assert db.session.scalar(select(func.count()).where(OutboxEmail.kind == "E4")) == 1 + left
-    figures.record("concurrent_ship_last_units", threads=THREADS, units_left=left,
-                   shipped=statuses[303], refused_cleanly=statuses[422], over_shipped=0,
-                   server_errors=sum(n for code, n in statuses.items() if code >= 500))
 
 
 def test_the_buyer_confirming_while_sweeps_run_gives_one_receipt_and_one_email(
@@ -122,6 +127,7 @@ def test_the_buyer_confirming_while_sweeps_run_gives_one_receipt_and_one_email(
     buyers = [ClientWeb(app.test_client()) for _ in range(2)]
     pages: Counter[int] = Counter()
     by: Counter[str] = Counter()
+    received_twice: list[str] = []
 
     tokens = {parcel: receipt_token(parcel) for parcel in parcels}
     for parcel in parcels:
@@ -152,15 +158,18 @@ def test_the_buyer_confirming_while_sweeps_run_gives_one_receipt_and_one_email(
         by[str(shipment.received_by)] += 1
         kinds = sorted(db.session.scalars(select(OutboxEmail.kind).where(
             OutboxEmail.shipment_id == parcel, OutboxEmail.kind.in_(["E6", "E7"]))))
-        assert kinds == (["E6"] if shipment.received_by == "buyer" else ["E7", "E7"])
         receipts = db.session.scalar(select(func.count()).select_from(OrderEvent).where(
             OrderEvent.order_id == shipment.order_id,
             OrderEvent.kind.in_(["receipt_confirmed", "auto_received"])))
-        assert receipts == 1
+        if receipts != 1 or kinds != (["E6"] if shipment.received_by == "buyer" else ["E7", "E7"]):
+            received_twice.append(f"parcel {parcel}: {receipts} receipts, e-mails {kinds}")
+    figures.record_findings(
+        "concurrent_buyer_and_sweep",
+        {"received_twice": received_twice,
+         "server_errors": [status for status, n in pages.items() if status >= 500 for _ in range(n)]},
+        parcels=rounds, requests=sum(pages.values()), received_by_buyer=by["buyer"],
+        received_automatically=by["auto"])
     assert set(pages) == {200}, pages
-    figures.record("concurrent_buyer_and_sweep", parcels=rounds, requests=sum(pages.values()),
-                   received_by_buyer=by["buyer"], received_automatically=by["auto"],
-                   received_twice=0, server_errors=0)
 
 
 def test_two_sellers_working_at_once_each_see_and_change_only_their_own_orders(
@@ -195,17 +204,24 @@ def test_two_sellers_working_at_once_each_see_and_change_only_their_own_orders(
     results = together(len(agents), work)
     assert not [r for r in results if isinstance(r, Exception)], results
     answers = [a for r in results for a in r]
-    assert {a.status for a in answers} <= {200, 303}, Counter(a.status for a in answers)
     db.session.expire_all()
+    foreign: list[str] = []  # a seller's session that changed the other's orders
+    seen: list[str] = []  # …or saw them
     for s in sellers:
-        labels = set(db.session.scalars(select(OrderEvent.actor_label).join(Order).where(
-            Order.seller_id == s.id, OrderEvent.kind.in_(["payment_confirmed", "shipped"]))))
-        assert labels == {s.email}
-        assert set(db.session.scalars(select(Order.status).where(Order.seller_id == s.id))) == {"shipped"}
+        foreign += [f"{label} acted on an order of {s.email}" for label in db.session.scalars(
+            select(OrderEvent.actor_label).join(Order).where(
+                Order.seller_id == s.id, OrderEvent.kind.in_(["payment_confirmed", "shipped"])))
+            if label != s.email]
     for agent in agents[::2]:
         page = agent.get("/commandes?statut=expediees").body
         other = next(e for e in refs if e != agent.email)
         assert all(ref in page for ref in refs[agent.email])
-        assert not any(ref in page for ref in refs[other])
-    figures.record("concurrent_two_sellers", sessions=len(agents), requests=len(answers),
-                   orders=2 * per_seller, foreign_changes=0, server_errors=0, backend=BACKEND)
+        seen += [f"{agent.email} sees {ref}" for ref in refs[other] if ref in page]
+    figures.record_findings("concurrent_two_sellers",
+                            {"foreign_changes": foreign, "foreign_orders_seen": seen,
+                             "server_errors": server_errors(answers)},
+                            sessions=len(agents), requests=len(answers), orders=2 * per_seller,
+                            backend=BACKEND)
+    assert {a.status for a in answers} <= {200, 303}, Counter(a.status for a in answers)
+    for s in sellers:
+        assert set(db.session.scalars(select(Order.status).where(Order.seller_id == s.id))) == {"shipped"}

@@ -278,46 +278,48 @@ def test_concurrent_sellers_storefront_and_buyers_on_gunicorn_lose_nothing(
     stack["web"].stop()
 
     statuses = recorder.statuses()
-    assert recorder.failures == []
-    assert not [s for s in statuses if s >= 500], (statuses, stack["web"].output()[-3000:])
     with Session(stack["engine"]) as session:
         stored = dict(session.execute(select(Order.reference, Seller.email).join(Seller)).all())
-        assert stored == accepted  # every accepted order, for its seller, and nothing else
         events = Counter(dict(session.execute(
             select(OrderEvent.kind, func.count()).group_by(OrderEvent.kind)).all()))
-        assert events["order_placed"] == len(accepted)
-        assert events["payment_confirmed"] == done["payments"]
-        assert events["shipped"] == done["shipments"]
-        assert events["receipt_requested"] == done["receipt_requests"]
-        assert events["receipt_confirmed"] == done["buyer_confirmations"]
         rows = session.execute(select(OutboxEmail.kind, OutboxEmail.status, OutboxEmail.message_id)).all()
-    outbox = Counter(kind for kind, _, _ in rows)
-    assert {status for _, status, _ in rows} == {OutboxStatus.SENT}, Counter(s for _, s, _ in rows)
-    assert outbox == +Counter({"E1": len(accepted), "E2": len(accepted), "E3": done["payments"],
-                               "E4": done["shipments"], "E5": done["receipt_requests"],
-                               "E6": done["buyer_confirmations"]})
     received = sink.message_ids()
-    assert sorted(received) == sorted(message_id for _, _, message_id in rows)
-    assert set(received.values()) == {1}
-    assert "E-mails :" in sweep, sweep
-
+    # Each action the clients saw succeed is in the history once (an order: once per reference).
+    seen_by_clients = {"order_placed": len(accepted), "payment_confirmed": done["payments"],
+                       "shipped": done["shipments"], "receipt_requested": done["receipt_requests"],
+                       "receipt_confirmed": done["buyer_confirmations"]}
     durations = [d for _, _, d in recorder.rows]
     by_kind = Counter(kind for kind, _, _ in recorder.rows)
-    figures.record(
-        "load_gunicorn", seconds=round(elapsed, 1), sellers=SELLERS, requests=len(recorder.rows),
-        requests_per_second=round(len(recorder.rows) / elapsed, 1), server_errors=0,
+    figures.record_findings(
+        "load_gunicorn",
+        {"server_errors": [s for s, n in statuses.items() if s >= 500 for _ in range(n)],
+         "connection_failures": recorder.failures,
+         "orders_lost": [ref for ref, seller in accepted.items() if stored.get(ref) != seller],
+         "orders_unexpected": [ref for ref in stored if ref not in accepted],
+         "history_mismatches": [f"{kind}: {events[kind]} in the history, {n} seen by the clients"
+                                for kind, n in seen_by_clients.items() if events[kind] != n],
+         "emails_lost": [m for _, _, m in rows if received[str(m)] == 0],
+         "emails_duplicated": [m for m, n in received.items() for _ in range(n - 1)],
+         "emails_not_sent": [(kind, status) for kind, status, _ in rows if status != OutboxStatus.SENT]},
+        seconds=round(elapsed, 1), sellers=SELLERS, requests=len(recorder.rows),
+        requests_per_second=round(len(recorder.rows) / elapsed, 1),
         client_errors=sum(n for s, n in statuses.items() if 400 <= s < 500),
         statuses={str(k): v for k, v in sorted(statuses.items())},
         by_kind=dict(by_kind), orders_accepted=len(accepted), order_replays=done["replays"],
         payments=done["payments"], shipments=done["shipments"], receipt_requests=done["receipt_requests"],
-        buyer_confirmations=done["buyer_confirmations"], emails_sent=len(rows), emails_in_sink=len(received),
-        emails_lost=len(rows) - len(received), orders_lost=len(accepted) - len(stored),
+        buyer_confirmations=done["buyer_confirmations"], emails_sent=len(rows),
+        emails_in_sink=sum(received.values()),
         latency_p50_ms=round(statistics.median(durations) * 1000, 1),
         latency_p95_ms=round(statistics.quantiles(durations, n=20)[-1] * 1000, 1),
         latency_max_ms=round(max(durations) * 1000, 1),
         jobs_queued_at_end=backlog, jobs_left_after_drain=jobs_left, drain_seconds=round(drained, 1),
         sweep_output=sweep.strip().replace("\n", " "),
     )
+    outbox = Counter(kind for kind, _, _ in rows)
+    assert outbox == +Counter({"E1": len(accepted), "E2": len(accepted), "E3": done["payments"],
+                               "E4": done["shipments"], "E5": done["receipt_requests"],
+                               "E6": done["buyer_confirmations"]})
+    assert "E-mails :" in sweep, sweep
 
 
 def _busy(connection: Any) -> bool:

@@ -8,12 +8,17 @@ from collections.abc import Callable
 
 import pytest
 
-from uniqu3.models import Order, OrderStatus, Seller
+from tests.conftest import Clock
+from uniqu3.extensions import db
+from uniqu3.models import Order, OrderStatus, OutboxEmail, Seller
 from uniqu3.seller import export
+from uniqu3.workflow import Actor, Workflow
 
 from .conftest import SellerClient
 
 Make = Callable[..., Order]
+PROOF_HEADER = ["Colis", "Reçu par", "Reçu le", "IP du client", "Navigateur du client",
+                "Confirmation demandée le", "Message-ID de la demande", "Échéance", "Relance envoyée le"]
 
 
 def rows(sc: SellerClient, query: str = "") -> list[list[str]]:
@@ -33,12 +38,13 @@ def test_one_row_per_line_with_french_numbers_and_dates(sc: SellerClient, order_
     table = rows(sc)
     assert table[0] == ["Référence", "Date", "Statut", "Client", "E-mail du client", "Adresse de livraison",
                         "SKU", "Article", "Quantité", "Expédiée", "Prix unitaire (€)",
-                        "Total de la commande (€)", "Suivi", "État des colis"]
+                        "Total de la commande (€)", "Suivi", *PROOF_HEADER, "État des colis"]
     assert table[1] == [order.reference, "20/11/2026 10:30", "Partiellement expédiée", "Camille Martin",
                         "camille@example.fr", "Camille Martin, 12 rue des Lilas, 69003 Lyon, FR",
                         "BAG-RED-01", "Sac cabas rouge", "2", "2", "34,90", "75,30",
-                        "Colissimo (La Poste) 6A00000000001", "n° 1 : Expédié"]
+                        "Colissimo (La Poste) 6A00000000001", "1", "", "", "", "", "", "", "", "", "Expédié"]
     assert table[2][6:10] == ["CARD-01", "Carte brodée", "1", "0"]
+    assert table[2][13:] == [""] * (len(PROOF_HEADER) + 1)  # in no parcel yet
     assert len(table) == 3
 
 
@@ -95,3 +101,54 @@ def test_an_empty_export_has_its_header(sc: SellerClient) -> None:
 def test_the_export_needs_a_login(client: object) -> None:
     response = client.get("/commandes/export.csv")  # type: ignore[attr-defined]
     assert response.status_code == 302
+
+
+def test_each_line_carries_the_proof_of_receipt_of_its_parcels(
+    sc: SellerClient, order_in: Make, wf: Workflow, clock: Clock
+) -> None:
+    order = order_in(OrderStatus.SHIPPED)
+    first, second = order.shipments
+    seller = Actor.seller("atelier@example.fr")
+    wf.request_receipt(first.id, actor=seller)
+    wf.request_receipt(second.id, actor=seller)
+    clock.advance(hours=5, seconds=9)
+    wf.confirm_receipt(first.id, ip="203.0.113.7", user_agent="Firefox/133.0")
+    clock.advance(days=7)
+    wf.auto_receive_due()
+    sc.stay_active()
+    e5 = {row.shipment_id: row.message_id for row in db.session.query(OutboxEmail).filter_by(kind="E5")}
+    assert all(e5.values())
+    table = rows(sc)
+    proof = {row[6]: dict(zip(PROOF_HEADER, row[13:-1], strict=True)) for row in table[1:]}
+    assert proof["BAG-RED-01"] == {
+        "Colis": "1", "Reçu par": "client", "Reçu le": "20/11/2026 15:30:09", "IP du client": "203.0.113.7",
+        "Navigateur du client": "Firefox/133.0", "Confirmation demandée le": "20/11/2026 10:30:00",
+        "Message-ID de la demande": e5[first.id], "Échéance": "27/11/2026 10:30:00",
+        "Relance envoyée le": "",
+    }
+    assert proof["CARD-01"] == {
+        "Colis": "2", "Reçu par": "automatique", "Reçu le": "27/11/2026 15:30:09", "IP du client": "",
+        "Navigateur du client": "", "Confirmation demandée le": "20/11/2026 10:30:00",
+        "Message-ID de la demande": e5[second.id], "Échéance": "27/11/2026 10:30:00",
+        "Relance envoyée le": "",
+    }
+
+
+def test_a_line_in_two_parcels_lists_both(sc: SellerClient, order_in: Make, wf: Workflow) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag = next(line for line in order.lines if line.sku == "BAG-RED-01")
+    seller = Actor.seller("atelier@example.fr")
+    one = wf.ship(order.id, actor=seller, quantities={bag.id: 1}, carrier="colissimo",
+                  tracking_number="6A11111111111").shipment
+    wf.ship(order.id, actor=seller, quantities={bag.id: 1}, carrier="colissimo",
+            tracking_number="6A22222222222")
+    assert one is not None
+    wf.request_receipt(one.id, actor=seller)
+    wf.confirm_receipt(one.id, ip="203.0.113.7", user_agent="Firefox")
+    table = rows(sc)
+    bag_row = next(row for row in table[1:] if row[6] == "BAG-RED-01")
+    cells = dict(zip(PROOF_HEADER, bag_row[13:-1], strict=True))
+    assert cells["Colis"] == "1 | 2"
+    assert bag_row[-1] == "Reçu | Expédié"  # « État des colis », parcel by parcel
+    assert cells["Reçu par"] == "client | "
+    assert cells["IP du client"] == "203.0.113.7 | "

@@ -46,7 +46,7 @@ def test_a_new_order_shows_lines_buyer_addresses_and_the_payment_step(sc: Seller
     assert "En attente du paiement du client : 75,30\xa0€." in words
     assert "Confirmer le paiement" in words and "Annuler la commande" in words
     assert "Expédier ce colis" not in words
-    assert "Commande reçue : 2 lignes, 75,30\xa0€. par la marketplace" in words
+    assert "20/11/2026 à 10:30 · par la marketplace Commande reçue : 2 lignes, 75,30\xa0€." in words
 
 
 def test_a_paid_order_shows_the_ship_form_with_what_is_left(sc: SellerClient, order_in: Make) -> None:
@@ -111,22 +111,26 @@ def test_the_history_tells_each_event_in_french(sc: SellerClient, order_in: Make
     wf.auto_receive_due()
     sc.stay_active()
     words = text(page(sc, order))
+    # Each entry: when and by whom, then what happened.
     for sentence in (
-        "Commande reçue : 2 lignes, 75,30\xa0€. par la marketplace",
-        "Paiement confirmé : le client en est informé par e-mail. par vous",
-        "Colis n° 1 expédié le 20/11/2026 avec Colissimo (La Poste), suivi 6A00000000001 : "
-        "BAG-RED-01 × 2. par vous",
+        "20/11/2026 à 10:30 · par la marketplace Commande reçue : 2 lignes, 75,30\xa0€.",
+        "20/11/2026 à 10:30 · par vous Paiement confirmé : le client en est informé par e-mail.",
+        "20/11/2026 à 10:30 · par vous Colis n° 1 expédié le 20/11/2026 avec Colissimo (La Poste), "
+        "suivi 6A00000000001 : BAG-RED-01 × 2.",
         "Colis n° 2 expédié le 20/11/2026 avec Mondial Relay, suivi 00000001 : CARD-01 × 1.",
-        "Confirmation de réception demandée au client pour le colis n° 1 ; sans réponse, il sera marqué "
-        "reçu automatiquement le 27/11/2026 à 10:30. par vous",
-        "Le client a confirmé la réception du colis n° 1. par le client",
-        "Colis n° 2 marqué reçu automatiquement : le client n'a pas répondu à temps. automatiquement",
+        "20/11/2026 à 10:30 · par vous Confirmation de réception demandée au client pour le colis n° 1 ; "
+        "sans réponse, il sera marqué reçu automatiquement le 27/11/2026 à 10:30.",
+        "20/11/2026 à 10:30 · par le client Réception du colis n° 1 confirmée, depuis l'adresse IP "
+        "203.0.113.7.",
+        "27/11/2026 à 10:31 · automatiquement Colis n° 2 marqué reçu : le client n'a pas répondu avant "
+        "l'échéance.",
     ):
         assert sentence in words
+    assert ". par " not in words
     cancelled = make_order()
     wf.cancel(cancelled.id, actor=seller, reason="Rupture de stock")
     words = text(page(sc, cancelled))
-    assert "Commande annulée : le client en est informé par e-mail. Rupture de stock par vous" in words
+    assert "· par vous Commande annulée : le client en est informé par e-mail. Rupture de stock" in words
     assert "Motif : Rupture de stock" in words
 
 

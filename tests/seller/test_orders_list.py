@@ -7,10 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import url_for
 
+from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Seller
 from uniqu3.seller import queries
 from uniqu3.seller.queries import PER_PAGE
+from uniqu3.seller.rendering import url_maker
 
 from .conftest import SellerClient
 
@@ -242,3 +245,40 @@ def test_money_and_dates_are_french(sc: SellerClient, make_order: Make) -> None:
     html = sc.get("/commandes").get_data(as_text=True)
     assert "75,30\xa0€" in html
     assert "20/11/2026 à 10:30" in html  # 09:30 UTC is 10:30 in Paris in November
+
+
+def row_of(html: str, order: Order) -> tuple[str, str]:
+    """The link and the content of the order's row."""
+    ref = f'<span class="ref">{order.reference}</span>'
+    match = re.search(rf'<li><a href="([^"]+)">({ref}.*?)</a></li>', html)
+    assert match, order.reference
+    return match.group(1), match.group(2)
+
+
+@pytest.mark.parametrize(("locale", "shown"), [
+    ("fr", '<span class="badge b-awaiting_payment">En attente de paiement</span>'
+           '<span class="who">Camille Martin</span><span class="amt">75,30\xa0€</span>'
+           '<time datetime="[^"]+">20/11/2026 à 10:30</time>'),
+    ("en", '<span class="badge b-awaiting_payment">Awaiting payment</span>'
+           '<span class="who">Camille Martin</span><span class="amt">€75.30</span>'
+           '<time datetime="[^"]+">20/11/2026 at 10:30</time>'),
+])
+def test_each_row_shows_the_order_and_leads_to_its_page(
+    sc: SellerClient, seller: Seller, make_order: Make, locale: str, shown: str
+) -> None:
+    seller.locale = locale
+    db.session.commit()
+    order = make_order()
+    for html in (sc.get("/commandes").get_data(as_text=True),
+                 sc.get("/commandes?statut=a-encaisser", htmx=True).get_data(as_text=True)):
+        href, content = row_of(html, order)
+        assert re.fullmatch(f'<span class="ref">{order.reference}</span>{shown}', content), content
+        assert href == f"/commandes/{order.reference}"
+        assert order.reference in sc.get(href).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["UQ-2026-000001", "a b", "é/ü?#&%", "100%", "<x>\"'"])
+def test_row_urls_are_those_url_for_builds(app: Any, value: str) -> None:
+    with app.test_request_context():
+        order_url = url_maker("seller.order_detail", "reference")
+        assert order_url(value) == url_for("seller.order_detail", reference=value)

@@ -43,7 +43,7 @@ def test_the_orders_tab_runs_the_same_queries_for_2_or_25_rows(
 def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(
     sc: SellerClient, seller: Seller, wf: Workflow, order_in: Make, count_queries: Callable[[], Any]
 ) -> None:
-    small = order_in(OrderStatus.PARTIALLY_SHIPPED)  # 2 lines, 1 parcel, 4 events
+    small = order_in(OrderStatus.RECEIVED)  # 2 lines, 2 parcels received by the buyer
     small_count = queries_for(sc, count_queries, f"/commandes/{small.reference}")
     lines = tuple(LineInput(f"SKU-{n}", f"Article {n}", 3, 990) for n in range(10))
     big = wf.place_order(order_input(seller.email, "MKT-BIG", lines=lines), actor=Actor.api()).order
@@ -56,10 +56,25 @@ def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(
         wf.request_receipt(shipment.id, actor=me)
         wf.confirm_receipt(shipment.id)
     assert queries_for(sc, count_queries, f"/commandes/{big.reference}") == small_count
-    # The seller, the order, its lines, its parcels, their lines, their problem reports, its history.
-    assert small_count == 7
-    # Without any parcel there are no parcel lines or reports to read: two queries fewer, never more.
+    # The seller, the order, its lines, its parcels, their lines, their problem reports, its
+    # history, the e-mails of the parcels' proofs of receipt.
+    assert small_count == 8
+    # No parcel at all: no parcel lines, reports and proofs to read.
+    partial = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    assert queries_for(sc, count_queries, f"/commandes/{partial.reference}") == 8
     assert queries_for(sc, count_queries, f"/commandes/{order_in(OrderStatus.PAID).reference}") == 5
+
+
+def test_the_proof_page_runs_the_same_queries_for_a_small_or_a_big_order(
+    sc: SellerClient, seller: Seller, wf: Workflow, order_in: Make, count_queries: Callable[[], Any]
+) -> None:
+    small = order_in(OrderStatus.RECEIVED)
+    big = _big_order(wf, seller, "MKT-P01")  # 10 lines, 5 parcels, 3 received
+    small_count = queries_for(sc, count_queries, f"/commandes/{small.reference}/colis/1/preuve")
+    assert queries_for(sc, count_queries, f"/commandes/{big.reference}/colis/3/preuve") == small_count
+    # The seller, the order, its lines, its parcels, their lines and problem reports, its
+    # history, the e-mails.
+    assert small_count == 8
 
 
 def _big_order(wf: Workflow, seller: Seller, external_id: str) -> Order:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -34,7 +35,10 @@ from uniqu3.workflow import Actor, LineInput, Workflow, WorkflowError, derive_st
 SELLER = Actor.seller("s@example.fr")
 CARRIERS = [("hand_delivery", ""), ("colissimo", "6A{n:011d}"), ("colissimo", "6A{n:011d}"),
             ("colissimo", "bad"), ("pigeon", "")]
-EXAMPLES = int(os.environ.get("WORKFLOW_STATEFUL_EXAMPLES", "60"))
+# A light run with the rest of the suite; the reliability suite runs the deep one
+# (RELIABILITY_STATEFUL_EXAMPLES, tests/reliability/test_bad_input.py).
+EXAMPLES = int(os.environ.get("WORKFLOW_STATEFUL_EXAMPLES", "15"))
+STEPS = 50  # at most, per example
 
 
 def snapshot() -> tuple[Any, ...]:
@@ -51,10 +55,34 @@ def snapshot() -> tuple[Any, ...]:
     )
 
 
+@dataclass
+class Tally:
+    """What a run of the state machine saw: examples, steps, invariants checked and broken."""
+
+    examples: int = 0
+    steps_max: int = 0
+    checks: int = 0
+    broken: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
 def test_random_workflows_keep_the_invariants(app: Flask) -> None:
+    tally = run_random_workflows(app, EXAMPLES)
+    if tally.error is not None:
+        raise tally.error
+    assert tally.examples >= EXAMPLES and tally.checks > tally.examples and tally.broken == []
+
+
+def run_random_workflows(app: Flask, examples: int) -> Tally:
+    """Runs the state machine; a broken invariant is counted in the tally (with Hypothesis's
+    error, minimal example included) rather than raised, so that a caller records it first."""
+    tally = Tally()
+
     class Orders(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
+            tally.examples += 1
+            self.steps = 0
             _empty_tables(app)
             self.ctx = app.app_context()
             self.ctx.push()
@@ -70,12 +98,18 @@ def test_random_workflows_keep_the_invariants(app: Flask) -> None:
             db.session.remove()
             self.ctx.pop()
 
+        def require(self, held: bool, what: str) -> None:
+            tally.checks += 1
+            if not held:
+                tally.broken.append(what)
+                raise AssertionError(what)
+
         def attempt(self, action: Any) -> Any:
             before = snapshot()
             try:
                 return action()
             except WorkflowError:
-                assert snapshot() == before, "a refused action changed something"
+                self.require(snapshot() == before, "a refused action changed something")
                 return None
 
         @initialize(quantities=st.lists(st.integers(1, 3), min_size=1, max_size=3))
@@ -162,13 +196,20 @@ def test_random_workflows_keep_the_invariants(app: Flask) -> None:
                 self.wf.auto_receive(self.shipments[i % len(self.shipments)])
 
         @invariant()
+        def count_steps(self) -> None:
+            self.steps += 1  # after the initial order, then after each step
+            tally.steps_max = max(tally.steps_max, self.steps - 1)
+
+        @invariant()
         def shipped_within_ordered(self) -> None:
             for line in db.session.scalars(select(OrderLine)):
-                assert 0 <= line.shipped_quantity <= line.quantity
+                self.require(0 <= line.shipped_quantity <= line.quantity,
+                             f"line {line.id}: {line.shipped_quantity} shipped of {line.quantity}")
             for line in db.session.scalars(select(OrderLine)):
                 shipped = sum(sl.quantity for s in line.order.shipments for sl in s.lines
                               if sl.order_line_id == line.id)
-                assert shipped == line.shipped_quantity
+                self.require(shipped == line.shipped_quantity,
+                             f"line {line.id}: parcels hold {shipped}, the line says {line.shipped_quantity}")
 
         @invariant()
         def status_is_the_pure_function(self) -> None:
@@ -178,7 +219,7 @@ def test_random_workflows_keep_the_invariants(app: Flask) -> None:
                     cancelled=order.cancelled_at is not None, paid=order.paid_at is not None,
                     lines=[(l.quantity, l.shipped_quantity) for l in order.lines],
                     shipment_statuses=[s.status for s in order.shipments])
-                assert order.status == expected
+                self.require(order.status == expected, f"order {order.id}: {order.status}, not {expected}")
 
         @invariant()
         def every_required_email_exactly_once(self) -> None:
@@ -205,10 +246,17 @@ def test_random_workflows_keep_the_invariants(app: Flask) -> None:
                     actual[(e.kind, None, f"o{e.order_id}")] += 1
                 else:
                     actual[(e.kind, e.shipment_id, e.recipient_role)] += 1
-            assert actual == expected
+            self.require(actual == expected,
+                         f"outbox: {actual - expected} too many, {expected - actual} missing")
 
     # The outbox rows are what is checked here; delivering them is the e-mail tests' business.
     with signals.emails_queued.muted():
-        run_state_machine_as_test(Orders, settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=50, deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        try:
+            run_state_machine_as_test(Orders, settings=settings(
+                max_examples=examples, stateful_step_count=STEPS, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        except Exception as error:  # Hypothesis's report of the minimal failing example
+            tally.error = error
+            if not tally.broken:
+                tally.broken.append(repr(error))
+    return tally

@@ -185,15 +185,35 @@ SHIPMENT_OUT: dict[str, Any] = {
         },
         "receipt": {
             "type": "object",
-            "required": ["status", "requested_at", "due_at", "received_at", "received_by"],
+            "description": "The proof of receipt: the same facts as the seller's printable "
+                           "« Preuve de réception » page.",
+            "required": ["status", "requested_at", "request_email_to", "request_email_sent_at",
+                         "request_email_message_id", "due_at", "reminded_at", "received_at",
+                         "received_by", "ip", "user_agent", "proof_page"],
             "properties": {
                 "status": {"type": "string",
                            "enum": ["not_requested", "awaiting", "received", "problem", "lost"]},
-                "requested_at": _nullable(_TIMESTAMP),
+                "requested_at": _nullable({**_TIMESTAMP, "description": "When the seller asked the "
+                                           "buyer to confirm (the request e-mail E5 was written)."}),
+                "request_email_to": {"type": ["string", "null"],
+                                     "description": "The address the request e-mail was sent to."},
+                "request_email_sent_at": _nullable({**_TIMESTAMP, "description": "When the mail "
+                                                    "server accepted the request e-mail; null until then."}),
+                "request_email_message_id": {"type": ["string", "null"],
+                                             "description": "The request e-mail's Message-ID header.",
+                                             "examples": ["<uq42.5f0c…@uniqu3app.fr>"]},
                 "due_at": _nullable({**_TIMESTAMP, "description": "When it becomes received "
                                      "automatically without the buyer's confirmation (UTC)."}),
+                "reminded_at": _nullable({**_TIMESTAMP, "description": "When the reminder before "
+                                          "the deadline was sent; null if none was."}),
                 "received_at": _nullable(_TIMESTAMP),
                 "received_by": {"type": ["string", "null"], "enum": ["buyer", "auto", None]},
+                "ip": {"type": ["string", "null"], "description": "The buyer's IP address when they "
+                       "confirmed (received_by buyer), else null."},
+                "user_agent": {"type": ["string", "null"], "description": "The buyer's browser "
+                               "(User-Agent) when they confirmed, else null."},
+                "proof_page": {"type": ["string", "null"], "description": "The printable proof of "
+                               "receipt in the seller's dashboard, once received."},
             },
         },
         "lost_at": _nullable({**_TIMESTAMP, "description": "When the seller declared it lost (UTC)."}),

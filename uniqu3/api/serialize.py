@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import receipt_proof
+from ..extensions import db
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
+from ..mail.links import seller_proof_url
 from ..models import Order, OrderLine, Shipment, ShipmentStatus
 from ..money import cents_to_decimal_str
+from ..timeutil import iso_utc
 from .blueprint import PREFIX
 from .errors import api_locale
 
@@ -59,9 +63,7 @@ def load_new_order(session: Session, order_id: int) -> Order:
 
 
 def timestamp(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(value) if value is not None else None
 
 
 def day(value: date | None) -> str | None:
@@ -84,6 +86,7 @@ def order_json(order: Order) -> dict[str, Any]:
 
 def _order_json(order: Order) -> dict[str, Any]:
     lines_by_id = {line.id: line for line in order.lines}
+    proofs = receipt_proof.proofs(object_session(order) or db.session, order.shipments)
     return {
         "reference": order.reference,
         "external_id": order.external_id,
@@ -100,7 +103,7 @@ def _order_json(order: Order) -> dict[str, Any]:
             "shipped_quantity": sum(line.shipped_quantity for line in order.lines),
         },
         "lines": [_line(line) for line in order.lines],
-        "shipments": [_shipment(s, lines_by_id) for s in order.shipments],
+        "shipments": [_shipment(s, lines_by_id, proofs[s.id], order.reference) for s in order.shipments],
         "paid_at": timestamp(order.paid_at),
         "cancelled_at": timestamp(order.cancelled_at),
         "cancel_reason": order.cancel_reason or None,
@@ -128,7 +131,8 @@ def _line(line: OrderLine) -> dict[str, Any]:
     }
 
 
-def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str, Any]:
+def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine], proof: receipt_proof.ReceiptProof,
+              reference: str) -> dict[str, Any]:
     if shipment.status == ShipmentStatus.RECEIVED:
         receipt_status = RECEIPT_RECEIVED
     elif shipment.status == ShipmentStatus.AWAITING_RECEIPT:
@@ -153,13 +157,7 @@ def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str
             for item in shipment.lines
             if item.order_line_id in lines_by_id
         ],
-        "receipt": {
-            "status": receipt_status,
-            "requested_at": timestamp(shipment.receipt_requested_at),
-            "due_at": timestamp(shipment.receipt_due_at),
-            "received_at": timestamp(shipment.received_at),
-            "received_by": shipment.received_by,
-        },
+        "receipt": _receipt(receipt_status, proof, reference),
         "lost_at": timestamp(shipment.lost_at),
         # The buyer's reports (« Signaler un problème »), oldest first, kept as evidence.
         "problems": [
@@ -173,4 +171,22 @@ def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine]) -> dict[str
             }
             for report in shipment.problems
         ],
+    }
+
+
+def _receipt(status: str, proof: receipt_proof.ReceiptProof, reference: str) -> dict[str, Any]:
+    """The proof of receipt, with the same facts as the seller's « Preuve de réception » page."""
+    return {
+        "status": status,
+        "requested_at": timestamp(proof.requested_at),
+        "request_email_to": proof.request.to_email if proof.request else None,
+        "request_email_sent_at": timestamp(proof.request.sent_at) if proof.request else None,
+        "request_email_message_id": proof.request_email_message_id,
+        "due_at": timestamp(proof.due_at),
+        "reminded_at": timestamp(proof.reminded_at),
+        "received_at": timestamp(proof.received_at),
+        "received_by": proof.received_by,
+        "ip": proof.ip,
+        "user_agent": proof.user_agent,
+        "proof_page": seller_proof_url(reference, proof.number) if proof.received else None,
     }

@@ -31,3 +31,8 @@ def problem_url(shipment_id: int) -> str:
 def seller_order_url(reference: str) -> str:
     """The order in the seller's dashboard (built by path: the seller blueprint may be absent)."""
     return f"{_base()}/commandes/{quote(reference, safe='')}"
+
+
+def seller_proof_url(reference: str, number: int) -> str:
+    """The printable « Preuve de réception » of one parcel, in the seller's dashboard."""
+    return f"{seller_order_url(reference)}/colis/{number}/preuve"

@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from .. import carriers
 from ..extensions import db
 from ..labels import problem_reason, shown_carrier
+from ..language_templates import language_environment
 from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
 from ..timeutil import to_paris
 from . import links
-from .environment import email_environment
 from .text import one_line
 
 TEMPLATES: dict[str, str] = {
@@ -109,7 +109,7 @@ def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
 def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
     """The text and HTML templates `email/<name>` rendered with `context` (email_context's)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    env = email_environment(app, context["current_locale"])
+    env = language_environment(app, context["current_locale"])
     text = tidy_text(env.get_template(f"email/{name}.txt").render(context))
     html = env.get_template(f"email/{name}.html").render(context)
     return RenderedEmail(subject=context["subject"], text=text, html=html)
@@ -194,6 +194,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
             shipped_on=long_date(shipment.shipped_on, locale),
             receipt_url=SignedLink(links.receipt_url, shipment.id),
             problem_url=SignedLink(links.problem_url, shipment.id),
+            proof_url=links.seller_proof_url(order.reference, shipment.number),
             multi_parcel=len(order.shipments) > 1 or bool(context["remaining"]),
         )
     return context

@@ -1,6 +1,7 @@
 """CSV export of the current filter, for French Excel: `;`, UTF-8 with a BOM, decimal commas.
 
-One row per order line. Streamed in keyset batches, so 100,000 orders never sit in memory.
+One row per order line, with the proof of receipt of the parcels that hold it. Streamed in
+keyset batches, so 100,000 orders never sit in memory.
 Cells a spreadsheet would run as a formula are defused with a leading quote.
 """
 
@@ -10,12 +11,16 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from .. import receipt_proof
 from ..extensions import db
-from ..models import Order, OrderLine, Shipment
+from ..models import Order, OrderLine, ReceivedBy, Shipment
+from ..receipt_proof import ReceiptProof
 from ..timeutil import to_paris
 from . import queries
 from .labels import SHIPMENT_LABELS, STATUS_LABELS
@@ -44,7 +49,32 @@ def _address(address: dict[str, str]) -> str:
 def _header() -> list[str]:
     return [_("Référence"), _("Date"), _("Statut"), _("Client"), _("E-mail du client"),
             _("Adresse de livraison"), _("SKU"), _("Article"), _("Quantité"), _("Expédiée"),
-            _("Prix unitaire (€)"), _("Total de la commande (€)"), _("Suivi"), _("État des colis")]
+            _("Prix unitaire (€)"), _("Total de la commande (€)"), _("Suivi"),
+            # The proof of receipt of the parcels holding the line (several: joined by « | »).
+            _("Colis"), _("Reçu par"), _("Reçu le"), _("IP du client"), _("Navigateur du client"),
+            _("Confirmation demandée le"), _("Message-ID de la demande"), _("Échéance"),
+            _("Relance envoyée le"), _("État des colis")]
+
+
+def _moment(value: datetime | None) -> str:
+    return to_paris(value).strftime("%d/%m/%Y %H:%M:%S") if value is not None else ""
+
+
+def _receipt_cells(proofs: list[ReceiptProof]) -> list[str]:
+    by: dict[str, str] = {ReceivedBy.BUYER: _("client"), ReceivedBy.AUTO: _("automatique")}
+    columns = (
+        [str(p.number) for p in proofs],
+        [by.get(p.received_by or "", "") if p.received else "" for p in proofs],
+        [_moment(p.received_at) for p in proofs],
+        [p.ip or "" for p in proofs],
+        [p.user_agent or "" for p in proofs],
+        [_moment(p.requested_at) for p in proofs],
+        [p.request_email_message_id or "" for p in proofs],
+        [_moment(p.due_at) for p in proofs],
+        [_moment(p.reminded_at) for p in proofs],
+    )
+    # One value per parcel, or nothing at all when no parcel has one.
+    return [" | ".join(values) if any(values) else "" for values in columns]
 
 
 def _batches(seller_id: int, tab: queries.Tab, query: str) -> Iterator[list[Order]]:
@@ -65,16 +95,19 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
         select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.order_id, OrderLine.position)
     ):
         lines[line.order_id].append(line)
+    shipments = list(db.session.scalars(
+        select(Shipment).where(Shipment.order_id.in_(ids)).order_by(Shipment.order_id, Shipment.number)
+        .options(selectinload(Shipment.lines))
+    ))
+    proofs = receipt_proof.proofs(db.session, shipments)
     tracking: dict[int, list[str]] = defaultdict(list)
-    parcels: dict[int, list[str]] = defaultdict(list)
-    for order_id, label, number, parcel, status in db.session.execute(
-        select(Shipment.order_id, Shipment.carrier_label, Shipment.tracking_number, Shipment.number,
-               Shipment.status)
-        .where(Shipment.order_id.in_(ids)).order_by(Shipment.order_id, Shipment.number)
-    ):
-        tracking[order_id].append(f"{label} {number}".strip())
-        parcels[order_id].append(_("n° %(number)s : %(status)s", number=parcel,
-                                   status=SHIPMENT_LABELS.get(status, status)))
+    line_proofs: dict[int, list[ReceiptProof]] = defaultdict(list)
+    line_states: dict[int, list[str]] = defaultdict(list)  # each parcel's status (problem, lost…)
+    for shipment in shipments:
+        tracking[shipment.order_id].append(f"{shipment.carrier_label} {shipment.tracking_number}".strip())
+        for item in shipment.lines:
+            line_proofs[item.order_line_id].append(proofs[shipment.id])
+            line_states[item.order_line_id].append(str(SHIPMENT_LABELS.get(shipment.status, shipment.status)))
     for order in orders:
         common = [order.reference, to_paris(order.created_at).strftime("%d/%m/%Y %H:%M"),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
@@ -83,7 +116,7 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
             yield [safe_cell(cell) for cell in (
                 *common, line.sku, line.title, line.quantity, line.shipped_quantity,
                 euros(line.unit_price_cents), euros(order.total_cents), " | ".join(tracking[order.id]),
-                " | ".join(parcels[order.id]),
+                *_receipt_cells(line_proofs[line.id]), " | ".join(line_states[line.id]),
             )]
 
 

@@ -90,9 +90,13 @@ def _text(event: OrderEvent) -> tuple[str, str]:
         return _("Le client a confirmé la réception du colis n° %(number)s, ce qui clôt le problème signalé.",
                  number=number), ""
     if kind == "receipt_confirmed":
-        return _("Le client a confirmé la réception du colis n° %(number)s.", number=number), ""
+        # Who confirmed (the buyer) and when are the entry's by-line and time; the IP is the proof.
+        if d.get("ip"):
+            return _("Réception du colis n° %(number)s confirmée, depuis l'adresse IP %(ip)s.",
+                     number=number, ip=d["ip"]), ""
+        return _("Réception du colis n° %(number)s confirmée.", number=number), ""
     if kind == "auto_received":
-        return _("Colis n° %(number)s marqué reçu automatiquement : le client n'a pas répondu à temps.",
+        return _("Colis n° %(number)s marqué reçu : le client n'a pas répondu avant l'échéance.",
                  number=number), ""
     if kind == "problem_reported":
         return _("Le client signale un problème sur le colis n° %(number)s : %(reason)s.", number=number,

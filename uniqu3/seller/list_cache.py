@@ -1,13 +1,12 @@
-"""The « Commandes » list, rendered once and reused while the seller's orders stay the same.
+"""The « Commandes » results, rendered once and reused while the seller's orders stay the same.
 
-A seller reloads the list far more often than the orders change, and rendering 25 rows
-(amounts, dates, labels in the seller's language) costs several times what the queries do.
-The rendered results (tabs with their counts, the rows, the pager), and the page around them
-but for its CSRF token, depend only on the seller's orders, the filter and the language.
-`Seller.orders_version` is bumped by the workflow in the same transaction as any change to
-one of the seller's orders, so a list kept under (seller, orders_version, language, filter)
-is never older than what the seller would see by querying again: the version is read with
-the seller, before the orders, in the same request.
+A seller reloads the list far more often than the orders change. The rendered results (tabs
+with their counts, the rows, the pager) depend only on the seller's orders, the filter and
+the language; the page around them (CSRF token, messages shown once) is rendered on each
+view. `Seller.orders_version` is bumped by the workflow in the same transaction as any change
+to one of the seller's orders, so results kept under (seller, orders_version, language,
+filter) are never older than what the seller would see by querying again: the version is
+read with the seller, before the orders, in the same request.
 
 One cache per process (each web worker keeps its own), bounded by ORDERS_LIST_CACHE_SIZE
 entries, least recently used out first; 0 turns it off.
@@ -15,7 +14,6 @@ entries, least recently used out first; 0 turns it off.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -24,8 +22,6 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 EXTENSION_KEY = "uniqu3.orders_list_cache"
-# Where a kept page gets the session's CSRF token: unguessable, so no order's text can hold it.
-CSRF_TOKEN_SLOT = f"csrf-{secrets.token_hex(16)}"
 
 
 class RenderedLists:

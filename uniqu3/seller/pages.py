@@ -10,7 +10,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import carriers
+from .. import carriers, receipt_proof
+from ..extensions import db
 from ..labels import PROBLEM_REASONS
 from ..models import Order, OrderStatus
 from ..services import now
@@ -84,7 +85,8 @@ def _point_to_fields(order: Order, state: FormState) -> None:
 
 
 def order_context(order: Order, state: FormState | None = None, **extra: Any) -> dict[str, Any]:
-    """Everything the order page's macros read. Takes no query beyond the loaded order."""
+    """Everything the order page's macros read. One query beyond the loaded order, and only
+    when it has parcels: the e-mails of their proofs of receipt."""
     state = state or FormState()
     _point_to_fields(order, state)
     today = paris_today(now())
@@ -97,6 +99,7 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "shipment_labels": SHIPMENT_LABELS,
         "lines_by_id": {line.id: line for line in order.lines},
         "timeline": history.timeline(order.events),
+        "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
         "carrier_code": carrier_code,
         # A refused number is explained next to its field, not a second time in the preview.

@@ -1,10 +1,15 @@
-"""htmx helpers: is this a fragment request, and render one block of a page template."""
+"""Rendering helpers: is this an htmx fragment request, render one block of a page template,
+build many URLs of one route."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, url_for
+from flask_babel import get_locale
+
+from ..language_templates import language_environment
 
 
 def wants_fragment() -> bool:
@@ -14,12 +19,34 @@ def wants_fragment() -> bool:
 
 
 def render_block(template_name: str, block: str, **context: Any) -> str:
-    """Render one `{% block %}` of a page, with the same context the page would have.
+    """Render one `{% block %}` of a page, with the same context the page would have, in the
+    page's language environment (uniqu3.language_templates).
 
     The page and its fragment come from one template, so they can never drift apart.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    template = app.jinja_env.get_template(template_name)
+    template = language_environment(app, str(get_locale())).get_template(template_name)
     app.update_template_context(context)
     render = template.blocks[block]
     return "".join(render(template.new_context(context)))
+
+
+def render_page(template_name: str, **context: Any) -> str:
+    """render_template in the page's language environment: constant texts translated once."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    template = language_environment(app, str(get_locale())).get_template(template_name)
+    app.update_template_context(context)
+    return template.render(context)
+
+
+def url_maker(endpoint: str, name: str, **values: Any) -> Callable[[str], str]:
+    """`url_for(endpoint, name=value, **values)` for many values of one path variable: one
+    url_for (each call costs the URL map's matching), then each value quoted the way the
+    map's default converter quotes it."""
+    to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
+    slot = to_url("\0")
+    values[name] = "\0"
+    prefix, found, suffix = url_for(endpoint, **values).partition(slot)
+    if not found or slot in suffix:
+        raise ValueError(f"{endpoint}: <{name}> is not a plain path variable")
+    return lambda value: f"{prefix}{to_url(value)}{suffix}"

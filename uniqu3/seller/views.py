@@ -9,23 +9,22 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from ..services import now
 from ..timeutil import paris_today
 from . import export, queries
 from .blueprint import bp
 from .labels import STATUS_LABELS
-from .list_cache import CSRF_TOKEN_SLOT, rendered_lists
+from .list_cache import rendered_lists
+from .listing import list_texts, shown_orders
 from .pages import order_context, tracking_preview
-from .queries import TABS, Cursor
-from .rendering import render_block, wants_fragment
+from .queries import Cursor
+from .rendering import render_block, render_page, url_maker, wants_fragment
 
 
 @bp.get("/")
@@ -46,35 +45,29 @@ def orders() -> Response:
     after = Cursor.decode(raw_after)
     before = None if after else Cursor.decode(request.args.get("avant"))
     seller_id = current_user.id
+    locale = str(get_locale())
 
     def render_results() -> str:
+        texts = list_texts(locale)
+        page = queries.list_orders(seller_id, tab, query, after=after, before=before)
         return render_block("seller/orders.html", "results", **{
             "tab": tab,
-            "tabs": TABS,
+            "tabs": texts.tabs,
             "q": query,
-            "page": queries.list_orders(seller_id, tab, query, after=after, before=before),
+            "page": page,
+            "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
             "counts": queries.status_counts(seller_id),
-            "labels": STATUS_LABELS,
             "from_older_page": bool(raw_after),
         })
 
     # current_user was read before any order: its orders_version is never newer than the
     # orders a render would read now (see list_cache).
-    key = (seller_id, current_user.orders_version, str(get_locale()), tab.slug, query,
-           after, before, bool(raw_after))
-    lists = rendered_lists()
+    key = (seller_id, current_user.orders_version, locale, tab.slug, query, after, before, bool(raw_after))
+    results = rendered_lists().get_or_render(key, render_results)
     if wants_fragment():
-        body = str(lists.get_or_render(key, render_results))
-    elif session.get("_flashes"):
-        # A message to show once, above the list: this page is not worth keeping.
-        body = render_template("seller/orders.html", q=query,
-                               results_html=lists.get_or_render(key, render_results))
+        body = str(results)
     else:
-        # The whole page is kept too; only the session's CSRF token is filled in each time.
-        page = lists.get_or_render((*key, "page"), lambda: render_template(
-            "seller/orders.html", q=query, results_html=lists.get_or_render(key, render_results),
-            csrf_token=lambda: CSRF_TOKEN_SLOT))
-        body = str(page).replace(CSRF_TOKEN_SLOT, generate_csrf())
+        body = render_page("seller/orders.html", q=query, results_html=results)
     response = make_response(body)
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")

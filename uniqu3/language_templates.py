@@ -1,4 +1,5 @@
-"""The Jinja environment the e-mails are rendered with: one per app and language.
+"""Jinja environments with a language bound: one per app and language, for the e-mails and
+for the pages rendered often (« Commandes »).
 
 The app's environment (Flask-Babel's) looks the language up in the request context at every
 `_()` call, through three nested context calls, about 35 times per e-mail: most of the cost
@@ -9,6 +10,7 @@ settings, filters and globals, and its catalogue bound once:
 - `_('text %(x)s', x=…)` calls a gettext bound to the catalogue, with Jinja's new-style
   semantics (the translation is markup in an HTML template; the values are escaped into it).
 The output is the same as the app's environment's (tests/mail/test_render.py compares them).
+A page rendered here still gets Flask's template context (`app.update_template_context`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from jinja2.lexer import Token, TokenStream
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
-_ENVIRONMENTS = "uniqu3.mail.environments"
+_ENVIRONMENTS = "uniqu3.language_environments"
 _GETTEXT_NAMES = frozenset({"_", "gettext"})
 # After `_('text')`, these would apply to the call's result: not a place to fold it.
 _POSTFIX = frozenset({"dot", "lbracket", "lparen"})
 
 
-def email_environment(app: Flask, locale: str) -> Environment:
+def language_environment(app: Flask, locale: str) -> Environment:
     """`app`'s templates with `locale`'s catalogue bound (made once per app and language)."""
     environments: dict[str, Environment] = app.extensions.setdefault(_ENVIRONMENTS, {})
     env = environments.get(locale)
@@ -42,7 +44,7 @@ def email_environment(app: Flask, locale: str) -> Environment:
         options.setdefault("autoescape", base.autoescape)
         options.setdefault("auto_reload", base.auto_reload)
         extensions = [*options.pop("extensions", ()), "jinja2.ext.i18n", ConstantTranslations]
-        env = _EmailEnvironment(loader=base.loader, extensions=extensions, **options)
+        env = _LanguageEnvironment(loader=base.loader, extensions=extensions, **options)
         env.filters.update(base.filters)
         env.tests.update(base.tests)
         env.policies.update(base.policies)
@@ -55,7 +57,7 @@ def email_environment(app: Flask, locale: str) -> Environment:
     return env
 
 
-class _EmailEnvironment(Environment):
+class _LanguageEnvironment(Environment):
     """Templates are looked up 7 times per e-mail (the two parts, their layout and macros):
     without auto-reload a loaded one is kept in a plain dict, not behind the LRU cache's lock."""
 
@@ -84,7 +86,7 @@ class _EmailEnvironment(Environment):
 def warm_up(app: Flask) -> None:
     """Compile every e-mail template in each language now (forked workers inherit them)."""
     for locale in app.config.get("LANGUAGES") or ["fr"]:
-        env = email_environment(app, locale)
+        env = language_environment(app, locale)
         for name in env.list_templates(filter_func=lambda n: n.startswith("email/")):
             env.get_template(name)
 
