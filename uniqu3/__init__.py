@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         # throttle and the buyer's proof of receipt then name the buyer, not the proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from . import database, i18n, models, security, templating  # noqa: F401  (models: for migrations)
+    from . import database, i18n, models, security, static_files, templating  # noqa: F401  (models)
     from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     database.init_app(app)
@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
     login_manager.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    static_files.init_app(app)
 
     from . import api, auth, buyer, cli, dev, seller
 

@@ -117,6 +117,10 @@ def base_config(profile: str) -> dict[str, Any]:
         "API_MAX_BODY_BYTES": 256 * 1024,
         "DEV_MAILBOX": False,
         "DEMO_PASSWORD": "demo-uniqu3",
+        # Static files under content-named URLs, compressed, served by WhiteNoise
+        # (uniqu3/static_files.py); the development profile serves static/ as it is edited.
+        "STATIC_FINGERPRINT": profile != "development",
+        "STATIC_BUILD_FOLDER": str(INSTANCE / "static"),
     }
     return config
 

@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session
 
 from .models import Order, Seller
 from .services import workflow
-from .workflow import MAX_LINES, MAX_QUANTITY, Actor, Address, LineInput, NotFound, OrderInput
+from .workflow import Actor, Address, LineInput, NotFound, OrderInput, rules
 from .workflow import InvalidInput as WorkflowInvalidInput
 
 # Column sizes (uniqu3/models.py) and the limits stated in the OpenAPI document.
 MAX_EXTERNAL_ID = 100
-MAX_EMAIL = 254
 MAX_NAME = 200
 MAX_ADDRESS_LINE = 200
 MAX_CITY = 100
@@ -38,17 +37,12 @@ MAX_UNIT_PRICE_CENTS = 99_999_999
 MAX_TOTAL_CENTS = 2**31 - 1
 
 #: Patterns shared with the OpenAPI document (ECMA-262 compatible, used with fullmatch here).
-EMAIL_PATTERN = (
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
-)
 FR_POSTAL_CODE_PATTERN = r"[0-9]{5}"
 POSTAL_CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 -]{0,8}[A-Za-z0-9]"
 PRICE_PATTERN = r"[0-9]{1,6}(?:\.[0-9]{1,2})?"
 #: No control character (C0 and DEL) in any text.
 TEXT_PATTERN = r"[^\u0000-\u001f\u007f]*"
 
-_EMAIL = re.compile(EMAIL_PATTERN)
 _FR_POSTAL_CODE = re.compile(FR_POSTAL_CODE_PATTERN)
 _POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
 _PRICE = re.compile(PRICE_PATTERN)
@@ -57,8 +51,6 @@ _TOO_PRECISE_PRICE = re.compile(r"[0-9]+\.[0-9]{3,}")
 _CONTROL = re.compile(r"[\u0000-\u001f\u007f]")
 _CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
 _COUNTRY_SHAPE = re.compile(r"[A-Za-z]{2}")
-
-SUPPORTED_CURRENCY = "EUR"
 
 #: ISO 3166-1 alpha-2: the 249 officially assigned codes.
 _ISO_3166_ALPHA_2 = """
@@ -107,10 +99,6 @@ class Submitted:
         identity = sa_inspect(self.order).identity
         assert identity is not None  # committed or rolled back, the order has its key
         return int(identity[0])
-
-
-def email_is_valid(value: str) -> bool:
-    return len(value) <= MAX_EMAIL and _EMAIL.fullmatch(value) is not None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -166,7 +154,7 @@ class _Reader:
         if not isinstance(value, str):
             self.error(path, NOT_TEXT)
             return ""
-        if not email_is_valid(value):
+        if not rules.email_is_valid(value):
             self.error(path, BAD_EMAIL)
             return ""
         return value
@@ -220,7 +208,7 @@ class _Reader:
     def currency(self, value: Any) -> str:
         if value is None:
             self.error("currency", REQUIRED)
-        elif value == SUPPORTED_CURRENCY:
+        elif rules.currency_accepted(value):
             return value
         elif isinstance(value, str) and _CURRENCY_SHAPE.fullmatch(value):
             self.error("currency", _l(
@@ -240,8 +228,8 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(path, _l("Nombre entier attendu."))
             return 0
-        if not 1 <= value <= MAX_QUANTITY:
-            self.error(path, _l("La quantité va de 1 à %(max)d.", max=MAX_QUANTITY))
+        if not rules.quantity_accepted(value):
+            self.error(path, _l("La quantité va de 1 à %(max)d.", max=rules.MAX_QUANTITY))
             return 0
         return value
 
@@ -272,14 +260,13 @@ class _Reader:
         if not isinstance(raw, list):
             self.error("lines", NOT_LIST)
             return ()
-        if not raw:
-            self.error("lines", _l("Une commande a au moins une ligne."))
-            return ()
-        if len(raw) > MAX_LINES:
-            self.error("lines", _l("Une commande a au plus %(max)d lignes.", max=MAX_LINES))
+        if not rules.line_count_accepted(len(raw)):
+            if raw:
+                self.error("lines", _l("Une commande a au plus %(max)d lignes.", max=rules.MAX_LINES))
+            else:
+                self.error("lines", _l("Une commande a au moins une ligne."))
             return ()
         lines: list[LineInput] = []
-        seen: dict[str, int] = {}
         for i, item in enumerate(raw):
             path = f"lines[{i}]"
             if not isinstance(item, dict):
@@ -289,13 +276,14 @@ class _Reader:
             title = self.text(item, "title", f"{path}.title", limit=MAX_TITLE)
             quantity = self.quantity(item.get("quantity"), f"{path}.quantity")
             price = self.price(item.get("unit_price"), f"{path}.unit_price")
-            if sku and sku in seen:
-                self.error(f"{path}.sku", _l(
-                    "La référence %(sku)s figure déjà en lines[%(index)d].", sku=sku, index=seen[sku]
-                ))
-            elif sku:
-                seen[sku] = i
             lines.append(LineInput(sku=sku, title=title, quantity=quantity, unit_price_cents=price))
+        # Read from the lines that are objects (a line that is not one was reported above).
+        objects = [i for i, item in enumerate(raw) if isinstance(item, dict)]
+        for at, first in rules.repeated_skus([line.sku for line in lines]).items():
+            sku = lines[at].sku
+            self.error(f"lines[{objects[at]}].sku", _l(
+                "La référence %(sku)s figure déjà en lines[%(index)d].", sku=sku, index=objects[first]
+            ))
         total = sum(line.quantity * line.unit_price_cents for line in lines)
         if total > MAX_TOTAL_CENTS:
             self.error("lines", _l("Le total de la commande dépasse le maximum accepté (21474836.47)."))

@@ -224,3 +224,26 @@ def test_texts_are_stored_trimmed(post_order: Post) -> None:
     data = response.get_json()
     assert data["external_id"] == "MKT-7"
     assert data["shipping_address"]["city"] == "Lyon"
+
+
+# Addresses the mailer cannot write (outside ASCII: sent without SMTPUTF8) or that are no
+# address at all (two dots in a row, a reserved domain): refused at the door, rather than
+# accepted and their e-mails failed for ever.
+UNSENDABLE = ["cämille@example.fr", "camille@exämple.fr", "camille..martin@example.fr",
+              ".camille@example.fr", "camille@example.test"]
+
+
+@pytest.mark.parametrize("member", ["buyer.email", "seller"])
+@pytest.mark.parametrize("address", UNSENDABLE)
+def test_an_address_the_mailer_cannot_use_is_refused(post_order: Post, member: str, address: str) -> None:
+    assert_refused(post_order(with_value(member, address)), member, "e-mail invalide")
+
+
+@pytest.mark.parametrize("address", ['"camille martin"@example.fr', "camille+boutique@example.fr",
+                                     "camille@[192.0.2.1]"])
+def test_an_address_accepted_is_one_the_buyer_is_mailed_at(post_order: Post, address: str) -> None:
+    response = post_order(with_value("buyer.email", address))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["buyer"]["email"] == address
+    e2 = db.session.scalar(select(OutboxEmail).where(OutboxEmail.recipient_role == "buyer"))
+    assert e2 is not None and (e2.to_email, e2.status, e2.last_error) == (address, "sent", "")

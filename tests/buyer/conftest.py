@@ -26,9 +26,8 @@ def _anonymous_visitors(app: Flask) -> Iterator[None]:
 
 
 def csrf_token(html: str) -> str:
-    """The CSRF token of a page: its form's, or the one every page gives htmx."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
-        r'"X-CSRFToken": "([^"]+)"', html)
+    """The CSRF token of a page's form."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"
     return match.group(1)
 

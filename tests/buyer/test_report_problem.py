@@ -124,6 +124,8 @@ def test_an_outdated_form_is_refused_and_shown_again(client: FlaskClient, awaiti
 
 def test_after_receipt_the_page_says_so_and_how_to_reach_the_seller(
         client: FlaskClient, wf: Workflow, awaiting: int) -> None:
+    opened = client.get(report_url(awaiting))  # the form, opened before the buyer confirmed
+    own_request_globals()
     wf.confirm_receipt(awaiting, ip="1.2.3.4", user_agent="x")
     page = client.get(report_url(awaiting))
     text = page_text(page.text)
@@ -131,7 +133,8 @@ def test_after_receipt_the_page_says_so_and_how_to_reach_the_seller(
     assert "écrivez directement à" in text and "mailto:atelier@example.fr" in page.text
     assert 'name="reason"' not in page.text
     before = counts()
-    posted = post_report(client, awaiting)
+    posted = client.post(report_url(awaiting), data={"csrf_token": csrf_token(opened.text),
+                                                      "reason": "damaged", "message": "x"})
     assert posted.status_code == 409 and "Colis déjà reçu" in page_text(posted.text)
     assert counts() == before
 

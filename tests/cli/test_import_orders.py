@@ -143,3 +143,18 @@ def test_a_utf8_file_with_bom_is_read(admin: Admin, seller: Seller, tmp_path: Pa
     raw = "\ufeff" + json.dumps([order_body()], ensure_ascii=False)
     result = admin("import-orders", write(tmp_path, raw.encode("utf-8")))
     assert result.exit_code == 0, result.output
+
+
+def test_an_address_the_mailer_cannot_use_is_reported_and_nothing_recorded(
+    admin: Admin, seller: Seller, tmp_path: Path
+) -> None:
+    bad = order_body(external_id="MKT-1")
+    bad["buyer"]["email"] = "camille..martin@example.fr"
+
+    result = admin("import-orders", write(tmp_path, [bad]))
+
+    assert result.exit_code == 1
+    assert "#1 MKT-1 : invalide" in result.output
+    assert "buyer.email : Adresse e-mail invalide." in result.output
+    assert orders() == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from click.testing import Result
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -46,6 +47,14 @@ def test_create_seller_asks_the_password_twice_hidden(admin: Admin) -> None:
     assert seller is not None
     assert seller.shop_name == "lina"
     assert verify_password(seller.password_hash, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("email", ["lïna@example.fr", "lina..atelier@example.fr"])
+def test_create_seller_refuses_an_address_the_mailer_cannot_use(admin: Admin, email: str) -> None:
+    result = admin("create-seller", email, "--password-stdin", input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 1
+    assert f"Adresse e-mail invalide : {email}" in result.output
+    assert seller_by_email(email) is None
 
 
 def test_create_seller_refuses_a_confirmation_that_differs(admin: Admin) -> None:

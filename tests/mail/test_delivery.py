@@ -220,7 +220,11 @@ def test_an_email_whose_order_is_gone_fails_with_a_reason(
 def test_a_malformed_address_fails_without_reaching_the_server(
     make_order: Any, scripted_smtp: ScriptedSmtp
 ) -> None:
-    make_order(buyer_email="camille@@example")
+    make_order()
+    # No door takes such an address any more (workflow.rules); a row written before the rule
+    # was enforced everywhere may still hold one.
+    db.session.execute(update(OutboxEmail).where(OutboxEmail.id == 2).values(to_email="camille@@example"))
+    db.session.commit()
     report = deliver()
     assert report.sent == [1] and report.failed == [2]
     assert "Adresse e-mail invalide" in rows()[1].last_error

@@ -74,7 +74,7 @@ class SellerClient:
         headers = dict(HTMX) if htmx else {}
         if csrf:
             if htmx:
-                headers["X-CSRFToken"] = self.token  # as the page's hx-headers send it
+                headers["X-CSRFToken"] = self.token  # as the page's data-hx-headers send it
             else:
                 form.setdefault("csrf_token", self.token)
         return self.client.post(url, data=form, headers=headers, **kwargs)

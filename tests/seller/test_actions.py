@@ -46,14 +46,14 @@ def test_confirm_payment_with_htmx_swaps_the_step_badge_payment_and_history(
     html = response.get_data(as_text=True)
     assert len(response.data) <= PARTIAL_BUDGET
     assert html.lstrip().startswith('<section id="next"')
-    assert '<span id="status" class="badge b-paid" hx-swap-oob="true">Payée</span>' in html
-    assert '<section id="payment" class="card" hx-swap-oob="true">' in html
+    assert '<span id="status" class="badge b-paid" data-hx-swap-oob="true">Payée</span>' in html
+    assert '<section id="payment" class="card" data-hx-swap-oob="true">' in html
     assert "Note : Virement 4471" in html
-    assert '<ol hx-swap-oob="beforeend:#history-list"><li>' in html
+    assert '<ol data-hx-swap-oob="beforeend:#history-list"><li>' in html
     assert html.count("<li>") == 1  # only the new event is appended
     assert "Paiement confirmé : le client en est informé par e-mail." in html
     # The ship form comes next, fetched on its own.
-    assert f'hx-get="/commandes/{order.reference}/expedition" hx-trigger="load"' in html
+    assert f'data-hx-get="/commandes/{order.reference}/expedition" data-hx-trigger="load"' in html
     order = fresh(order)
     assert order.status == OrderStatus.PAID and order.payment_note == "Virement 4471"
     assert db.session.query(OutboxEmail).filter_by(kind="E3", order_id=order.id).count() == 1
@@ -112,10 +112,10 @@ def test_ship_part_then_the_rest(sc: SellerClient, order_in: Make) -> None:
     assert first.status_code == 200
     html = first.get_data(as_text=True)
     assert len(first.data) <= PARTIAL_BUDGET
-    assert 'class="badge b-partially_shipped" hx-swap-oob="true"' in html
-    assert '<section id="lines" class="card" hx-swap-oob="true">' in html
-    assert '<ol hx-swap-oob="beforeend:#shipment-list"><li id="colis-1" class="parcel">' in html
-    assert '<p id="no-shipment" hx-swap-oob="delete"></p>' in html
+    assert 'class="badge b-partially_shipped" data-hx-swap-oob="true"' in html
+    assert '<section id="lines" class="card" data-hx-swap-oob="true">' in html
+    assert '<ol data-hx-swap-oob="beforeend:#shipment-list"><li id="colis-1" class="parcel">' in html
+    assert '<p id="no-shipment" data-hx-swap-oob="delete"></p>' in html
     assert "Colis n° 1 expédié : le client reçoit le suivi par e-mail." in html
     assert "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901" in html
 
@@ -125,7 +125,7 @@ def test_ship_part_then_the_rest(sc: SellerClient, order_in: Make) -> None:
     }, htmx=True)
     assert second.status_code == 200
     html = second.get_data(as_text=True)
-    assert 'class="badge b-shipped" hx-swap-oob="true">Expédiée<' in html
+    assert 'class="badge b-shipped" data-hx-swap-oob="true">Expédiée<' in html
     assert 'id="no-shipment"' not in html
     assert "Tout est expédié" in html
     order = fresh(order)
@@ -157,8 +157,8 @@ def test_a_double_submit_gives_the_same_parcel(sc: SellerClient, order_in: Make)
     assert first.status_code == second.status_code == 200
     html = second.get_data(as_text=True)
     assert "Ce colis (n° 1) était déjà enregistré." in html
-    assert 'hx-swap-oob="beforeend:#shipment-list"' not in html  # not shown twice
-    assert '<section id="shipments" class="card" hx-swap-oob="true">' in html
+    assert 'data-hx-swap-oob="beforeend:#shipment-list"' not in html  # not shown twice
+    assert '<section id="shipments" class="card" data-hx-swap-oob="true">' in html
     assert db.session.query(Shipment).filter_by(order_id=order.id).count() == 1
     plain = sc.post(url(order, "expedition"), form)
     assert plain.status_code == 303
@@ -286,7 +286,7 @@ def test_activate_receipt_confirmation(sc: SellerClient, order_in: Make) -> None
     assert "Confirmation de réception demandée" in html
     assert "reçu automatiquement le 27/11/2026 à 10:30" in html
     assert "Confirmation de réception activée pour le colis n° 1" in html
-    assert '<span id="status" class="badge b-shipped" hx-swap-oob="true">' in html
+    assert '<span id="status" class="badge b-shipped" data-hx-swap-oob="true">' in html
     shipment = fresh(order).shipments[0]
     assert shipment.status == ShipmentStatus.AWAITING_RECEIPT
     assert db.session.query(OutboxEmail).filter_by(kind="E5", shipment_id=shipment.id).count() == 1
@@ -325,7 +325,7 @@ def test_cancel_with_a_reason(sc: SellerClient, order_in: Make) -> None:
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert len(response.data) <= PARTIAL_BUDGET
-    assert 'class="badge b-cancelled" hx-swap-oob="true">Annulée<' in html
+    assert 'class="badge b-cancelled" data-hx-swap-oob="true">Annulée<' in html
     assert "Motif : Rupture de stock" in html
     assert "Commande annulée : le client en est informé par e-mail." in html
     order = fresh(order)

@@ -225,8 +225,9 @@ def test_htmx_gets_the_list_fragment_and_caches_are_told(sc: SellerClient, make_
 
 def test_the_list_page_wires_search_tabs_and_paging_to_htmx(sc: SellerClient) -> None:
     html = sc.get("/commandes").get_data(as_text=True)
-    assert 'hx-get="/commandes" hx-target="#results" hx-push-url="true"' in html
-    assert html.count('hx-boost="true" hx-target="#results" hx-push-url="true"') == 2  # tabs and pager
+    assert 'data-hx-get="/commandes" data-hx-target="#results" data-hx-push-url="true"' in html
+    boosted = 'data-hx-boost="true" data-hx-target="#results" data-hx-push-url="true"'
+    assert html.count(boosted) == 2  # tabs and pager
     assert '<label for="q">Rechercher une commande</label>' in html
 
 

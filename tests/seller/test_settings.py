@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from uniqu3.extensions import db
-from uniqu3.models import Seller
+from uniqu3.models import OutboxEmail, Seller
 from uniqu3.passwords import verify_password
 
 from .conftest import SellerClient
@@ -126,3 +130,29 @@ def test_the_shop_name_refuses_line_breaks_and_control_characters(sc: SellerClie
         assert fresh(seller).shop_name == "L'Atelier de Lina"
     accepted = sc.post("/parametres", {"shop_name": "Atelier « Lina » & Cie 🎁", "locale": "fr"})
     assert accepted.status_code == 303
+
+
+@pytest.mark.parametrize("address", ["commandes@lïna.example.fr", "cömmandes@lina.example.fr",
+                                     "commandes..lina@example.fr"])
+def test_a_notification_email_the_mailer_cannot_use_is_refused(
+    sc: SellerClient, seller: Seller, address: str
+) -> None:
+    # The settings once took anything shaped like a@b.c: these addresses were saved, and every
+    # notification to them then failed in the mailer.
+    response = sc.post("/parametres", {"shop_name": "Atelier", "notification_email": address, "locale": "fr"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<p class="error" id="notification_email-err">Adresse e-mail invalide.</p>' in html
+    assert fresh(seller).notify_address == "atelier@example.fr"
+
+
+def test_a_notification_email_accepted_is_one_the_seller_is_mailed_at(
+    sc: SellerClient, seller: Seller, make_order: Callable[..., Any]
+) -> None:
+    address = '"commandes lina"@example.fr'  # unusual (a quoted local part) but valid
+    response = sc.post("/parametres", {"shop_name": "Atelier", "locale": "fr", "notification_email": address})
+    assert response.status_code == 303
+    order = make_order(fresh(seller))
+    e1 = db.session.scalar(select(OutboxEmail).where(OutboxEmail.order_id == order.id,
+                                                     OutboxEmail.recipient_role == "seller"))
+    assert e1 is not None and (e1.to_email, e1.status, e1.last_error) == (address, "sent", "")

@@ -127,6 +127,7 @@ def test_same_external_id_for_two_sellers_is_two_orders(wf: Workflow, seller: An
     ({"currency": "USD"}, "currency", "euro"),
     ({"lines": ()}, "lines", "de 1 à 200 lignes"),
     ({"external_id": "  "}, "external_id", "obligatoire"),
+    ({"buyer_email": "cämille@example.fr"}, "buyer.email", "e-mail invalide"),
 ])
 def test_invalid_orders_are_refused_and_nothing_is_written(
     wf: Workflow, seller: Any, overrides: dict[str, Any], field: str, message: str

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import intake
 from ..models import OrderStatus, ProblemReason, ShipmentStatus
-from ..workflow import MAX_LINES, MAX_QUANTITY
+from ..workflow import rules
 from .blueprint import PREFIX
 from .errors import CODES
 from .serialize import REFERENCE_PATTERN
@@ -31,9 +31,10 @@ def _text(max_length: int, *, required: bool = True, description: str = "") -> d
 def _email(description: str) -> dict[str, Any]:
     return {
         "type": "string",
-        "maxLength": intake.MAX_EMAIL,
-        "pattern": f"^{intake.EMAIL_PATTERN}$",
-        "description": description,
+        "maxLength": rules.EMAIL_MAX,
+        # RFC 5321's mailbox, as the API checks it; in ASCII: e-mails are sent without SMTPUTF8.
+        "format": "email",
+        "description": f"{description} ASCII only.",
         "examples": ["camille@example.fr"],
     }
 
@@ -79,7 +80,7 @@ LINE_IN: dict[str, Any] = {
     "properties": {
         "sku": _text(intake.MAX_SKU, description="The product reference; unique within the order."),
         "title": _text(intake.MAX_TITLE),
-        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": rules.MAX_QUANTITY},
         "unit_price": {
             "type": "string",
             "pattern": f"^{intake.PRICE_PATTERN}$",
@@ -114,11 +115,11 @@ ORDER_IN: dict[str, Any] = {
         },
         "billing_address": _ref("AddressInput"),
         "shipping_address": _ref("AddressInput"),
-        "currency": {"type": "string", "enum": [intake.SUPPORTED_CURRENCY]},
+        "currency": {"type": "string", "enum": [rules.CURRENCY]},
         "lines": {
             "type": "array",
             "minItems": 1,
-            "maxItems": MAX_LINES,
+            "maxItems": rules.MAX_LINES,
             "items": _ref("LineInput"),
         },
     },
@@ -258,7 +259,7 @@ ORDER_OUT: dict[str, Any] = {
         },
         "billing_address": _ref("Address"),
         "shipping_address": _ref("Address"),
-        "currency": {"type": "string", "enum": [intake.SUPPORTED_CURRENCY]},
+        "currency": {"type": "string", "enum": [rules.CURRENCY]},
         "totals": {
             "type": "object",
             "required": ["amount", "quantity", "shipped_quantity"],

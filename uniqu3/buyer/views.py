@@ -32,9 +32,7 @@ from ..tokens import (
     receipt_token,
     shipment_id_from_token,
 )
-from ..workflow import InvalidInput, InvalidTransition, NotFound
-from ..workflow.problems import MESSAGE_MAX
-from ..workflow.status import CONFIRMABLE, REPORTABLE
+from ..workflow import InvalidInput, InvalidTransition, NotFound, rules
 from .history import ORDER_STATUS, SHIPMENT_STATUS, buyer_history
 
 bp = Blueprint("buyer", __name__)
@@ -84,7 +82,7 @@ class Message:
 
 def _parcel(order: Order, shipment: Shipment) -> Parcel:
     by_id = {line.id: line for line in order.lines}
-    open_ = shipment.status in (*REPORTABLE, *CONFIRMABLE)
+    open_ = rules.can_report(shipment.status) or rules.can_confirm(shipment.status)
     return Parcel(
         id=shipment.id,
         number=shipment.number,
@@ -100,8 +98,8 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
         received_at=shipment.received_at,
         received_by=shipment.received_by,
         receipt_token=receipt_token(shipment.id) if open_ else None,
-        can_confirm=shipment.status in CONFIRMABLE,
-        can_report=shipment.status in (*REPORTABLE, ShipmentStatus.PROBLEM),
+        can_confirm=rules.can_confirm(shipment.status),
+        can_report=rules.can_report(shipment.status),
         reports=[Report(r.reported_at, problem_reason(r.reason), r.message) for r in shipment.problems],
         messages=_seller_messages(order.events, shipment.id),
     )
@@ -208,7 +206,7 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
     order = _load_order(shipment.order_id) if shipment is not None else None
     if shipment is None or order is None:
         return invalid_link()
-    if state == "expired_form" and shipment.status not in CONFIRMABLE:
+    if state == "expired_form" and not rules.can_confirm(shipment.status):
         state = _state(shipment)  # nothing left to confirm: say how things stand
     return render_template(
         "buyer/receipt.html",
@@ -242,7 +240,7 @@ def report_problem(token: str) -> tuple[str, int] | str:
     if shipment is None:
         return invalid_link()
     form = {"reason": (request.form.get("reason") or "")[:20],
-            "message": (request.form.get("message") or "")[:MESSAGE_MAX * 2]}
+            "message": (request.form.get("message") or "")[:rules.MESSAGE_MAX * 2]}
     if request.method == "GET":
         return _problem_page(shipment_id, token, "form", 200)
     try:
@@ -291,5 +289,5 @@ def _problem_page(shipment_id: int, token: str, state: str, status: int, *,
         form=form or {"reason": "", "message": ""},
         error=error,
         field=field,
-        message_max=MESSAGE_MAX,
+        message_max=rules.MESSAGE_MAX,
     ), status

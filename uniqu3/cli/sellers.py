@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..intake import email_is_valid
 from ..models import Order, Seller
 from ..passwords import hash_password, password_problem
-from ..workflow.rules import shop_name_problem
+from ..workflow.rules import email_is_valid, shop_name_problem
 from .group import command, table, when
 
 

@@ -2,7 +2,8 @@
 
 Names and subjects come from people (buyer names, shop names): every header value is
 cleaned of control characters and line breaks before it reaches the message, and an
-address is checked before it is written, so nothing typed can add a header.
+address is checked (the one address rule of every door, `workflow.rules.email_is_valid`)
+before it is written, so nothing typed can add a header.
 
 The message is written directly (no `email.message` object: building and serialising one
 cost more than rendering the e-mail): a multipart/alternative with a text and an HTML part,
@@ -17,15 +18,13 @@ from __future__ import annotations
 import binascii
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from email.errors import HeaderParseError
-from email.headerregistry import Address
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from ..workflow.rules import email_is_valid
 from .render import RenderedEmail
 from .text import one_line
 
@@ -42,13 +41,6 @@ _WORD_START, _WORD_END = "=?utf-8?q?", "?="
 _Q_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 # A display name made of these (and single spaces) needs no quotes (RFC 5322 atext).
 _ATEXT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~ ")
-# The usual address: a dot-atom at a domain of letters, digits and inner hyphens. Others go
-# through the standard library's parser (quoted local parts, domain literals …).
-_PLAIN_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-)
-_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
@@ -78,23 +70,9 @@ class Mailbox:
 def mailbox(name: str | None, email: str) -> Mailbox:
     """`Name <email>` for a header; raises InvalidAddress for an address that cannot be used."""
     email = (email or "").strip()
-    display = clean_header(name, NAME_LIMIT)
-    if _PLAIN_ADDRESS.fullmatch(email):
-        return Mailbox(display, email)
-    if not email or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in email):
+    if not email_is_valid(email):
         raise _invalid(email)
-    try:
-        address = Address(display_name=display, addr_spec=email)
-    except (HeaderParseError, ValueError, IndexError) as exc:
-        raise _invalid(email) from exc
-    # Written without SMTPUTF8: an address outside ASCII cannot be sent.
-    if (not address.username or not address.domain or "." not in address.domain
-            or not address.addr_spec.isascii()):
-        raise _invalid(email)
-    local = address.username
-    if not _DOT_ATOM.fullmatch(local):  # Python gives it unquoted: quoted again
-        local = '"' + local.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return Mailbox(display, f"{local}@{address.domain}")
+    return Mailbox(clean_header(name, NAME_LIMIT), email)
 
 
 def _invalid(email: str) -> InvalidAddress:

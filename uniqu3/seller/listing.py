@@ -18,6 +18,7 @@ from sqlalchemy import Row
 
 from ..i18n import once_per_language
 from ..templating import money, paris_datetime
+from ..timeutil import iso_utc
 from .labels import STATUS_LABELS
 from .queries import TABS
 
@@ -50,7 +51,7 @@ class ShownOrder(NamedTuple):
     status_label: str
     buyer_name: str
     amount: str
-    created_at: str  # ISO 8601, for <time datetime>
+    created_at: str  # ISO 8601 to the second, for <time datetime>
     created: str  # as the seller reads it
     needs_action: bool  # a parcel in problem waits for the seller's answer
 
@@ -60,6 +61,6 @@ def shown_orders(rows: Sequence[Row[Any]], locale: str, order_url: Callable[[str
     statuses = list_texts(locale).statuses
     return [ShownOrder(order_url(row.reference), row.reference, row.status, statuses[row.status],
                        row.buyer_name, money(row.total_cents, row.currency, locale),
-                       row.created_at.isoformat(), paris_datetime(row.created_at, locale),
+                       iso_utc(row.created_at), paris_datetime(row.created_at, locale),
                        row.open_problems > 0)
             for row in rows]

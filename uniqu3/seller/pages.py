@@ -13,16 +13,13 @@ from flask_babel import ngettext
 from .. import carriers, receipt_proof
 from ..extensions import db
 from ..labels import PROBLEM_REASONS
-from ..models import Order, OrderStatus
+from ..models import Order
 from ..services import now
 from ..timeutil import paris_today
-from ..workflow.problems import MESSAGE_MAX
+from ..workflow import rules
 from . import history
 from .forms import FormState
 from .labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
-
-CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
-SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -108,11 +105,11 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "request_key": state.value("ship", "request_key") or str(uuid.uuid4()),
         "auto_days": current_app.config["AUTO_RECEIPT_DAYS"],
         "problem_reasons": PROBLEM_REASONS,
-        "message_max": MESSAGE_MAX,
+        "message_max": rules.MESSAGE_MAX,
         # A fresh one-time key per page: a message form sent twice is sent once.
         "message_key": str(uuid.uuid4()),
-        "can_cancel": order.status in CANCELLABLE,
-        "can_ship": order.status in SHIPPABLE,
+        "can_cancel": rules.can_cancel(order),
+        "can_ship": rules.can_ship(order),
         "parts": (),
         "new_entries": [],
         "new_shipment": None,

@@ -37,6 +37,7 @@ from ..carriers import normalize_tracking_number
 from ..extensions import db
 from ..models import Order, OrderEvent, OrderStatus, Shipment
 from ..security import storable_id
+from ..workflow import rules
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -56,7 +57,7 @@ class Tab:
 TABS: tuple[Tab, ...] = (
     Tab("problemes", _l("Problèmes"), (), open_problems=True),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
-    Tab("a-expedier", _l("À expédier"), (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)),
+    Tab("a-expedier", _l("À expédier"), rules.SHIPPABLE),
     Tab("expediees", _l("Expédiées"), (OrderStatus.SHIPPED,)),
     Tab("recues", _l("Reçues"), (OrderStatus.RECEIVED,)),
     Tab("annulees", _l("Annulées"), (OrderStatus.CANCELLED,)),

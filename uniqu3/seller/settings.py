@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -13,11 +12,10 @@ from ..auth.session import start_session
 from ..extensions import db, limiter
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
-from ..workflow.rules import shop_name_problem
+from ..workflow.rules import email_problem, shop_name_problem
 from .blueprint import bp
 from .forms import FormState
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_INSTRUCTIONS = 2000
 
 
@@ -34,8 +32,9 @@ def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
         errors["payment_instructions"] = _("Les instructions de paiement ont au plus %(max)s caractères.",
                                            max=MAX_INSTRUCTIONS)
     email = form.get("notification_email", "").strip()
-    if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
-        errors["notification_email"] = _("Adresse e-mail invalide.")
+    problem = email_problem(email, _) if email else None
+    if problem:  # the seller's notifications are sent there: an address the mailer can use
+        errors["notification_email"] = problem
     if form.get("locale") not in current_app.config["LANGUAGES"]:
         errors["locale"] = _("Choisissez une langue de la liste.")
     return errors

@@ -1,14 +1,12 @@
 """The order workflow: statuses, transitions, quantities. The only code that changes orders."""
 
-from .actions import MAX_LINES, MAX_QUANTITY, Result, SweepResult, Workflow
+from .actions import Result, SweepResult, Workflow
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, Address, LineInput, OrderInput
 from .status import LABELS_FR, SHIPMENT_LABELS_FR, derive_status
 
 __all__ = [
     "LABELS_FR",
-    "MAX_LINES",
-    "MAX_QUANTITY",
     "SHIPMENT_LABELS_FR",
     "Actor",
     "Address",

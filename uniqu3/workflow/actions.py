@@ -39,15 +39,13 @@ from ..models import (
     ShipmentLine,
     ShipmentStatus,
 )
-from ..money import SUPPORTED_CURRENCIES
 from ..timeutil import as_utc, paris_today, utcnow
-from . import problems, signals
+from . import problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
-from .status import CONFIRMABLE, derive_status
+from .rules import CONFIRMABLE
+from .status import derive_status
 
-MAX_LINES = 200
-MAX_QUANTITY = 9_999
 SWEEP_BATCH = 200
 
 #: place_order's statements, built once (it runs for every order the marketplace sends).
@@ -58,9 +56,6 @@ _SELLER_AND_ORDER = (
 )
 #: Sets the columns named in its parameters (reference, search_text) of one order.
 _SET_REFERENCE = update(Order.__table__).where(Order.__table__.c.id == bindparam("order_id"))
-
-_SHIPPABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
-_CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
 
 
 @dataclass
@@ -196,7 +191,7 @@ class Workflow:
     def cancel(self, order_id: int, *, actor: Actor, reason: str = "") -> Result:
         """« Annuler la commande »: only while nothing has shipped (E8 to the buyer)."""
         reason = _clean(reason, 500)
-        order = self._lock(order_id, _CANCELLABLE)
+        order = self._lock(order_id, rules.CANCELLABLE)
         if order is None:
             current = self._load(order_id)
             if current.is_cancelled:
@@ -232,7 +227,7 @@ class Workflow:
         `quantities` maps order line id to the quantity in this parcel; lines at 0 are left
         out. `request_key` (the form's one-time key) makes a double submit a no-op.
         """
-        order = self._lock(order_id, _SHIPPABLE)
+        order = self._lock(order_id, rules.SHIPPABLE)
         if order is None:
             current = self._load(order_id)
             repeat = self._shipment_by_key(current, request_key)
@@ -584,21 +579,23 @@ class Workflow:
     def _check_order_input(self, data: OrderInput) -> None:
         if not data.external_id.strip():
             self._refuse(InvalidInput("L'identifiant de commande est obligatoire.", field="external_id"))
-        if data.currency not in SUPPORTED_CURRENCIES:
+        problem = rules.email_problem(data.buyer_email)
+        if problem:  # the buyer's e-mails must be sendable
+            self._refuse(InvalidInput(problem, field="buyer.email"))
+        if not rules.currency_accepted(data.currency):
             self._refuse(InvalidInput("Seul l'euro (EUR) est accepté.", field="currency"))
-        if not 1 <= len(data.lines) <= MAX_LINES:
+        if not rules.line_count_accepted(len(data.lines)):
             self._refuse(InvalidInput(
-                "Une commande a de 1 à %(max)s lignes.", field="lines", max=MAX_LINES
+                "Une commande a de 1 à %(max)s lignes.", field="lines", max=rules.MAX_LINES
             ))
-        skus = [line.sku for line in data.lines]
-        if len(set(skus)) != len(skus):
+        if rules.repeated_skus([line.sku for line in data.lines]):
             self._refuse(InvalidInput("Une référence (SKU) apparaît deux fois.", field="lines"))
         for i, line in enumerate(data.lines):
-            if not 1 <= line.quantity <= MAX_QUANTITY:
+            if not rules.quantity_accepted(line.quantity):
                 self._refuse(InvalidInput(
                     "Quantité invalide pour %(sku)s : de 1 à %(max)s.",
                     sku=line.sku,
-                    max=MAX_QUANTITY,
+                    max=rules.MAX_QUANTITY,
                     field=f"lines[{i}].quantity",
                 ))
             if line.unit_price_cents < 0:

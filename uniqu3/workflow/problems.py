@@ -25,9 +25,8 @@ from ..timeutil import as_utc
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
-from .status import LOSABLE, REPORTABLE
+from .rules import LOSABLE, MESSAGE_MAX, REPORTABLE
 
-MESSAGE_MAX = 2_000
 #: A report this soon after the last one that e-mailed the seller adds to it without a new
 #: e-mail (a buyer adding a detail, or pressing twice).
 REPORT_EMAIL_WINDOW = timedelta(hours=1)

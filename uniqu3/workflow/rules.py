@@ -1,25 +1,140 @@
-"""Rules on what people type, one place for every door (web forms, CLI, API).
+"""Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-Each rule returns why a value is refused (French, or through the caller's `gettext`, with
-the values filled in), or None when it is accepted.
+- which statuses allow which action (`can_ship`, `can_cancel`; for a parcel: `can_report`,
+  `can_confirm`, `can_declare_lost`);
+- what an order may hold (currency, number of lines, quantities, SKUs once each);
+- what people type: an e-mail address, a shop's name. A rule on typed text returns why the
+  value is refused (French, or through the caller's `gettext`, with the values filled in),
+  or None when it is accepted.
+
+Each door words its refusals for its own reader (the API names the field's path), but the
+decision is always the one taken here.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
-Gettext = Callable[..., str]
+from email_validator import EmailNotValidError, validate_email
 
-SHOP_NAME_MAX = 120
-# Line breaks and control characters: the shop's name goes in the From of every buyer's e-mail.
-_NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
+from ..models import Order, OrderStatus, ShipmentStatus
+
+Gettext = Callable[..., str]
 
 
 def french(message: str, **params: Any) -> str:
     """The message as written (French), with its values."""
     return message % params if params else message
+
+
+# ----------------------------------------------------------------------------- statuses
+#: An order may get a parcel while it is paid and something is left to ship.
+SHIPPABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
+#: An order may be cancelled until its first parcel leaves.
+CANCELLABLE: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+
+
+def can_ship(order: Order) -> bool:
+    return order.status in SHIPPABLE
+
+
+def can_cancel(order: Order) -> bool:
+    return order.status in CANCELLABLE
+
+
+#: A parcel whose receipt is still open: the buyer may report a problem (« Signaler un
+#: problème »); a parcel already in problem takes further reports as additions.
+REPORTABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT)
+#: The buyer's « J'ai bien reçu » is accepted from these (in problem, it closes the problem).
+CONFIRMABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.AWAITING_RECEIPT, ShipmentStatus.PROBLEM)
+#: « Colis perdu »: any parcel not received yet.
+LOSABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT,
+                                       ShipmentStatus.PROBLEM)
+#: A buyer's report or a seller's message to the buyer, in characters.
+MESSAGE_MAX = 2_000
+
+
+def can_report(status: str) -> bool:
+    """The buyer may send a report (a first one, or one more while in problem)."""
+    return status in REPORTABLE or status == ShipmentStatus.PROBLEM
+
+
+def can_confirm(status: str) -> bool:
+    return status in CONFIRMABLE
+
+
+def can_declare_lost(status: str) -> bool:
+    return status in LOSABLE
+
+
+# ----------------------------------------------------------------------------- orders
+#: The only currency an order may be in.
+CURRENCY = "EUR"
+MAX_LINES = 200
+MAX_QUANTITY = 9_999
+
+
+def currency_accepted(code: str) -> bool:
+    return code == CURRENCY
+
+
+def line_count_accepted(count: int) -> bool:
+    return 1 <= count <= MAX_LINES
+
+
+def quantity_accepted(quantity: int) -> bool:
+    return 1 <= quantity <= MAX_QUANTITY
+
+
+def repeated_skus(skus: Sequence[str]) -> dict[int, int]:
+    """Each line whose SKU an earlier line has (its index -> the earlier line's index): a
+    reference appears once in an order. Empty SKUs (refused for themselves) are left out."""
+    first: dict[str, int] = {}
+    repeats: dict[int, int] = {}
+    for i, sku in enumerate(skus):
+        if not sku:
+            continue
+        if sku in first:
+            repeats[i] = first[sku]
+        else:
+            first[sku] = i
+    return repeats
+
+
+# ----------------------------------------------------------------------------- e-mail
+EMAIL_MAX = 254  # RFC 5321's limit for a path, and the columns' size
+
+
+def email_is_valid(address: str) -> bool:
+    """An address the mailer can write and send: RFC 5321 syntax as email-validator checks
+    it (quoted local parts and domain literals included; no DNS lookup), in ASCII because
+    the e-mails are sent without SMTPUTF8. Nothing around it: no space, no line break."""
+    return len(address) <= EMAIL_MAX and address.isascii() and _valid_syntax(address)
+
+
+@lru_cache(maxsize=4096)
+def _valid_syntax(address: str) -> bool:
+    # Cached: a batch of e-mails names the same shops again and again (~0.1 ms a check).
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=False,
+                       allow_quoted_local=True, allow_domain_literal=True)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def email_problem(address: str, gettext: Gettext = french) -> str | None:
+    """Why an e-mail address is refused (`email_is_valid`), or None."""
+    return None if email_is_valid(address) else gettext("Adresse e-mail invalide.")
+
+
+# ----------------------------------------------------------------------------- shop
+SHOP_NAME_MAX = 120
+# Line breaks and control characters: the shop's name goes in the From of every buyer's e-mail.
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
 
 
 def shop_name_problem(name: str, gettext: Gettext = french) -> str | None:

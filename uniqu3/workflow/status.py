@@ -23,13 +23,6 @@ SHIPMENT_LABELS_FR: dict[str, str] = {
     ShipmentStatus.LOST: "Colis perdu",
 }
 
-#: A parcel whose receipt is still open: the buyer may confirm it or report a problem.
-REPORTABLE = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT)
-#: The buyer's « J'ai bien reçu » is accepted from these (it closes an open problem).
-CONFIRMABLE = (ShipmentStatus.AWAITING_RECEIPT, ShipmentStatus.PROBLEM)
-#: « Colis perdu »: a parcel not received yet.
-LOSABLE = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT, ShipmentStatus.PROBLEM)
-
 
 def derive_status(
     *,
