@@ -76,20 +76,8 @@ def cmd_run() -> None:
     env = {**os.environ, "BASE_URL": os.environ.get("BASE_URL") or url}
     say("migrating the database (flask db upgrade)")
     flask("db", "upgrade", env=env)
-    say("loading the demo data if the database has no seller yet")
-    has_sellers = subprocess.run(
-        [str(PYTHON), "-c", (
-            "from uniqu3 import create_app\n"
-            "from uniqu3.extensions import db\n"
-            "from uniqu3.models import Seller\n"
-            "app = create_app()\n"
-            "with app.app_context():\n"
-            "    print(db.session.query(Seller.id).limit(1).count())\n"
-        )],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-    ).stdout.strip().splitlines()[-1]
-    if has_sellers == "0":
-        flask("admin", "demo", env=env)
+    say("loading the demo data (admin demo: adds nothing when it is there already)")
+    flask("admin", "demo", env=env, check=False)  # a refusal (demo seller deactivated) is printed
     say(f"UNIQU3 runs at {url}/  (demo login: demo@uniqu3.fr / demo-uniqu3; "
         f"e-mails at {url}/dev/mailbox). Stop with Ctrl+C.")
     flask("run", "--host", "127.0.0.1", "--port", port, "--debug", env=env)

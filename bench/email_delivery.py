@@ -21,13 +21,14 @@ import smtplib
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
 
 from .common import print_block
-from .services import SELLER_EMAIL, add_seller, api_body, fresh_database, smtp_server
+from .services import add_seller, api_body, fresh_database, smtp_server
 
 MODULE = "bench.email_delivery"
 
@@ -41,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from uniqu3 import create_app
     from uniqu3.extensions import db
+    from uniqu3.intake import parse_order
     from uniqu3.mail import delivery
     from uniqu3.mail.compose import Sender
     from uniqu3.mail.delivery import deliver
     from uniqu3.models import OutboxEmail, OutboxStatus
-    from uniqu3.money import parse_cents
     from uniqu3.services import workflow
-    from uniqu3.workflow import Actor, Address, LineInput, OrderInput
+    from uniqu3.workflow import Actor
 
     with tempfile.TemporaryDirectory() as tmp, smtp_server() as (host, port):
         url = f"sqlite:///{Path(tmp) / 'mail.sqlite'}"
@@ -58,15 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         add_seller(app)
         with app.app_context():
             for n in range(args.messages // 2):
-                body = api_body(n)
-                a = Address(**body["billing_address"])
-                workflow().place_order(OrderInput(
-                    external_id=body["external_id"], seller_email=SELLER_EMAIL,
-                    buyer_name=body["buyer"]["name"], buyer_email=body["buyer"]["email"],
-                    billing_address=a, shipping_address=a, currency="EUR",
-                    lines=tuple(LineInput(x["sku"], x["title"], x["quantity"],
-                                          parse_cents(x["unit_price"]) + n) for x in body["lines"]),
-                ), actor=Actor.api("bench"))
+                data = parse_order(api_body(n))
+                # Amounts differ from order to order, as in life (no formatting cache hit).
+                lines = tuple(replace(x, unit_price_cents=x.unit_price_cents + n) for x in data.lines)
+                workflow().place_order(replace(data, lines=lines), actor=Actor.api("bench"))
         app.config.update(MAIL_TO_DEV_MAILBOX=False, DEV_MAILBOX=False)
 
         def reset() -> None:
@@ -96,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 # The same messages, rendered as deliver renders them, sent by smtplib alone.
                 sender = Sender.from_config(app.config["MAIL_DEFAULT_SENDER"], app.config["BASE_URL"])
                 rows = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
-                orders = delivery.load_orders((r.order_id for r in rows), db.session)
+                orders = delivery.load_orders(db.session, (r.order_id for r in rows), seller=True)
                 jobs = [delivery._job(r, orders.get(r.order_id or 0), sender) for r in rows]
                 start = time.perf_counter()
                 with smtplib.SMTP(host, port) as conn:

@@ -14,12 +14,16 @@
 2. Throughput: gunicorn (`-w 2 -k sync` by default) serves bench.webapp, which is the
    production app plus `/bench/bare` (a constant string); wrk with the session cookie loads
    the first page and the bare endpoint alternately, --rounds times; the ratio is the
-   median of the rounds' ratios (spec: ≥ 35 %). wrk sends the User-Agent the login used, as
+   median of the rounds' ratios. wrk sends the User-Agent the login used, as
    a browser does, so the session cookie is in its steady state (checked: the tab answers
    without Set-Cookie). Then the same with ORDERS_LIST_CACHE_SIZE=0, every view rendering
-   the list: the cost when every view follows a change.
+   the list: the cost when every view follows a change. For each wrk run, the workers' CPU
+   time (from /proc) divided by the requests answered: on a machine whose cores are shared,
+   the ratio of these per-request costs says what the throughput ratio would be on a quiet
+   one, where requests/s swing with the other processes.
 
-Spec (section 5): ≤ 15 ms median server time; searches ≤ 50 ms.
+Spec (section 5): ≤ 15 ms median server time; searches ≤ 50 ms; ≥ 35 % of the bare endpoint.
+Spec (section 11): ≥ 25 % of the bare endpoint when every view renders the list.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from .services import free_port, wait_for_port
 MODULE = "bench.orders_tab"
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_MS, SEARCH_BUDGET_MS, RATIO_TARGET = 15.0, 50.0, 0.35
+RENDERED_RATIO_TARGET = 0.25  # spec section 11: the page when its list must be rendered
 
 
 USER_AGENT = "uniqu3-bench"
@@ -168,17 +173,19 @@ def server_times(app: Any, requests: int, deep: int) -> tuple[list[Case], dict[s
 
 
 # ----------------------------------------------------------------------------- throughput
-def wrk(url: str, seconds: int, connections: int, cookie: str | None) -> float:
+def wrk(url: str, seconds: int, connections: int, cookie: str | None) -> tuple[float, int]:
+    """Requests per second, and the number of requests answered."""
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s",
                "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    answered = re.search(r"(\d+) requests in", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    assert match, out
+    assert match and answered, out
     assert not non2xx, f"{url}: {non2xx.group(0)}"
-    return float(match.group(1))
+    return float(match.group(1)), int(answered.group(1))
 
 
 def steady_session(base: str, cookie: str) -> None:
@@ -207,19 +214,36 @@ def throughput(url: str, cookie: str, *, workers: int, worker_class: str, second
         steady_session(base, cookie)
         wrk(f"{base}/commandes", 2, connections, cookie)  # warm both workers
         wrk(f"{base}/bench/bare", 2, connections, None)
-        tab, bare, ratios = [], [], []
+        tab, bare, ratios, cpu_ratios, tab_cpu, bare_cpu = [], [], [], [], [], []
         for _ in range(rounds):
-            t = wrk(f"{base}/commandes", seconds, connections, cookie)
-            b = wrk(f"{base}/bench/bare", seconds, connections, None)
+            start = workers_cpu_seconds(server.pid)
+            t, t_count = wrk(f"{base}/commandes", seconds, connections, cookie)
+            middle = workers_cpu_seconds(server.pid)
+            b, b_count = wrk(f"{base}/bench/bare", seconds, connections, None)
+            end = workers_cpu_seconds(server.pid)
             tab.append(t)
             bare.append(b)
             ratios.append(t / b)
+            tab_cpu.append((middle - start) / t_count * 1000)
+            bare_cpu.append((end - middle) / b_count * 1000)
+            cpu_ratios.append(bare_cpu[-1] / tab_cpu[-1])
         rss = worker_rss_mb(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     return {"tab": tab, "bare": bare, "ratios": ratios, "command": " ".join(command[1:]),
-            "rss": rss}
+            "rss": rss, "tab_cpu": tab_cpu, "bare_cpu": bare_cpu, "cpu_ratios": cpu_ratios}
+
+
+def workers_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by gunicorn's workers: what a request costs the
+    server, whatever else the machine's cores are busy with (wrk, other processes)."""
+    total = 0
+    children = Path(f"/proc/{master}/task/{master}/children")
+    for pid in children.read_text().split() if children.exists() else []:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def worker_rss_mb(master: int) -> dict[str, float]:
@@ -278,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                            seconds=args.seconds, rounds=args.rounds, connections=args.connections,
                            env_extra=env_extra)
             ratio = statistics.median(t["ratios"])
-            verdict = ("ok" if ratio >= RATIO_TARGET else f"UNDER {RATIO_TARGET:.0%}") if not label else (
-                "(report)")
+            target = RENDERED_RATIO_TARGET if label else RATIO_TARGET
+            verdict = "ok" if ratio >= target else f"UNDER {target:.0%}"
             if not label:
                 figures.append(("server", f"gunicorn {t['command']}; wrk -t1 -c{args.connections} "
                                           f"-d{args.seconds}s, {args.rounds} rounds alternated"))
@@ -288,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
                 (f"bare req/s{label}", ", ".join(f"{x:,.0f}" for x in t["bare"])),
                 (f"ratio tab/bare{label}",
                  f"median {ratio:.1%} (rounds: {', '.join(f'{r:.1%}' for r in t['ratios'])}); {verdict}"),
+                (f"worker CPU per request{label}",
+                 f"tab {statistics.median(t['tab_cpu']):.2f} ms, "
+                 f"bare {statistics.median(t['bare_cpu']):.2f} ms; "
+                 f"bare/tab median {statistics.median(t['cpu_ratios']):.1%} "
+                 f"(rounds: {', '.join(f'{r:.1%}' for r in t['cpu_ratios'])})"),
                 (f"web worker peak RSS{label}", ", ".join(f"{v:.0f} MB" for v in t["rss"].values())),
             ]
     print_block("« Commandes » tab of the big seller", figures, module=MODULE, argv=argv)

@@ -3,8 +3,9 @@
 With Redis (`REDIS_URL`), Flask-RQ queues the jobs and `flask jobs worker --with-scheduler`
 (jobs/worker.py) runs the jobs inside the app (same configuration as the web process) and
 fires the automatic receipts at their due time; `flask rq cron` enqueues the sweep every five minutes.
-Without Redis, the same job functions run inline right after each commit, and the automatic
-receipt needs `flask admin sweep` run periodically.
+Without Redis, the same job functions run right after each commit (in a thread of the web
+process for a web request: jobs/background.py), and the automatic receipt needs `flask admin
+sweep` run periodically.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from .connection import with_short_timeouts
 log = logging.getLogger(__name__)
 
 INLINE_NOTICE = (
-    "REDIS_URL is not set: e-mails are sent right after each action, and the automatic "
-    "receipt after the deadline needs `flask --app wsgi admin sweep` run periodically "
-    "(e.g. every 5 minutes from cron)."
+    "REDIS_URL is not set: e-mails are sent right after each action (by a thread of the web "
+    "process for web requests), and the automatic receipt after the deadline, like any e-mail "
+    "left waiting, needs `flask --app wsgi admin sweep` run periodically (e.g. every 5 minutes "
+    "from cron). Login throttle counters are kept per process."
 )
 _inline_notice_logged = False
 
@@ -34,6 +36,7 @@ def init_app(app: Flask) -> None:
     if connection:
         app.config["RQ_CONNECTION"] = with_short_timeouts(connection)
         rq.init_app(app)
+        _hide_rq_worker(app)
         from . import cron  # noqa: F401  (registers the sweep for `flask rq cron`)
 
         app.extensions[dispatch.EXTENSION_KEY] = dispatch.RQ
@@ -45,6 +48,15 @@ def init_app(app: Flask) -> None:
     from .worker import jobs_cli
 
     app.cli.add_command(jobs_cli)
+
+
+def _hide_rq_worker(app: Flask) -> None:
+    """Flask-RQ's `flask rq worker` starts a Python process per job (about a second each,
+    bench/RESULTS.md): `flask jobs worker` is this app's worker, so `flask rq --help` offers
+    only `cron`. The command still runs, for the benchmark that compares the two."""
+    group = app.cli.commands.get("rq")
+    if isinstance(group, click.Group) and (worker := group.commands.get("worker")) is not None:
+        worker.hidden = True
 
 
 def _log_inline_notice() -> None:
@@ -63,7 +75,7 @@ def _no_redis_cli() -> None:
 _ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
-@_no_redis_cli.command("worker", context_settings=_ANY_ARGS)
+@_no_redis_cli.command("worker", context_settings=_ANY_ARGS, hidden=True)
 def _worker_without_redis() -> None:
     """Run the RQ worker (needs REDIS_URL)."""
     raise click.ClickException("REDIS_URL is not set: there is no queue to work on. " + INLINE_NOTICE)

@@ -3,7 +3,9 @@
 With Redis they enqueue jobs (delivery now, automatic receipt at the due time); an enqueue
 that fails (Redis down or hung) is logged and forgotten, because the work is safe in the
 database: the e-mails wait in the outbox and the due time on the parcel, and the next sweep
-does both. Without Redis the delivery runs inline and the sweep does the automatic receipt.
+does both. Without Redis a web request hands its e-mails to the process's deliverer thread
+(jobs/background.py: the answer never waits on SMTP), the CLI and jobs deliver inline, and the
+sweep does the automatic receipt.
 
 Blinker receivers are global: they are connected once per process and find the app through
 `current_app` (tests create many apps).
@@ -15,12 +17,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 from rq import get_current_job
 
 from uniqu3.workflow import signals
 
-from . import tasks
+from . import background, tasks
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,10 @@ def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
         except Exception as exc:
             log.warning("Could not enqueue the delivery of e-mails %s (%s: %s); they wait in the "
                         "outbox for the next sweep.", ids, type(exc).__name__, exc)
+        return
+    if mode == INLINE and has_request_context() and not current_app.config.get("MAIL_TO_DEV_MAILBOX"):
+        # A web request must never wait on SMTP: its process's deliverer thread sends them.
+        background.deliverer(current_app._get_current_object()).submit(ids)  # type: ignore[attr-defined]
         return
     tasks.deliver_now(ids)
 

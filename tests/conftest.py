@@ -301,7 +301,7 @@ def smtp_server() -> Iterator[SmtpSink]:
 def smtp_config(smtp_server: SmtpSink) -> dict[str, Any]:
     """Settings that send the app's e-mails to `smtp_server` (merge into app_config)."""
     return {"MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port,
-            "MAIL_TO_DEV_MAILBOX": False, "MAIL_SUPPRESS_SEND": False}
+            "MAIL_TO_DEV_MAILBOX": False}
 
 
 @pytest.fixture

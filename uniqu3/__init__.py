@@ -37,13 +37,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from . import database, i18n, models, security, static_files, templating  # noqa: F401  (models)
-    from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     database.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)

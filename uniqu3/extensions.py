@@ -8,7 +8,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_rq import RQ
 from flask_sqlalchemy import SQLAlchemy
@@ -42,7 +41,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-mail = Mail()
 babel = Babel()
 rq = RQ()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

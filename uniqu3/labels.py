@@ -1,7 +1,7 @@
 """Translatable labels shared by pages, e-mails, the API and the CLI (French msgids).
 
-The workflow keeps plain French labels (`uniqu3.workflow.LABELS_FR`); these are the same
-words through the catalogue, rendered in the reader's language when shown.
+The French words are the seller guide's; they go through the catalogue and are rendered in
+the reader's language when shown.
 """
 
 from __future__ import annotations

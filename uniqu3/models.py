@@ -94,6 +94,9 @@ class EmailKind(enum.StrEnum):
     PROBLEM_RECORDED_BUYER = "P2"
     SELLER_MESSAGE_BUYER = "P3"
     PARCEL_LOST_BUYER = "P4"
+    # The seller's account, not an order (order_id is NULL).
+    PASSWORD_RESET = "A1"
+    PASSWORD_CHANGED = "A2"
 
 
 class OutboxStatus(enum.StrEnum):
@@ -316,6 +319,12 @@ class Shipment(Base):
         back_populates="shipment", order_by="ShipmentProblem.id", cascade="all, delete-orphan",
         lazy="raise_on_sql",
     )
+
+    @property
+    def items(self) -> list[tuple[OrderLine, int]]:
+        """What the parcel holds: each order line with its quantity in this parcel. No query
+        when the order's lines are loaded (the session finds each line by its id)."""
+        return [(item.order_line, item.quantity) for item in self.lines]
 
 
 class ShipmentLine(Base):

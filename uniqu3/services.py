@@ -10,6 +10,7 @@ from flask import current_app
 from .extensions import db
 from .timeutil import utcnow
 from .workflow import Workflow
+from .workflow.accounts import Accounts
 
 
 def clock() -> Callable[[], datetime]:
@@ -25,3 +26,7 @@ def now() -> datetime:
 def workflow() -> Workflow:
     return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"],
                     reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock())
+
+
+def accounts() -> Accounts:
+    return Accounts(db.session(), clock=clock())

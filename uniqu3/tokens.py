@@ -12,9 +12,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 ORDER_SALT = "order"
 RECEIPT_SALT = "confirm-receipt"
+PASSWORD_RESET_SALT = "password-reset"
 
 ORDER_MAX_AGE = 400 * 24 * 3600  # a buyer may look back at an order for more than a year
 RECEIPT_MAX_AGE = 120 * 24 * 3600
+PASSWORD_RESET_MAX_AGE = 3600  # « Mot de passe oublié »: one hour
 
 
 class InvalidToken(Exception):
@@ -55,3 +57,20 @@ def receipt_token(shipment_id: int) -> str:
 
 def shipment_id_from_token(token: str) -> int:
     return _loads(RECEIPT_SALT, token, RECEIPT_MAX_AGE)
+
+
+def password_reset_token(seller_id: int, fingerprint: str) -> str:
+    """Names a seller and their password as it was (its fingerprint): once the password has
+    changed, by this link or otherwise, the link opens nothing (one use)."""
+    return str(_serializer(PASSWORD_RESET_SALT).dumps([seller_id, fingerprint]))
+
+
+def password_reset_from_token(token: str) -> tuple[int, str]:
+    try:
+        value = _serializer(PASSWORD_RESET_SALT).loads(token, max_age=PASSWORD_RESET_MAX_AGE)
+    except (SignatureExpired, BadSignature) as exc:
+        raise InvalidToken from exc
+    if (not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], int)
+            or isinstance(value[0], bool) or not isinstance(value[1], str)):
+        raise InvalidToken
+    return value[0], value[1]

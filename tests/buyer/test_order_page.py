@@ -13,8 +13,9 @@ from sqlalchemy import event
 
 from tests.conftest import Clock
 from uniqu3.extensions import db
+from uniqu3.models import OrderStatus, ShipmentStatus
 from uniqu3.tokens import ORDER_MAX_AGE, order_token, receipt_token, shipment_id_from_token
-from uniqu3.workflow import LABELS_FR, SHIPMENT_LABELS_FR, Actor, LineInput, Workflow
+from uniqu3.workflow import Actor, LineInput, Workflow
 
 from .conftest import page_text
 
@@ -94,12 +95,22 @@ def test_a_cancelled_order_says_so_with_its_reason(
     assert "Comment payer" not in text and "À venir" not in text
 
 
-def test_the_labels_are_the_workflows() -> None:
-    from uniqu3.buyer.history import ORDER_STATUS, SHIPMENT_STATUS
+def test_the_labels_are_the_seller_guides() -> None:
+    # One table of labels for every page (uniqu3.labels), in the seller guide's words.
+    from uniqu3.labels import SHIPMENT_LABELS, STATUS_LABELS
 
-    assert {str(k): str(v) for k, v in ORDER_STATUS.items()} == {str(k): v for k, v in LABELS_FR.items()}
-    assert {str(k): str(v) for k, v in SHIPMENT_STATUS.items()} == {
-        str(k): v for k, v in SHIPMENT_LABELS_FR.items()}
+    assert {str(k): str(v) for k, v in STATUS_LABELS.items()} == {
+        OrderStatus.AWAITING_PAYMENT: "En attente de paiement", OrderStatus.PAID: "Payée",
+        OrderStatus.PARTIALLY_SHIPPED: "Partiellement expédiée", OrderStatus.SHIPPED: "Expédiée",
+        OrderStatus.RECEIVED: "Reçue", OrderStatus.CANCELLED: "Annulée",
+    }
+    assert {str(k): str(v) for k, v in SHIPMENT_LABELS.items()} == {
+        ShipmentStatus.SHIPPED: "Expédié",
+        ShipmentStatus.AWAITING_RECEIPT: "Confirmation de réception demandée",
+        ShipmentStatus.RECEIVED: "Reçu",
+        ShipmentStatus.PROBLEM: "Problème signalé",
+        ShipmentStatus.LOST: "Colis perdu",
+    }
 
 
 def test_the_page_costs_the_same_few_queries_with_many_parcels(

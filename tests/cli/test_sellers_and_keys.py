@@ -257,3 +257,10 @@ def test_create_seller_refuses_a_shop_name_with_a_line_break(admin: Admin) -> No
                    input="un mot de passe solide\n")
     assert result.exit_code == 1
     assert "sans retour à la ligne ni caractère de contrôle" in result.output
+
+
+def test_create_seller_refuses_a_common_password(admin: Admin) -> None:
+    result = admin("create-seller", "lina@example.fr", "--password-stdin", input="aaaaaaaaaa\n")
+    assert result.exit_code == 1
+    assert "Ce mot de passe est trop courant" in result.output
+    assert seller_by_email("lina@example.fr") is None

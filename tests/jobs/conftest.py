@@ -109,12 +109,6 @@ def unused_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_settings(smtp_config: dict[str, Any]) -> dict[str, Any]:
-    """`smtp_config`, and really sending: Flask-Mail suppresses sending under TESTING."""
-    return {**smtp_config, "MAIL_SUPPRESS_SEND": False}
-
-
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
 

@@ -28,8 +28,8 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
-               smtp_settings: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **rq_config, **smtp_settings}
+               smtp_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, **rq_config, **smtp_config}
 
 
 def load_cron(queue: Queue) -> CronScheduler:
@@ -91,3 +91,10 @@ def test_the_cron_commands_enqueue_the_sweep(command: list[str], redis_url: str,
     assert [job.func_name for job in queue.jobs] == ["jobs.tasks.sweep"], output
     assert [[job.func_name for job in s.get_jobs()] for s in running] == [["jobs.tasks.sweep"]]
     assert process.returncode == 0, output
+
+
+def test_flask_rq_offers_the_cron_but_not_its_slow_worker(app: Any) -> None:
+    # `flask jobs worker` is the worker to run; Flask-RQ's starts a process per job.
+    listed = app.test_cli_runner().invoke(args=["rq", "--help"]).output
+    assert "cron" in listed
+    assert "worker" not in listed.split("Commands:")[1]

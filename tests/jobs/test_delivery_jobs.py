@@ -21,8 +21,8 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
-               smtp_settings: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **rq_config, **smtp_settings}
+               smtp_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, **rq_config, **smtp_config}
 
 
 def test_placing_an_order_queues_one_delivery_job_that_a_worker_sends(

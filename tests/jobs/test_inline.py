@@ -24,8 +24,8 @@ from uniqu3.workflow import Actor, Workflow
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_settings: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **smtp_settings}
+def app_config(app_config: dict[str, Any], smtp_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, **smtp_config}
 
 
 def test_without_redis_flask_rq_is_not_set_up(app: Flask) -> None:
@@ -109,3 +109,88 @@ def test_the_worker_commands_say_redis_is_needed(app: Flask, command: list[str])
     result = app.test_cli_runner().invoke(args=command)
     assert result.exit_code == 1
     assert "REDIS_URL is not set" in result.output and "admin sweep" in result.output
+
+
+def test_without_redis_the_rq_commands_offered_are_the_cron_only(app: Flask) -> None:
+    listed = app.test_cli_runner().invoke(args=["rq", "--help"]).output
+    assert "cron" in listed and "worker" not in listed.split("Commands:")[1]
+
+
+# ----------------------------------------------------------------------------- a hung SMTP server
+@pytest.fixture
+def hanging_smtp() -> Any:
+    """A real SMTP server (aiosmtpd) that takes each message in, then does not answer until
+    `release` is set (a stalled relay)."""
+    import asyncio
+    import socket
+    import threading
+
+    from aiosmtpd.controller import Controller
+
+    release = threading.Event()
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, 60)
+            received.append(envelope.original_content or envelope.content)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, release, received
+    finally:
+        release.set()
+        controller.stop()
+
+
+def test_a_hung_smtp_server_never_holds_the_answer_of_a_request(
+    app_config: dict[str, Any], make_seller: Any, hanging_smtp: Any,
+) -> None:
+    """Without Redis, in a web request: the action commits and answers; its e-mails are sent by
+    the web process's deliverer thread afterwards (here once the stalled server wakes up)."""
+    import threading
+    import time
+
+    from uniqu3 import apikeys
+
+    port, release, received = hanging_smtp
+    app = create_app({**app_config, "MAIL_PORT": port, "MAIL_TIMEOUT": 60})
+    make_seller("lina@example.fr")
+    with app.app_context():
+        _, key = apikeys.create_key(db.session, name="shop", now=app.config["CLOCK"]())
+    body = {"external_id": "MKT-HUNG", "seller": "lina@example.fr",
+            "buyer": {"name": "Camille Martin", "email": "camille@example.fr"},
+            "billing_address": {"name": "Camille", "line1": "1 rue A", "line2": "", "postal_code": "69003",
+                                "city": "Lyon", "country": "FR"},
+            "shipping_address": {"name": "Camille", "line1": "1 rue A", "line2": "", "postal_code": "69003",
+                                 "city": "Lyon", "country": "FR"},
+            "currency": "EUR", "lines": [{"sku": "A", "title": "Sac", "quantity": 1, "unit_price": "10.00"}]}
+    safety = threading.Timer(20, release.set)  # before the fix, the request waited for this
+    safety.start()
+    try:
+        response = app.test_client().post("/api/v1/orders", json=body,
+                                          headers={"Authorization": f"Bearer {key}"})
+        answered_while_server_hung = not release.is_set()
+        assert app.test_client().get("/connexion").status_code == 200  # the site answers meanwhile
+        answered_too = not release.is_set()
+    finally:
+        safety.cancel()
+    assert response.status_code == 201
+    assert answered_while_server_hung and answered_too
+    release.set()
+    deadline = time.monotonic() + 30
+    while len(received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(received) == 2  # E1 and E2, delivered once the server answered
+    with app.app_context():
+        for _ in range(100):
+            db.session.expire_all()
+            if all(r.status == OutboxStatus.SENT for r in outbox()):
+                break
+            time.sleep(0.05)
+        assert [r.status for r in outbox()] == [OutboxStatus.SENT, OutboxStatus.SENT]

@@ -28,8 +28,8 @@ SELLER, BUYER = "atelier@example.fr", "camille@example.fr"
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
-               smtp_settings: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **rq_config, **smtp_settings}
+               smtp_config: dict[str, Any]) -> dict[str, Any]:
+    return {**app_config, **rq_config, **smtp_config}
 
 
 @pytest.fixture

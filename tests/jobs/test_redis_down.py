@@ -28,9 +28,9 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], unused_port: int,
-               smtp_settings: dict[str, Any]) -> dict[str, Any]:
+               smtp_config: dict[str, Any]) -> dict[str, Any]:
     down = f"redis://127.0.0.1:{unused_port}/0"
-    return {**app_config, **smtp_settings, "REDIS_URL": down, "RQ_CONNECTION": down, "RQ_ASYNC": True}
+    return {**app_config, **smtp_config, "REDIS_URL": down, "RQ_CONNECTION": down, "RQ_ASYNC": True}
 
 
 def test_seller_actions_succeed_and_the_sweep_does_everything_once_redis_is_back(

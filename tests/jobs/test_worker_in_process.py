@@ -33,7 +33,7 @@ def mail_server() -> Iterator[ScriptedSmtp]:
 def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
                mail_server: ScriptedSmtp) -> dict[str, Any]:
     return {**app_config, **rq_config, "MAIL_SERVER": mail_server.host, "MAIL_PORT": mail_server.port,
-            "MAIL_TO_DEV_MAILBOX": False, "MAIL_SUPPRESS_SEND": False}
+            "MAIL_TO_DEV_MAILBOX": False}
 
 
 class QuietWorker(InProcessWorker):

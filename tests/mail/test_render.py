@@ -14,6 +14,7 @@ from uniqu3.mail import render_email
 from uniqu3.mail.render import TEMPLATES, email_context, render_parts, tidy_text
 from uniqu3.models import OutboxEmail
 from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow.accounts import Accounts
 
 SELLER = Actor.seller("atelier@example.fr")
 
@@ -53,6 +54,29 @@ def test_without_payment_instructions_the_buyer_is_told_to_ask(
     text = render_email(outbox("E2")).text
     assert "vous indiquera comment régler votre commande de 75,30\u00a0€" in text
     assert "répondre à cet e-mail pour le lui demander" in text
+    mail = render_email(outbox("E2"))
+    for part in (mail.text, mail.html):  # nowhere does it refer to instructions that do not exist
+        assert "ci-dessus" not in part
+    assert "vous enverra ses instructions de paiement" in text  # the seller will send them
+
+
+def test_with_payment_instructions_the_next_step_refers_to_them(make_seller: Any, make_order: Any) -> None:
+    make_order(owner=make_seller("shop@example.fr"))
+    text = render_email(outbox("E2")).text
+    assert "Réglez votre commande en suivant les instructions de paiement ci-dessus." in text
+
+
+def test_french_elides_que_before_a_shop_name_starting_with_a_vowel(make_seller: Any,
+                                                                  make_order: Any) -> None:
+    for n, (shop, expected) in enumerate([("Atelier Lyon", "Dès qu'Atelier Lyon aura reçu"),
+                                          ("Épicerie Fine", "Dès qu'Épicerie Fine aura reçu"),
+                                          ("Boutique Lina", "Dès que Boutique Lina aura reçu")]):
+        make_order(owner=make_seller(f"shop{n}@example.fr", shop_name=shop))
+        mail = render_email(outbox("E2"))
+        assert expected in mail.text and expected.replace("'", "&#39;") in mail.html, shop
+    english = outbox("E2")
+    english.locale = "en"
+    assert "As soon as Boutique Lina has received" in render_email(english).text
 
 
 def test_a_parcel_handed_over_has_no_tracking(wf: Workflow, make_order: Any) -> None:
@@ -111,6 +135,9 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     wf.report_problem(parcel.id, reason="damaged", message="Carton <b>ouvert</b> %(ref)s\nVase cassé")
     wf.message_buyer(parcel.id, actor=actor, message="Désolée <i>!</i>\nJe renvoie un vase.")
     wf.declare_lost(parcel.id, actor=actor)
+    accounts = Accounts(db.session, clock=clock)
+    accounts.request_password_reset(shop.email)
+    accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")
 
     rows = list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
     assert {row.kind for row in rows} == set(TEMPLATES)

@@ -183,7 +183,7 @@ class Sink:
     @property
     def config(self) -> dict[str, Any]:
         return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port, "MAIL_TO_DEV_MAILBOX": False,
-                "MAIL_SUPPRESS_SEND": False, "MAIL_TIMEOUT": 5}
+                "MAIL_TIMEOUT": 5}
 
     @property
     def env(self) -> dict[str, str]:

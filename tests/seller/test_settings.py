@@ -132,6 +132,15 @@ def test_the_shop_name_refuses_line_breaks_and_control_characters(sc: SellerClie
     assert accepted.status_code == 303
 
 
+def test_a_common_password_is_refused_in_the_settings(sc: SellerClient, seller: Seller) -> None:
+    for common in ("aaaaaaaaaa", "azertyuiop123", "atelier@example.fr"):
+        response = sc.post("/parametres/mot-de-passe", {"current_password": PASSWORD, "new_password": common,
+                                                        "new_password_confirm": common})
+        assert response.status_code == 422, common
+        assert "Ce mot de passe est trop courant" in response.get_data(as_text=True)
+    assert fresh(seller).session_version == 1
+
+
 @pytest.mark.parametrize("address", ["commandes@lïna.example.fr", "cömmandes@lina.example.fr",
                                      "commandes..lina@example.fr"])
 def test_a_notification_email_the_mailer_cannot_use_is_refused(

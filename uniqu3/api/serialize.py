@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, object_session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import object_session
 
 from .. import receipt_proof
 from ..extensions import db
@@ -29,37 +27,6 @@ RECEIPT_AWAITING = "awaiting"
 RECEIPT_RECEIVED = "received"
 RECEIPT_PROBLEM = "problem"  # the buyer reported a problem: no automatic receipt
 RECEIPT_LOST = "lost"
-
-
-def load_order(session: Session, *, reference: str | None = None, order_id: int | None = None,
-               seller_id: int | None = None) -> Order | None:
-    """One order with all it shows, in four queries whatever its size."""
-    stmt = select(Order).options(
-        joinedload(Order.seller),
-        selectinload(Order.lines),
-        selectinload(Order.shipments).selectinload(Shipment.lines),
-        selectinload(Order.shipments).selectinload(Shipment.problems),
-    )
-    if reference is not None:
-        stmt = stmt.where(Order.reference == reference)
-    if order_id is not None:
-        stmt = stmt.where(Order.id == order_id)
-    if seller_id is not None:
-        stmt = stmt.where(Order.seller_id == seller_id)
-    return session.scalar(stmt.execution_options(populate_existing=True))
-
-
-def load_new_order(session: Session, order_id: int) -> Order:
-    """An order this request has just recorded, in one query: it has no parcel yet."""
-    stmt = (
-        select(Order)
-        .where(Order.id == order_id)
-        .options(joinedload(Order.seller), joinedload(Order.lines))
-        .execution_options(populate_existing=True)
-    )
-    order = session.scalars(stmt).unique().one()
-    set_committed_value(order, "shipments", [])
-    return order
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -85,7 +52,6 @@ def order_json(order: Order) -> dict[str, Any]:
 
 
 def _order_json(order: Order) -> dict[str, Any]:
-    lines_by_id = {line.id: line for line in order.lines}
     proofs = receipt_proof.proofs(object_session(order) or db.session, order.shipments)
     return {
         "reference": order.reference,
@@ -103,7 +69,7 @@ def _order_json(order: Order) -> dict[str, Any]:
             "shipped_quantity": sum(line.shipped_quantity for line in order.lines),
         },
         "lines": [_line(line) for line in order.lines],
-        "shipments": [_shipment(s, lines_by_id, proofs[s.id], order.reference) for s in order.shipments],
+        "shipments": [_shipment(s, proofs[s.id], order.reference) for s in order.shipments],
         "paid_at": timestamp(order.paid_at),
         "cancelled_at": timestamp(order.cancelled_at),
         "cancel_reason": order.cancel_reason or None,
@@ -131,8 +97,7 @@ def _line(line: OrderLine) -> dict[str, Any]:
     }
 
 
-def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine], proof: receipt_proof.ReceiptProof,
-              reference: str) -> dict[str, Any]:
+def _shipment(shipment: Shipment, proof: receipt_proof.ReceiptProof, reference: str) -> dict[str, Any]:
     if shipment.status == ShipmentStatus.RECEIVED:
         receipt_status = RECEIPT_RECEIVED
     elif shipment.status == ShipmentStatus.AWAITING_RECEIPT:
@@ -152,11 +117,7 @@ def _shipment(shipment: Shipment, lines_by_id: dict[int, OrderLine], proof: rece
         "tracking_number": shipment.tracking_number or None,
         "tracking_url": shipment.tracking_url or None,
         "shipped_on": day(shipment.shipped_on),
-        "items": [
-            {"sku": lines_by_id[item.order_line_id].sku, "quantity": item.quantity}
-            for item in shipment.lines
-            if item.order_line_id in lines_by_id
-        ],
+        "items": [{"sku": line.sku, "quantity": quantity} for line, quantity in shipment.items],
         "receipt": _receipt(receipt_status, proof, reference),
         "lost_at": timestamp(shipment.lost_at),
         # The buyer's reports (« Signaler un problème »), oldest first, kept as evidence.

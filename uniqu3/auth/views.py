@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -42,9 +42,24 @@ def _referrer_policy(response: Response) -> Response:
     return response
 
 
+def throttled_page(template: str, refused: throttle.Throttled, **context: object) -> Response:
+    """The form again, 429, saying why and when to come back (and, for a locked account, the
+    way through: « Mot de passe oublié »)."""
+    if refused.limit is throttle.LOGIN_ACCOUNT:
+        error = _("Trop de tentatives de connexion à ce compte. Patientez une heure, ou choisissez "
+                  "« Mot de passe oublié » : le lien envoyé par e-mail permet d'en choisir un nouveau "
+                  "et de vous connecter aussitôt.")
+    elif refused.limit in (throttle.RESET_CLIENT, throttle.RESET_ACCOUNT):
+        error = _("Trop de demandes de réinitialisation. Patientez avant de réessayer ; vérifiez aussi "
+                  "vos courriers indésirables.")
+    else:
+        error = _("Trop de tentatives de connexion. Patientez quelques minutes avant de réessayer.")
+    response = make_response(render_template(template, error=error, **context), 429)
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
-@throttle.per_account
-@throttle.per_ip
 def login() -> Response | str | tuple[str, int]:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
@@ -54,6 +69,10 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         email = (request.form.get("email") or "").strip()
         password = request.form.get("password") or ""
+        try:
+            attempt = throttle.login_attempt(email)
+        except throttle.Throttled as refused:
+            return throttled_page("auth/login.html", refused, email=email, next_url=next_url)
         seller = None
         if email and password:
             seller = db.session.scalar(select(Seller).where(func.lower(Seller.email) == email.lower()))
@@ -63,6 +82,7 @@ def login() -> Response | str | tuple[str, int]:
             if not seller.active:
                 error = _("Ce compte vendeur est désactivé. Contactez UNIQU3APP.")
             else:
+                attempt.succeeded()  # only failures count
                 if needs_rehash(seller.password_hash):
                     seller.password_hash = hash_password(password)
                     db.session.commit()

@@ -12,12 +12,8 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
+from ..labels import problem_reason, shown_carrier
 from ..models import OrderEvent
-
-# The workflow's French labels (LABELS_FR, SHIPMENT_LABELS_FR), through the translation catalogue.
-ORDER_STATUS = STATUS_LABELS
-SHIPMENT_STATUS = SHIPMENT_LABELS
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, validate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import csrf, db, limiter
-from ..labels import PROBLEM_REASONS, problem_reason, shown_carrier
+from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
 from ..mail.render import Item, address_lines
 from ..models import Order, OrderEvent, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
@@ -33,7 +31,8 @@ from ..tokens import (
     shipment_id_from_token,
 )
 from ..workflow import InvalidInput, InvalidTransition, NotFound, rules
-from .history import ORDER_STATUS, SHIPMENT_STATUS, buyer_history
+from ..workflow.loading import load_order
+from .history import buyer_history
 
 bp = Blueprint("buyer", __name__)
 
@@ -81,19 +80,17 @@ class Message:
 
 
 def _parcel(order: Order, shipment: Shipment) -> Parcel:
-    by_id = {line.id: line for line in order.lines}
     open_ = rules.can_report(shipment.status) or rules.can_confirm(shipment.status)
     return Parcel(
         id=shipment.id,
         number=shipment.number,
         status=shipment.status,
-        status_label=str(SHIPMENT_STATUS.get(shipment.status, shipment.status)),
+        status_label=str(SHIPMENT_LABELS.get(shipment.status, shipment.status)),
         carrier=shown_carrier(shipment.carrier_label) or shipment.carrier,
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
         shipped_on=shipment.shipped_on,
-        items=[Item(by_id[sl.order_line_id].sku, by_id[sl.order_line_id].title, sl.quantity)
-               for sl in shipment.lines if sl.order_line_id in by_id],
+        items=[Item(line.sku, line.title, quantity) for line, quantity in shipment.items],
         receipt_due_at=shipment.receipt_due_at,
         received_at=shipment.received_at,
         received_by=shipment.received_by,
@@ -111,17 +108,7 @@ def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Message
 
 
 def _load_order(order_id: int) -> Order | None:
-    return db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(
-            joinedload(Order.seller),
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.lines),
-            selectinload(Order.shipments).selectinload(Shipment.problems),
-            selectinload(Order.events),
-        )
-    )
+    return load_order(db.session, order_id=order_id, seller=True, events=True, problems=True)
 
 
 def _locale() -> str:
@@ -147,7 +134,7 @@ def order_page(token: str) -> tuple[str, int] | str:
         order=order,
         shipping=address_lines(order.shipping_address, _locale()),
         shop_name=order.seller.shop_name,
-        status_label=str(ORDER_STATUS.get(order.status, order.status)),
+        status_label=str(STATUS_LABELS.get(order.status, order.status)),
         parcels=[_parcel(order, s) for s in order.shipments],
         still_to_ship=[Item(line.sku, line.title, line.remaining)
                        for line in order.lines if line.remaining > 0],

@@ -23,19 +23,19 @@ def find_seller(email: str) -> Seller:
     return seller
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, context: list[str]) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
             raise click.ClickException(_("Aucun mot de passe reçu sur l'entrée standard."))
-        problem = password_problem(password, _)
+        problem = password_problem(password, _, context=context)
         if problem:
             raise click.ClickException(problem)
         return password
 
     def check(value: str) -> str:
-        problem = password_problem(value, _)
+        problem = password_problem(value, _, context=context)
         if problem:
             raise click.UsageError(problem)
         return value
@@ -65,7 +65,7 @@ def create_seller(email: str, shop_name: str | None, payment_instructions: str,
     problem = shop_name_problem(name, _)
     if problem:
         raise click.ClickException(_("Nom de boutique invalide : %(problem)s", problem=problem))
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, [email, name])
     seller = Seller(
         email=email,
         shop_name=name,

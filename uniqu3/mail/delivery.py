@@ -56,9 +56,10 @@ from sqlalchemy.sql import Update
 from .. import services
 from ..extensions import db
 from ..models import EmailKind, Order, OutboxEmail, OutboxStatus
+from ..workflow.loading import load_orders
 from . import smtp
 from .compose import InvalidAddress, Mailbox, Sender, clean_header, compose, mailbox
-from .render import MissingData, RenderedEmail, load_orders, render_email
+from .render import MissingData, RenderedEmail, render_email
 from .smtp import CONNECTION_ERRORS, close_quietly
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class _Job:
     message_id: str
     rendered: RenderedEmail
     raw: bytes
+    keep_bodies: bool = True
 
 
 class _Claimed(Protocol):
@@ -123,7 +125,7 @@ def deliver(ids: list[int] | None = None, *, limit: int = 500) -> DeliveryReport
         run = _Run(session=session, token=token, now=now, report=report,
                    max_attempts=int(config["OUTBOX_MAX_ATTEMPTS"]))
         try:
-            orders = load_orders((row.order_id for row in rows), session)
+            orders = load_orders(session, (row.order_id for row in rows), seller=True)
             session.commit()  # no transaction stays open while sending
             todo = deque(rows)
             if config.get("MAIL_TO_DEV_MAILBOX"):
@@ -278,6 +280,8 @@ class _Run:
 
     @staticmethod
     def _content(job: _Job) -> dict[str, Any]:
+        if not job.keep_bodies:
+            return {"subject": job.rendered.subject[:300], "body_text": None, "body_html": None}
         return {"subject": job.rendered.subject[:300], "body_text": job.rendered.text,
                 "body_html": job.rendered.html}
 
@@ -362,11 +366,11 @@ def _next_job(todo: deque[OutboxEmail], orders: dict[int, Order], sender: Sender
 
 def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
     rendered = render_email(row, order)
-    assert order is not None  # render_email raised MissingData otherwise
     to = mailbox(row.to_name, row.to_email)
     reply_to: Mailbox | None = None
     from_name = sender.name
     if row.recipient_role == "buyer":
+        assert order is not None  # render_email raised MissingData otherwise
         shop = clean_header(order.seller.shop_name, 60)
         from_name = f"{shop} via {sender.name}" if shop else sender.name
         try:
@@ -374,7 +378,7 @@ def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
             reply_to = mailbox(order.seller.shop_name, order.seller.notify_address)
         except InvalidAddress:
             reply_to = None
-    elif row.kind == EmailKind.PROBLEM_REPORTED_SELLER:
+    elif row.kind == EmailKind.PROBLEM_REPORTED_SELLER and order is not None:
         try:
             # The seller answers the buyer who reported the problem.
             reply_to = mailbox(order.buyer_name, order.buyer_email)
@@ -384,8 +388,11 @@ def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
     message_id = row.message_id or sender.message_id(row.id, uuid.uuid4().hex)
     raw = compose(rendered, sender=sender, from_name=from_name, to=to, reply_to=reply_to,
                   message_id=message_id, date=services.now(), locale=row.locale or "fr")
+    # A reset link opens the account: once sent over SMTP, its text is not kept in the database
+    # (the dev mailbox, which has nothing else to show, keeps it).
+    secret = row.kind == EmailKind.PASSWORD_RESET and not current_app.config.get("MAIL_TO_DEV_MAILBOX")
     return _Job(id=row.id, attempts=row.attempts, to_email=to.addr_spec, message_id=message_id,
-                rendered=rendered, raw=raw)
+                rendered=rendered, raw=raw, keep_bodies=not secret)
 
 
 def _send_all(todo: deque[OutboxEmail], orders: dict[int, Order], config: Any, sender: Sender,

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import current_app
 
-from ..tokens import order_token, receipt_token
+from ..tokens import order_token, password_reset_token, receipt_token
 
 
 def _base() -> str:
@@ -31,6 +31,15 @@ def problem_url(shipment_id: int) -> str:
 def seller_order_url(reference: str) -> str:
     """The order in the seller's dashboard (built by path: the seller blueprint may be absent)."""
     return f"{_base()}/commandes/{quote(reference, safe='')}"
+
+
+def password_reset_url(seller_id: int, fingerprint: str) -> str:
+    """« Choisir un nouveau mot de passe » (signed, one hour, one use)."""
+    return f"{_base()}/mot-de-passe/{password_reset_token(seller_id, fingerprint)}"
+
+
+def login_url() -> str:
+    return f"{_base()}/connexion"
 
 
 def seller_proof_url(reference: str, number: int) -> str:

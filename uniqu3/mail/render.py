@@ -12,7 +12,7 @@ value and language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -24,18 +24,17 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import carriers
 from ..extensions import db
 from ..labels import problem_reason, shown_carrier
 from ..language_templates import language_environment
-from ..models import EmailKind, Order, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
+from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
 from ..timeutil import to_paris
+from ..workflow.loading import load_order
 from . import links
-from .text import one_line
+from .text import after_que, one_line
 
 TEMPLATES: dict[str, str] = {
     EmailKind.NEW_ORDER_SELLER: "e1_new_order",
@@ -51,7 +50,12 @@ TEMPLATES: dict[str, str] = {
     EmailKind.PROBLEM_RECORDED_BUYER: "p2_problem_recorded",
     EmailKind.SELLER_MESSAGE_BUYER: "p3_seller_message",
     EmailKind.PARCEL_LOST_BUYER: "p4_parcel_lost",
+    EmailKind.PASSWORD_RESET: "a1_password_reset",
+    EmailKind.PASSWORD_CHANGED: "a2_password_changed",
 }
+
+#: E-mails about the seller's account: no order, the seller named in the row's data.
+ACCOUNT_KINDS = frozenset({EmailKind.PASSWORD_RESET, EmailKind.PASSWORD_CHANGED})
 
 _PARCEL_KINDS = {
     EmailKind.SHIPPED_BUYER,
@@ -84,23 +88,6 @@ class Item:
     quantity: int
 
 
-def load_orders(order_ids: Iterable[int | None], session: Session | None = None) -> dict[int, Order]:
-    """Every order a batch of e-mails speaks about, with what rendering reads, in 4 queries."""
-    wanted = {i for i in order_ids if i is not None}
-    if not wanted:
-        return {}
-    orders = (session or db.session).scalars(
-        select(Order)
-        .where(Order.id.in_(wanted))
-        .options(
-            joinedload(Order.seller),
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.lines),
-        )
-    )
-    return {order.id: order for order in orders}
-
-
 def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
     """Subject, text and HTML of one outbox row, in the row's language."""
     return render_parts(*email_context(row, order))
@@ -118,8 +105,10 @@ def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
 def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, dict[str, Any]]:
     """The template (e.g. `e1_new_order`, for `email/<name>.txt` and `.html`) and its values,
     the subject included; raises MissingData when the order or parcel is gone."""
+    if row.kind in ACCOUNT_KINDS:
+        return _account_context(row)
     if order is None and row.order_id is not None:
-        order = load_orders([row.order_id]).get(row.order_id)
+        order = load_order(db.session, order_id=row.order_id, seller=True)
     if order is None:
         raise MissingData(f"La commande de l'e-mail {row.id} n'existe plus.")
     name = TEMPLATES.get(row.kind)
@@ -139,10 +128,34 @@ def email_context(row: OutboxEmail, order: Order | None = None) -> tuple[str, di
 
 
 # ----------------------------------------------------------------------------- context
+def _account_context(row: OutboxEmail) -> tuple[str, dict[str, Any]]:
+    data: dict[str, Any] = dict(row.data or {})
+    seller = db.session.get(Seller, int(data.get("seller_id") or 0))
+    if seller is None:
+        raise MissingData(f"Le vendeur de l'e-mail {row.id} n'existe plus.")
+    locale = row.locale or "fr"
+    with force_locale(locale):
+        context: dict[str, Any] = {
+            "current_locale": locale,
+            "kind": row.kind,
+            "role": "seller",
+            "seller": seller,
+            "shop_name": one_line(seller.shop_name, 120),
+            "reference": "",
+            "email": seller.email,
+            "login_url": links.login_url(),
+            "reset_url": SignedLink(lambda seller_id: links.password_reset_url(
+                seller_id, str(data.get("fingerprint") or "")), seller.id),
+            "requested_at": _when(data.get("requested_at"), locale),
+            "how": data.get("how") or "reset",
+        }
+        context["subject"] = SUBJECTS[row.kind](context)
+    return TEMPLATES[row.kind], context
+
+
 def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: str) -> dict[str, Any]:
     seller: Seller = order.seller
     data: dict[str, Any] = dict(row.data or {})
-    by_id: dict[int, OrderLine] = {line.id: line for line in order.lines}
     currency = order.currency
     context: dict[str, Any] = {
         "current_locale": locale,
@@ -151,6 +164,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "order": order,
         "seller": seller,
         "shop_name": one_line(seller.shop_name, 120),
+        "que_shop": after_que(one_line(seller.shop_name, 120), locale),
         "reference": order.reference,
         "buyer_name": one_line(order.buyer_name, 200),
         "lines": order.lines,
@@ -183,11 +197,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
     }
     if shipment is not None:
         context.update(
-            parcel_items=[
-                Item(by_id[sl.order_line_id].sku, by_id[sl.order_line_id].title, sl.quantity)
-                for sl in shipment.lines
-                if sl.order_line_id in by_id
-            ],
+            parcel_items=[Item(line.sku, line.title, quantity) for line, quantity in shipment.items],
             carrier_label=shown_carrier(shipment.carrier_label or _carrier_name(shipment.carrier)),
             tracking_number=shipment.tracking_number,
             tracking_url=shipment.tracking_url,
@@ -331,6 +341,12 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     EmailKind.PARCEL_LOST_BUYER: lambda c: _(
         "Colis n° %(number)s déclaré perdu — commande %(ref)s", number=c["shipment"].number,
         ref=c["reference"]
+    ),
+    EmailKind.PASSWORD_RESET: lambda c: _(
+        "Choisissez un nouveau mot de passe — %(shop)s", shop=c["shop_name"]
+    ),
+    EmailKind.PASSWORD_CHANGED: lambda c: _(
+        "Votre mot de passe a été changé — %(shop)s", shop=c["shop_name"]
     ),
 }
 

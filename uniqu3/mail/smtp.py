@@ -1,7 +1,9 @@
 """SMTP connections: opened with a socket timeout, and kept between deliveries in a worker.
 
-Flask-Mail opens connections without a timeout, so a server that accepts the TCP
-connection and then never answers would block a worker forever; we open it ourselves.
+The project speaks SMTP itself with the standard library's smtplib (no Flask-Mail): a
+connection has a socket timeout (a server that accepts the TCP connection and then never
+answers must not block a worker forever), and one connection carries a whole batch of
+already composed messages (compose.py writes their bytes directly).
 
 A delivery uses one connection for its batch. Inside `connections_kept()` (the background
 worker, around its loop of jobs) the connection a delivery ends with in good order is kept

@@ -19,11 +19,11 @@ from sqlalchemy.orm import selectinload
 
 from .. import receipt_proof
 from ..extensions import db
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS
 from ..models import Order, OrderLine, ReceivedBy, Shipment
 from ..receipt_proof import ReceiptProof
 from ..timeutil import to_paris
 from . import queries
-from .labels import SHIPMENT_LABELS, STATUS_LABELS
 
 BATCH = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

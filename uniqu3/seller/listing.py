@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row
 
 from ..i18n import once_per_language
+from ..labels import STATUS_LABELS
 from ..templating import money, paris_datetime
 from ..timeutil import iso_utc
-from .labels import STATUS_LABELS
 from .queries import TABS
 
 

@@ -12,14 +12,13 @@ from flask_babel import ngettext
 
 from .. import carriers, receipt_proof
 from ..extensions import db
-from ..labels import PROBLEM_REASONS
+from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, carrier_name
 from ..models import Order
 from ..services import now
 from ..timeutil import paris_today
 from ..workflow import rules
 from . import history
 from .forms import FormState
-from .labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "state": state,
         "labels": STATUS_LABELS,
         "shipment_labels": SHIPMENT_LABELS,
-        "lines_by_id": {line.id: line for line in order.lines},
         "timeline": history.timeline(order.events),
         "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),

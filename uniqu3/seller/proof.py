@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from .. import receipt_proof
 from ..extensions import db
-from ..services import workflow
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS
+from ..services import now
 from . import history, queries
 from .blueprint import bp
-from .labels import SHIPMENT_LABELS, STATUS_LABELS
 
 
 @bp.get("/commandes/<reference>/colis/<int:number>/preuve")
@@ -19,17 +19,15 @@ def receipt_proof_page(reference: str, number: int) -> str:
     shipment = next((s for s in order.shipments if s.number == number), None) if order else None
     if order is None or shipment is None:
         abort(404)  # like every URL naming an order or parcel that is not this seller's
-    lines_by_id = {line.id: line for line in order.lines}
     return render_template(
         "seller/proof.html",
         order=order,
         shipment=shipment,
         proof=receipt_proof.proofs(db.session, [shipment])[shipment.id],
-        items=[(lines_by_id[item.order_line_id], item.quantity) for item in shipment.lines
-               if item.order_line_id in lines_by_id],
+        items=shipment.items,
         labels=STATUS_LABELS,
         shipment_labels=SHIPMENT_LABELS,
         parcel_history=history.timeline([event for event in order.events
                                          if (event.details or {}).get("shipment_id") == shipment.id]),
-        made_at=workflow().clock(),
+        made_at=now(),
     )

@@ -30,7 +30,6 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import selectinload
 
 from .. import search_index
 from ..carriers import normalize_tracking_number
@@ -38,6 +37,7 @@ from ..extensions import db
 from ..models import Order, OrderEvent, OrderStatus, Shipment
 from ..security import storable_id
 from ..workflow import rules
+from ..workflow.loading import load_order
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -343,18 +343,8 @@ def order_id(seller_id: int, reference: str) -> int | None:
 
 
 def order_page(seller_id: int, reference: str) -> Order | None:
-    """The order with everything its page shows, in a fixed number of queries."""
-    return db.session.scalar(
-        select(Order)
-        .where(Order.seller_id == seller_id, Order.reference == reference)
-        .options(
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.lines),
-            selectinload(Order.shipments).selectinload(Shipment.problems),
-            selectinload(Order.events),
-        )
-        .execution_options(populate_existing=True)
-    )
+    """The seller's order with everything its page shows, in a fixed number of queries."""
+    return load_order(db.session, reference=reference, seller_id=seller_id, events=True, problems=True)
 
 
 def shipment_id(seller_id: int, reference: str, number: int) -> int | None:

@@ -8,10 +8,13 @@ from flask import Response, current_app, flash, make_response, redirect, render_
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth import throttle
 from ..auth.session import start_session
-from ..extensions import db, limiter
+from ..errors import render_error
+from ..extensions import db
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
+from ..services import accounts
 from ..workflow.rules import email_problem, shop_name_problem
 from .blueprint import bp
 from .forms import FormState
@@ -63,21 +66,21 @@ def settings() -> Response:
     return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
 
 
-def _password_key() -> str:
-    return f"password-change|{current_user.get_id().partition(':')[0]}"
-
-
 @bp.post("/parametres/mot-de-passe")
-@limiter.limit("5/minute", key_func=_password_key, deduct_when=lambda r: r.status_code != 303,
-               error_message=lambda: _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
 def change_password() -> Response:
     seller = _seller()
+    try:
+        attempt = throttle.password_change(seller.id)
+    except throttle.Throttled as refused:
+        response = render_error(429, _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     errors: dict[str, str] = {}
     if not verify_password(seller.password_hash, current):
         errors["current_password"] = _("Mot de passe actuel incorrect.")
-    problem = password_problem(new, _)
+    problem = password_problem(new, _, context=[seller.email, seller.notify_address, seller.shop_name])
     if problem:
         errors["new_password"] = problem
     elif new == current:
@@ -87,9 +90,11 @@ def change_password() -> Response:
     if errors:
         # Passwords are never sent back into the page.
         return _page(FormState("password", {}, errors, _("Le mot de passe n'a pas été changé.")), 422)
-    seller.password_hash = hash_password(new)
-    seller.session_version += 1  # every other session of this seller ends now
-    db.session.commit()
+    attempt.succeeded()  # only wrong current passwords (and refusals) count
+    # Every other session of this seller ends now (and they are told by e-mail)…
+    if not accounts().set_password(seller, expected_hash=seller.password_hash, new_hash=hash_password(new),
+                                   how="settings"):
+        return _page(FormState("password", {}, {}, _("Le mot de passe n'a pas été changé.")), 409)
     start_session(seller)  # …but not this one
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
     return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]

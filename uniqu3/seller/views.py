@@ -15,11 +15,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_login import current_user
 
+from ..labels import STATUS_LABELS
 from ..services import now
 from ..timeutil import paris_today
 from . import export, queries
 from .blueprint import bp
-from .labels import STATUS_LABELS
 from .list_cache import rendered_lists
 from .listing import list_texts, shown_orders
 from .pages import order_context, tracking_preview

@@ -3,11 +3,9 @@
 from .actions import Result, SweepResult, Workflow
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, Address, LineInput, OrderInput
-from .status import LABELS_FR, SHIPMENT_LABELS_FR, derive_status
+from .status import derive_status
 
 __all__ = [
-    "LABELS_FR",
-    "SHIPMENT_LABELS_FR",
     "Actor",
     "Address",
     "Conflict",

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, engine, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .. import carriers, search_index
 from ..models import (
@@ -43,6 +43,7 @@ from ..timeutil import as_utc, paris_today, utcnow
 from . import problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
+from .loading import load_order
 from .rules import CONFIRMABLE
 from .status import derive_status
 
@@ -528,16 +529,7 @@ class Workflow:
         return self._load(order_id)
 
     def _load(self, order_id: int) -> Order:
-        order = self.session.get(
-            Order,
-            order_id,
-            populate_existing=True,
-            options=[
-                selectinload(Order.lines),
-                selectinload(Order.shipments).selectinload(Shipment.lines),
-                selectinload(Order.seller),
-            ],
-        )
+        order = load_order(self.session, order_id=order_id, seller=True)
         if order is None:
             self._refuse(NotFound("Commande introuvable."))
         assert order is not None

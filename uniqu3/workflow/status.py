@@ -6,23 +6,6 @@ from collections.abc import Iterable
 
 from ..models import OrderStatus, ShipmentStatus
 
-LABELS_FR: dict[str, str] = {
-    OrderStatus.AWAITING_PAYMENT: "En attente de paiement",
-    OrderStatus.PAID: "Payée",
-    OrderStatus.PARTIALLY_SHIPPED: "Partiellement expédiée",
-    OrderStatus.SHIPPED: "Expédiée",
-    OrderStatus.RECEIVED: "Reçue",
-    OrderStatus.CANCELLED: "Annulée",
-}
-
-SHIPMENT_LABELS_FR: dict[str, str] = {
-    ShipmentStatus.SHIPPED: "Expédié",
-    ShipmentStatus.AWAITING_RECEIPT: "Confirmation de réception demandée",
-    ShipmentStatus.RECEIVED: "Reçu",
-    ShipmentStatus.PROBLEM: "Problème signalé",
-    ShipmentStatus.LOST: "Colis perdu",
-}
-
 
 def derive_status(
     *,
