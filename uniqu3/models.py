@@ -123,6 +123,8 @@ class Seller(Base):
     payment_instructions: Mapped[str] = mapped_column(Text, default="")
     # Where the seller's e-mails go; the login e-mail when empty.
     notification_email: Mapped[str | None] = mapped_column(String(254))
+    # Printed on the preparation slip, for the buyer's returns.
+    return_address: Mapped[str] = mapped_column(Text, default="", server_default="")
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change and logout-everywhere: old sessions stop working.

@@ -116,12 +116,14 @@ class Counters:
 def init_app(app: Flask) -> None:
     options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
     uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    app.extensions[EXTENSION_KEY] = Counters(storage_from_string(uri, **options),
+    storage = storage_from_string(uri, **options)
+    assert isinstance(storage, Storage)  # the URI names a synchronous storage (not async+…)
+    app.extensions[EXTENSION_KEY] = Counters(storage,
                                              enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
 
 
 def counters() -> Counters:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def client_key(address: str | None = None) -> str:

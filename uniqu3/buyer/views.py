@@ -49,7 +49,7 @@ def _private(response: Response) -> Response:
 class Parcel:
     id: int
     number: int
-    status: str
+    status: ShipmentStatus
     status_label: str
     carrier: str
     tracking_number: str
@@ -58,7 +58,7 @@ class Parcel:
     items: list[Item]
     receipt_due_at: datetime | None
     received_at: datetime | None
-    received_by: str | None
+    received_by: ReceivedBy | None
     receipt_token: str | None  # only while the buyer may still confirm or report
     can_confirm: bool
     can_report: bool
@@ -145,7 +145,8 @@ def order_page(token: str) -> tuple[str, int] | str:
 
 # ----------------------------------------------------------------------------- receipt
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked in the view, to answer an outdated form with the button again
+# Checked in the view, to answer an outdated form with the button again.
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF ships no types
 def confirm_receipt(token: str) -> tuple[str, int] | str:
     try:
         shipment_id = shipment_id_from_token(token)
@@ -213,7 +214,7 @@ def _report_key() -> str:
 
 
 @bp.route("/r/<token>/probleme", methods=["GET", "POST"])
-@csrf.exempt  # checked in the view, to answer an outdated form with the form again
+@csrf.exempt  # type: ignore[untyped-decorator]  # checked in the view: an outdated form is shown again
 @limiter.limit("10/hour", key_func=_report_key, methods=["POST"], scope="buyer-report",
                error_message=lambda: _("Trop de signalements en peu de temps. Patientez avant de réessayer, "
                                        "ou écrivez directement au vendeur."))

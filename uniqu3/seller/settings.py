@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..auth import throttle
 from ..auth.session import start_session
@@ -15,11 +16,13 @@ from ..extensions import db
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
 from ..services import accounts
-from ..workflow.rules import email_problem, shop_name_problem
+from ..workflow.accounts import setup_checklist
+from ..workflow.rules import email_problem, multiline_text, shop_name_problem
 from .blueprint import bp
 from .forms import FormState
 
 MAX_INSTRUCTIONS = 2000
+MAX_RETURN_ADDRESS = 500
 
 
 def _seller() -> Seller:
@@ -34,6 +37,9 @@ def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
     if len(form.get("payment_instructions", "")) > MAX_INSTRUCTIONS:
         errors["payment_instructions"] = _("Les instructions de paiement ont au plus %(max)s caractères.",
                                            max=MAX_INSTRUCTIONS)
+    if len(form.get("return_address", "").strip()) > MAX_RETURN_ADDRESS:
+        errors["return_address"] = _("L'adresse de retour a au plus %(max)s caractères.",
+                                     max=MAX_RETURN_ADDRESS)
     email = form.get("notification_email", "").strip()
     problem = email_problem(email, _) if email else None
     if problem:  # the seller's notifications are sent there: an address the mailer can use
@@ -44,7 +50,9 @@ def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
 
 
 def _page(state: FormState | None = None, status: int = 200) -> Response:
-    body = render_template("seller/settings.html", seller=_seller(), state=state or FormState())
+    seller = _seller()
+    body = render_template("seller/settings.html", seller=seller, state=state or FormState(),
+                           checklist=setup_checklist(seller))
     return make_response(body, status)
 
 
@@ -60,10 +68,11 @@ def settings() -> Response:
     seller.shop_name = request.form["shop_name"].strip()
     seller.payment_instructions = request.form.get("payment_instructions", "").strip()
     seller.notification_email = request.form.get("notification_email", "").strip() or None
+    seller.return_address = multiline_text(request.form.get("return_address", ""), MAX_RETURN_ADDRESS)
     seller.locale = request.form["locale"]
     db.session.commit()
     flash(_("Paramètres enregistrés."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)
 
 
 @bp.post("/parametres/mot-de-passe")
@@ -97,4 +106,4 @@ def change_password() -> Response:
         return _page(FormState("password", {}, {}, _("Le mot de passe n'a pas été changé.")), 409)
     start_session(seller)  # …but not this one
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)

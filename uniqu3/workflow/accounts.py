@@ -9,15 +9,39 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ..database import rows_matched
 from ..models import EmailKind, OutboxEmail, Seller
 from ..timeutil import utcnow
-from . import signals
+from . import rules, signals
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One item of the first-login checklist: `field` is the settings field that does it."""
+
+    field: str
+    done: bool
+
+
+def setup_checklist(seller: Seller) -> list[SetupStep]:
+    """What a new seller sets up before their first orders; empty once everything is done.
+
+    The payment instructions go in the buyer's E2 (without them, E2 says the seller will send
+    them), the notification e-mail receives the new orders (the login address until set), the
+    return address is printed on the preparation slip."""
+    steps = [
+        SetupStep("payment_instructions", bool((seller.payment_instructions or "").strip())),
+        SetupStep("notification_email", bool(seller.notification_email)),
+        SetupStep("return_address", bool((seller.return_address or "").strip())),
+    ]
+    return [] if all(step.done for step in steps) else steps
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -32,7 +56,7 @@ class Accounts:
 
     def active_seller(self, email: str) -> Seller | None:
         email = email.strip().lower()
-        if not email or len(email) > 254:
+        if not email or len(email) > rules.EMAIL_MAX:
             return None
         return self.session.scalar(
             select(Seller).where(func.lower(Seller.email) == email, Seller.active.is_(True)))
@@ -62,12 +86,12 @@ class Accounts:
         """The new password, every session of the seller ended, and « votre mot de passe a été
         changé » to the login address. Only if the password is still `expected_hash`: of two
         uses of one reset link at once, one wins. `how`: "reset" or "settings"."""
-        done = self.session.execute(
+        done = rows_matched(self.session.execute(
             update(Seller)
             .where(Seller.id == seller.id, Seller.password_hash == expected_hash, Seller.active.is_(True))
             .values(password_hash=new_hash, session_version=Seller.session_version + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if done != 1:
             self.session.rollback()
             return False

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 
+from ..database import rows_matched
 from ..models import (
     EmailKind,
     OrderLine,
@@ -92,7 +93,7 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
         .execution_options(synchronize_session=False)
     )
     shipment = wf._shipment(shipment_id, fresh=True)
-    first = actions._matched(res) == 1
+    first = rows_matched(res) == 1
     if not first:
         if shipment.status == ShipmentStatus.RECEIVED:
             wf._refuse(InvalidTransition(
@@ -156,7 +157,7 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
         .execution_options(synchronize_session=False)
     )
     shipment = wf._shipment(shipment_id, fresh=True)
-    if actions._matched(res) != 1:
+    if rows_matched(res) != 1:
         if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Aucun problème n'est en cours sur ce colis : rien à relancer."))
@@ -190,7 +191,7 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
         .execution_options(synchronize_session=False)
     )
     shipment = wf._shipment(shipment_id, fresh=True)
-    if actions._matched(res) != 1:
+    if rows_matched(res) != 1:
         if shipment.status == ShipmentStatus.LOST:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Ce colis est déjà reçu : il ne peut plus être déclaré perdu."))
@@ -203,7 +204,7 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
             .values(shipped_quantity=OrderLine.shipped_quantity - sl.quantity)
             .execution_options(synchronize_session=False)
         )
-        if actions._matched(back) != 1:
+        if rows_matched(back) != 1:
             wf._refuse(InvalidTransition("Les quantités de ce colis ne correspondent plus à la commande."))
     for line in order.lines:
         wf.session.refresh(line, ["shipped_quantity"])
@@ -291,7 +292,7 @@ def _remind_one(wf: actions.Workflow, shipment_id: int, now: datetime) -> bool:
         .values(reminder_due_at=None, reminded_at=now)
         .execution_options(synchronize_session=False)
     )
-    if actions._matched(res) != 1:
+    if rows_matched(res) != 1:
         return False
     shipment = wf._shipment(shipment_id, fresh=True)
     due_iso = as_utc(shipment.receipt_due_at or now).isoformat()

@@ -148,3 +148,11 @@ def shop_name_problem(name: str, gettext: Gettext = french) -> str | None:
         return gettext("Le nom de la boutique tient sur une ligne, sans retour à la ligne ni caractère "
                        "de contrôle.")
     return None
+
+
+def multiline_text(value: str, limit: int) -> str:
+    """Text of several lines as typed in a form: one kind of line end, no other control
+    character, trimmed (`limit`: the refused length, checked before)."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
+    return "\n".join(line.rstrip() for line in text.strip().split("\n"))[:limit]
