@@ -12,12 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, scoped_session
 
 from .models import EmailKind, OutboxEmail, ReceivedBy, Shipment, ShipmentStatus
+from .workflow.loading import AnySession
 
 #: The e-mails that are part of the proof: the requests to confirm, the reminders, and the
 #: seller's notices of the buyer's problem reports.
@@ -73,10 +72,6 @@ class ReceiptProof:
     @property
     def request_email_message_id(self) -> str | None:
         return self.request.message_id if self.request else None
-
-
-#: A session, or Flask-SQLAlchemy's `db.session` (a scoped one).
-AnySession = Session | scoped_session[Any]
 
 
 def proof_emails(session: AnySession, shipment_ids: Iterable[int]) -> dict[int, list[ProofEmail]]:

@@ -86,5 +86,5 @@ def init_app(app: Flask) -> None:
 
     @app.url_defaults
     def _fingerprinted_url(endpoint: str, values: dict[str, Any]) -> None:
-        if endpoint == "static":
-            values["filename"] = manifest.get(values["filename"], values["filename"])
+        if endpoint == "static" and (name := manifest.get(values.get("filename", ""))):
+            values["filename"] = name
