@@ -126,7 +126,7 @@ def test_the_problems_migration_walks_the_parcels_there_and_back(empty_database_
     back to awaiting receipt, and a lost parcel stops the downgrade with the reason."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
-        upgrade(revision="a7c3e91f4b20")
+        upgrade(revision="c4e2a7d91b35")
         with db.engine.begin() as conn:
             _seed_before_problems(conn)
         upgrade()
@@ -142,12 +142,12 @@ def test_the_problems_migration_walks_the_parcels_there_and_back(empty_database_
                 "seller_notified) VALUES (1, '2026-01-05 10:00:00', 'not_received', 'rien', '', '', true)"))
             conn.execute(text("UPDATE shipments SET status = 'lost' WHERE id = 2"))
         with pytest.raises(SystemExit):  # Flask-Migrate logs the reason and exits
-            downgrade(revision="a7c3e91f4b20")
+            downgrade(revision="c4e2a7d91b35")
         with db.engine.begin() as conn:
             # Lines, parcels and history are all still there after the refused downgrade.
             assert conn.execute(text("SELECT count(*) FROM shipments")).scalar() == 2
             conn.execute(text("UPDATE shipments SET status = 'received' WHERE id = 2"))
-        downgrade(revision="a7c3e91f4b20")
+        downgrade(revision="c4e2a7d91b35")
         with db.engine.begin() as conn:
             assert conn.execute(text("SELECT id, status FROM shipments ORDER BY id")).all() == [
                 (1, "awaiting_receipt"), (2, "received")]

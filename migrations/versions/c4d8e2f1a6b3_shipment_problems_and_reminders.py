@@ -12,7 +12,7 @@ never requested); a lost parcel has no equivalent before this revision, so the d
 refuses while there is one.
 
 Revision ID: c4d8e2f1a6b3
-Revises: a7c3e91f4b20
+Revises: c4e2a7d91b35
 Create Date: 2026-12-06 08:40:00
 
 """
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4d8e2f1a6b3'
-down_revision = 'a7c3e91f4b20'
+down_revision = 'c4e2a7d91b35'
 branch_labels = None
 depends_on = None
 

@@ -118,7 +118,9 @@ def test_the_words_of_a_report_reach_pages_and_emails_escaped_and_never_as_a_hea
     injections: list[str] = []
     unescaped: list[str] = []
     emails = 0
-    for n, words in enumerate(NASTY):
+    # A NUL character is refused at the door (400, see test_fuzz_the_problem_form): not carried here.
+    words_list = [words for words in NASTY if "\x00" not in words]
+    for n, words in enumerate(words_list):
         order = wf.place_order(order_input(seller.email, f"MKT-PBMAIL-{n}", buyer_name=words or "x"),
                                actor=Actor.api("shop")).order
         wf.confirm_payment(order.id, actor=actor)
@@ -146,5 +148,5 @@ def test_the_words_of_a_report_reach_pages_and_emails_escaped_and_never_as_a_hea
                           if marker in message_html(message)]
     figures.record_findings("fuzz_problem_words_into_emails",
                             {"header_injections": injections, "unescaped_markup": unescaped},
-                            examples=len(NASTY), emails_checked=emails)
-    assert emails >= 3 * len(NASTY)  # P1 to the seller, P2 and P3 to the buyer, each time
+                            examples=len(words_list), emails_checked=emails)
+    assert emails >= 3 * len(words_list)  # P1 to the seller, P2 and P3 to the buyer, each time

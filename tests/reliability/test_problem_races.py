@@ -85,6 +85,7 @@ def test_a_report_racing_the_confirmation_the_sweep_and_a_relaunch_ends_coherent
 ) -> None:
     rounds = knob("PROBLEM_RACES", 8)
     parcels = _awaiting_parcels(wf, seller, rounds)
+    seller_email = seller.email
     db.session.remove()
     reporter, confirmer = ClientWeb(app.test_client()), ClientWeb(app.test_client())
     pages: Counter[int] = Counter()
@@ -112,7 +113,7 @@ def test_a_report_racing_the_confirmation_the_sweep_and_a_relaunch_ends_coherent
                     if i == 2:
                         return run_sweep()
                     try:  # the seller, answering a report they have just seen
-                        return workflow().relaunch_receipt(parcel, actor=Actor.seller(seller.email))
+                        return workflow().relaunch_receipt(parcel, actor=Actor.seller(seller_email))
                     except WorkflowError as refused:
                         return refused
                 finally:
