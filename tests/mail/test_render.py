@@ -91,6 +91,19 @@ def test_a_parcel_handed_over_has_no_tracking(wf: Workflow, make_order: Any) -> 
     assert "toute votre commande est expédiée" in mail.text
 
 
+def test_another_carrier_without_a_link_tells_the_buyer_where_to_follow(wf: Workflow,
+                                                                         make_order: Any) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={order.lines[1].id: 1}, carrier="other",
+            tracking_number="AB-1234", carrier_label="Coursier Lyonnais")
+    mail = render_email(outbox("E4"))
+    for body in (mail.text, mail.html):
+        assert "Autre transporteur" not in body and "Suivre le colis" not in body
+        assert "Suivez ce colis sur le site de Coursier Lyonnais avec ce numéro." in body
+    assert "Transporteur : Coursier Lyonnais" in mail.text and "AB-1234" in mail.text
+
+
 def test_another_carrier_keeps_the_sellers_label_and_link(wf: Workflow, make_order: Any) -> None:
     order = make_order()
     wf.confirm_payment(order.id, actor=SELLER)

@@ -66,7 +66,7 @@ def default_carrier(order: Order) -> str:
     return order.shipments[-1].carrier if order.shipments else carriers.all_carriers()[0].code
 
 
-SHIP_FIELDS = ("carrier", "carrier_url", "tracking_number", "shipped_on")
+SHIP_FIELDS = ("carrier", "carrier_label", "carrier_url", "tracking_number", "shipped_on")
 
 
 def _point_to_fields(order: Order, state: FormState) -> None:

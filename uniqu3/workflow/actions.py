@@ -647,8 +647,11 @@ class Workflow:
                 field="tracking_number",
             ))
         label = chosen.name
-        if chosen.code == "other" and custom_label.strip():
+        if chosen.code == "other":
+            # The buyer is told who carries the parcel: « Autre transporteur » says nothing.
             label = _clean(custom_label, 100)
+            if not label:
+                self._refuse(InvalidInput("Indiquez le nom du transporteur.", field="carrier_label"))
         url = carriers.tracking_url(chosen, number, url_template) if number else None
         return chosen, number, url, label
 
