@@ -83,4 +83,4 @@ def deliverer(app: Flask) -> Deliverer:
     found = app.extensions.get(EXTENSION_KEY)
     if found is None:
         found = app.extensions[EXTENSION_KEY] = Deliverer(app)
-    return found  # type: ignore[no-any-return]
+    return found

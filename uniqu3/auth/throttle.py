@@ -116,12 +116,14 @@ class Counters:
 def init_app(app: Flask) -> None:
     options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
     uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    app.extensions[EXTENSION_KEY] = Counters(storage_from_string(uri, **options),
-                                             enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
+    storage = storage_from_string(uri, **options)
+    assert isinstance(storage, Storage)  # a synchronous storage: the URI is not an async+ one
+    app.extensions[EXTENSION_KEY] = Counters(storage, enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
 
 
 def counters() -> Counters:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    counters: Counters = current_app.extensions[EXTENSION_KEY]
+    return counters
 
 
 def client_key(address: str | None = None) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ..models import EmailKind, OutboxEmail, Seller
@@ -85,13 +86,14 @@ class Accounts:
         """The new password, every session of the seller ended, and « votre mot de passe a été
         changé » to the login address. Only if the password is still `expected_hash`: of two
         uses of one reset link at once, one wins. `how`: "reset" or "settings"."""
-        done = self.session.execute(
+        result = self.session.execute(
             update(Seller)
             .where(Seller.id == seller.id, Seller.password_hash == expected_hash, Seller.active.is_(True))
             .values(password_hash=new_hash, session_version=Seller.session_version + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if done != 1:
+        )
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
             self.session.rollback()
             return False
         self.session.flush()
