@@ -61,7 +61,7 @@ class _TimeoutAlarm(UnixSignalDeathPenalty):
 
     def cancel_death_penalty(self) -> None:
         with contextlib.suppress(JobTimeout):  # the alarm rang as the job ended: it is done
-            super().cancel_death_penalty()
+            super().cancel_death_penalty()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
 
 class InProcessWorker(SimpleWorker):
@@ -134,7 +134,7 @@ def jobs_cli() -> None:
 def worker_command(burst: bool, with_scheduler: bool, max_jobs: int | None, fork: bool,
                    queues: tuple[str, ...]) -> None:
     """Run the jobs: e-mail delivery, automatic receipts (in this process, or forks with --fork)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     if "rq" not in app.extensions:
         from . import INLINE_NOTICE
 

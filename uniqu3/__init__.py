@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
     if proxies > 0:
         # Behind N proxies, the client's address and scheme are what the Nth one saw: the login
         # throttle and the buyer's proof of receipt then name the buyer, not the proxy.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]  # middleware, as Flask documents
 
     from . import database, i18n, models, security, static_files, templating  # noqa: F401  (models)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate

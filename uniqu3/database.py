@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -36,3 +36,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """The rows an UPDATE matched. Session.execute types its answer as any Result; an
+    UPDATE's is a CursorResult, which has the count."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from . import carriers
 from .models import OrderStatus, ShipmentStatus
 
-STATUS_LABELS: dict[str, Any] = {
+STATUS_LABELS: dict[OrderStatus, Any] = {
     OrderStatus.AWAITING_PAYMENT: _l("En attente de paiement"),
     OrderStatus.PAID: _l("Payée"),
     OrderStatus.PARTIALLY_SHIPPED: _l("Partiellement expédiée"),
@@ -22,7 +22,7 @@ STATUS_LABELS: dict[str, Any] = {
     OrderStatus.CANCELLED: _l("Annulée"),
 }
 
-SHIPMENT_LABELS: dict[str, Any] = {
+SHIPMENT_LABELS: dict[ShipmentStatus, Any] = {
     ShipmentStatus.SHIPPED: _l("Expédié"),
     ShipmentStatus.AWAITING_RECEIPT: _l("Confirmation de réception demandée"),
     ShipmentStatus.RECEIVED: _l("Reçu"),

@@ -49,7 +49,7 @@ def language_environment(app: Flask, locale: str) -> Environment:
         env.tests.update(base.tests)
         env.policies.update(base.policies)
         env.globals.update(base.globals)
-        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
         gettext = _bound_gettext(translations.gettext)
         env.globals.update(_=gettext, gettext=gettext)
         env.extend(translate=translations.gettext)

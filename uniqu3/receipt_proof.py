@@ -12,12 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, scoped_session
 
 from .models import EmailKind, OutboxEmail, ReceivedBy, Shipment, ShipmentStatus
+from .workflow.loading import AnySession
 
 #: The e-mails that are part of the proof: the request to confirm.
 PROOF_EMAIL_KINDS = (EmailKind.CONFIRM_RECEIPT_BUYER,)
@@ -74,10 +73,6 @@ class ReceiptProof:
     @property
     def problem_reported(self) -> bool:
         return False
-
-
-#: A session, or Flask-SQLAlchemy's `db.session` (a scoped one).
-AnySession = Session | scoped_session[Any]
 
 
 def proof_emails(session: AnySession, shipment_ids: Iterable[int]) -> dict[int, list[ProofEmail]]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, abort, request
 from werkzeug.datastructures import MultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 # PostgreSQL's INTEGER: an id or a number beyond it (in a URL, a cursor, a command's
 # argument) names nothing, and must not reach the database (DataError, SQLite's OverflowError).
@@ -19,9 +21,9 @@ def storable_id(value: int) -> bool:
 class BoundedInteger(IntegerConverter):
     """`<int:…>` in every route, up to MAX_URL_INTEGER (beyond it: 404, not a database error)."""
 
-    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_URL_INTEGER)
-        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(map, *args, **kwargs)
 
 
 def _has_nul(values: MultiDict[str, str]) -> bool:

@@ -27,8 +27,8 @@ from typing import Any
 from wsgiref.headers import Headers
 
 from flask import Flask
-from whitenoise import WhiteNoise  # type: ignore[import-untyped]  # (no py.typed)
-from whitenoise.compress import Compressor  # type: ignore[import-untyped]
+from whitenoise import WhiteNoise
+from whitenoise.compress import Compressor
 
 DIGEST_LENGTH = 12
 
@@ -78,7 +78,7 @@ def init_app(app: Flask) -> None:
     folder = Path(app.config["STATIC_BUILD_FOLDER"])
     served = folder / "files"
     manifest = build(Path(app.static_folder), served, folder / "staging")
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]  # middleware, as Flask documents
         app.wsgi_app, root=served, prefix=app.static_url_path,
         immutable_file_test=lambda _path, _url: True,  # every name it serves holds a digest
         allow_all_origins=False, add_headers_function=_nosniff)
@@ -86,5 +86,5 @@ def init_app(app: Flask) -> None:
 
     @app.url_defaults
     def _fingerprinted_url(endpoint: str, values: dict[str, Any]) -> None:
-        if endpoint == "static":
-            values["filename"] = manifest.get(values["filename"], values["filename"])
+        if endpoint == "static" and (name := manifest.get(values.get("filename", ""))):
+            values["filename"] = name

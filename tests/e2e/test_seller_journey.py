@@ -72,7 +72,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(r"/commandes$"))
-    expect(page.get_by_role("heading", name="Commandes")).to_be_visible()
+    expect(page.get_by_role("heading", name="Commandes", exact=True)).to_be_visible()
     shot("02-orders")
 
     # Find the order with the search box: the list updates in place and the URL follows.

@@ -10,8 +10,9 @@ e-mail.
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from jobs.background import deliverer
 
@@ -19,14 +20,13 @@ from ..models import Seller
 from ..passwords import hash_password, password_problem
 from ..services import accounts
 from ..tokens import InvalidToken, password_reset_from_token
+from ..workflow.rules import EMAIL_MAX
 from . import throttle
 from .views import bp, throttled_page
 
-MAX_EMAIL = 254
-
 
 def _request_reset_later(email: str) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
 
     def work() -> None:
         with app.app_context():
@@ -39,7 +39,7 @@ def _request_reset_later(email: str) -> None:
 def forgot_password() -> Response | str:
     if request.method == "GET":
         return render_template("auth/forgot.html", email="", error=None, sent=False)
-    email = (request.form.get("email") or "").strip()[:MAX_EMAIL]
+    email = (request.form.get("email") or "").strip()[:EMAIL_MAX]
     if not email or "@" not in email:
         body = render_template("auth/forgot.html", email=email, sent=False,
                                error=_("Indiquez l'adresse e-mail de votre compte vendeur."))
@@ -80,7 +80,7 @@ def reset_password(token: str) -> Response | str:
                 throttle.unlock_account(email)
                 flash(_("Mot de passe changé : toutes vos sessions ont été fermées. Connectez-vous avec "
                         "le nouveau."), "success")
-                return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+                return redirect(url_for("auth.login"), code=303)
             return make_response(render_template("auth/reset_invalid.html"), 404)
     body = render_template("auth/reset.html", seller=seller, token=token, errors=errors)
     return make_response(body, 422 if errors else 200)

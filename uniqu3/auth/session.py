@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from ..extensions import db, login_manager
 from ..models import Seller
@@ -55,7 +56,7 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def unauthorized() -> Response:
+def unauthorized() -> BaseResponse:
     """Not logged in: back to the login page, then to the page asked for."""
     if not session.get("_flashes"):  # the idle check may already have said why
         flash(login_manager.login_message, login_manager.login_message_category)
@@ -66,7 +67,7 @@ def unauthorized() -> Response:
         response = Response(status=401)
         response.headers["HX-Redirect"] = login_url
         return response
-    return redirect(login_url)  # type: ignore[return-value]
+    return redirect(login_url)
 
 
 def check_idle() -> None:

@@ -117,13 +117,13 @@ def init_app(app: Flask) -> None:
     options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
     uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     storage = storage_from_string(uri, **options)
-    assert isinstance(storage, Storage)  # a synchronous storage: the URI is not an async+ one
-    app.extensions[EXTENSION_KEY] = Counters(storage, enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
+    assert isinstance(storage, Storage)  # the URI names a synchronous storage (not async+…)
+    app.extensions[EXTENSION_KEY] = Counters(storage,
+                                             enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
 
 
 def counters() -> Counters:
-    counters: Counters = current_app.extensions[EXTENSION_KEY]
-    return counters
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def client_key(address: str | None = None) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Seller
@@ -63,7 +64,7 @@ def throttled_page(template: str, refused: throttle.Throttled, **context: object
 def login() -> Response | str | tuple[str, int]:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(next_url or url_for("seller.orders"))  # type: ignore[return-value]
+        return redirect(next_url or url_for("seller.orders"))
     email = ""
     error = None
     if request.method == "POST":
@@ -88,7 +89,7 @@ def login() -> Response | str | tuple[str, int]:
                     db.session.commit()
                 start_session(seller)
                 flash(_("Bienvenue, %(shop)s.", shop=seller.shop_name), "success")
-                return redirect(next_url or url_for("seller.orders"), code=303)  # type: ignore[return-value]
+                return redirect(next_url or url_for("seller.orders"), code=303)
         else:
             error = _("E-mail ou mot de passe incorrect.")
     body = render_template("auth/login.html", email=email, error=error, next_url=next_url)
@@ -105,4 +106,4 @@ def logout() -> Response:
             db.session.commit()
     end_session()
     flash(_("Vous êtes déconnecté."), "info")
-    return redirect(url_for("auth.login"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("auth.login"), code=303)

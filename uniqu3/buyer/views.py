@@ -46,7 +46,7 @@ def _private(response: Response) -> Response:
 class Parcel:
     id: int
     number: int
-    status: str
+    status: ShipmentStatus
     status_label: str
     carrier: str
     tracking_number: str
@@ -55,7 +55,7 @@ class Parcel:
     items: list[Item]
     receipt_due_at: datetime | None
     received_at: datetime | None
-    received_by: str | None
+    received_by: ReceivedBy | None
     receipt_token: str | None  # only while the buyer's confirmation is awaited
 
 
@@ -115,7 +115,8 @@ def order_page(token: str) -> tuple[str, int] | str:
 
 # ----------------------------------------------------------------------------- receipt
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@csrf.exempt  # checked in the view, to answer an outdated form with the button again
+# Checked in the view, to answer an outdated form with the button again.
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF ships no types
 def confirm_receipt(token: str) -> tuple[str, int] | str:
     try:
         shipment_id = shipment_id_from_token(token)

@@ -9,22 +9,23 @@ from flask_babel import gettext as _
 from .. import demo as demo_data
 from ..extensions import db
 from ..labels import STATUS_LABELS
+from ..models import OrderStatus
 from ..services import now
 from .group import command
 
 _SCENARIOS = {
-    "awaiting_payment": STATUS_LABELS["awaiting_payment"],
-    "paid": STATUS_LABELS["paid"],
-    "partial": STATUS_LABELS["partially_shipped"],
-    "partial_awaiting_receipt": STATUS_LABELS["partially_shipped"],
-    "shipped": STATUS_LABELS["shipped"],
-    "awaiting_receipt": STATUS_LABELS["shipped"],
-    "two_parcels_one_received": STATUS_LABELS["shipped"],
-    "received_by_buyer": STATUS_LABELS["received"],
-    "received_two_parcels": STATUS_LABELS["received"],
-    "received_auto": STATUS_LABELS["received"],
-    "cancelled": STATUS_LABELS["cancelled"],
-    "cancelled_after_payment": STATUS_LABELS["cancelled"],
+    "awaiting_payment": STATUS_LABELS[OrderStatus.AWAITING_PAYMENT],
+    "paid": STATUS_LABELS[OrderStatus.PAID],
+    "partial": STATUS_LABELS[OrderStatus.PARTIALLY_SHIPPED],
+    "partial_awaiting_receipt": STATUS_LABELS[OrderStatus.PARTIALLY_SHIPPED],
+    "shipped": STATUS_LABELS[OrderStatus.SHIPPED],
+    "awaiting_receipt": STATUS_LABELS[OrderStatus.SHIPPED],
+    "two_parcels_one_received": STATUS_LABELS[OrderStatus.SHIPPED],
+    "received_by_buyer": STATUS_LABELS[OrderStatus.RECEIVED],
+    "received_two_parcels": STATUS_LABELS[OrderStatus.RECEIVED],
+    "received_auto": STATUS_LABELS[OrderStatus.RECEIVED],
+    "cancelled": STATUS_LABELS[OrderStatus.CANCELLED],
+    "cancelled_after_payment": STATUS_LABELS[OrderStatus.CANCELLED],
 }
 
 

@@ -85,7 +85,7 @@ def render_email(row: OutboxEmail, order: Order | None = None) -> RenderedEmail:
 
 def render_parts(name: str, context: dict[str, Any]) -> RenderedEmail:
     """The text and HTML templates `email/<name>` rendered with `context` (email_context's)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     env = language_environment(app, context["current_locale"])
     text = tidy_text(env.get_template(f"email/{name}.txt").render(context))
     html = env.get_template(f"email/{name}.html").render(context)

@@ -12,10 +12,12 @@ error handler below, the same way for every action.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from ..errors import render_error
 from ..services import workflow
 from ..workflow import Actor, WorkflowError
 from . import queries
@@ -44,7 +46,7 @@ def _done(reference: str, since: int, message: str, parts: tuple[str, ...], *,
           shipment_number: int | None = None, anchor: str = "") -> Response:
     if not wants_fragment():
         flash(message, "success")
-        return redirect(_order_url(reference, anchor), code=303)  # type: ignore[return-value]
+        return redirect(_order_url(reference, anchor), code=303)
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)
@@ -71,8 +73,10 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
     return make_response(body, 422)
 
 
-#: The form each action view shows again when the workflow refuses it.
-_FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship"}
+#: The form each action view shows again when the workflow refuses it (other views: the
+#: view's own name).
+_FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship",
+          "seller.request_receipt": "receipt-{number}"}
 
 
 @bp.errorhandler(WorkflowError)
@@ -80,11 +84,14 @@ def _workflow_refusal(error: WorkflowError) -> Response:
     """A refused action: its form again with the seller's input and the reason (422), as the
     whole page or, for htmx, as the part that holds the form."""
     args = request.view_args or {}
+    endpoint = request.endpoint or ""
+    if "reference" not in args:  # not about one order: the reason alone
+        return render_error(400, error.translated(_))
+    name = _FORMS.get(endpoint, endpoint.rpartition(".")[2]).format(**args)
+    state = FormState.refused(name, request.form, error)
     number = args.get("number")
     if number is not None:  # a parcel's own button
-        state = FormState.refused(f"receipt-{number}", request.form, error)
         return _refused(args["reference"], state, "shipment", shipment_number=number)
-    state = FormState.refused(_FORMS[request.endpoint or ""], request.form, error)
     return _refused(args["reference"], state)
 
 

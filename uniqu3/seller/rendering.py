@@ -24,7 +24,7 @@ def render_block(template_name: str, block: str, **context: Any) -> str:
 
     The page and its fragment come from one template, so they can never drift apart.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     template = language_environment(app, str(get_locale())).get_template(template_name)
     app.update_template_context(context)
     render = template.blocks[block]
@@ -33,7 +33,7 @@ def render_block(template_name: str, block: str, **context: Any) -> str:
 
 def render_page(template_name: str, **context: Any) -> str:
     """render_template in the page's language environment: constant texts translated once."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     template = language_environment(app, str(get_locale())).get_template(template_name)
     app.update_template_context(context)
     return template.render(context)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..auth import throttle
 from ..auth.session import start_session
@@ -71,7 +72,7 @@ def settings() -> Response:
     seller.locale = request.form["locale"]
     db.session.commit()
     flash(_("Paramètres enregistrés."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)
 
 
 @bp.post("/parametres/mot-de-passe")
@@ -105,4 +106,4 @@ def change_password() -> Response:
         return _page(FormState("password", {}, {}, _("Le mot de passe n'a pas été changé.")), 409)
     start_session(seller)  # …but not this one
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
-    return redirect(url_for("seller.settings"), code=303)  # type: ignore[return-value]
+    return redirect(url_for("seller.settings"), code=303)

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from ..labels import STATUS_LABELS
 from ..services import now
@@ -29,8 +30,8 @@ from .rendering import render_block, render_page, url_maker, wants_fragment
 
 
 @bp.get("/")
-def home() -> Response:
-    return redirect(url_for("seller.orders"))  # type: ignore[return-value]
+def home() -> BaseResponse:
+    return redirect(url_for("seller.orders"))
 
 
 def _list_filter() -> tuple[queries.Tab, str]:
@@ -115,14 +116,14 @@ def preparation_slip(reference: str) -> str:
 
 
 @bp.get("/commandes/<reference>/expedition")
-def ship_form(reference: str) -> Response | str:
+def ship_form(reference: str) -> BaseResponse | str:
     """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
     if not wants_fragment():
         if queries.order_id(current_user.id, reference) is None:
             abort(404)  # like every URL naming an order that is not this seller's
         response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
         response.vary.add("HX-Request")
-        return response  # type: ignore[return-value]
+        return response
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)

@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from ..database import rows_matched
 from ..models import EmailKind, OutboxEmail, Seller
 from ..timeutil import utcnow
-from . import signals
+from . import rules, signals
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Accounts:
 
     def active_seller(self, email: str) -> Seller | None:
         email = email.strip().lower()
-        if not email or len(email) > 254:
+        if not email or len(email) > rules.EMAIL_MAX:
             return None
         return self.session.scalar(
             select(Seller).where(func.lower(Seller.email) == email, Seller.active.is_(True)))
@@ -86,14 +86,13 @@ class Accounts:
         """The new password, every session of the seller ended, and « votre mot de passe a été
         changé » to the login address. Only if the password is still `expected_hash`: of two
         uses of one reset link at once, one wins. `how`: "reset" or "settings"."""
-        result = self.session.execute(
+        done = rows_matched(self.session.execute(
             update(Seller)
             .where(Seller.id == seller.id, Seller.password_hash == expected_hash, Seller.active.is_(True))
             .values(password_hash=new_hash, session_version=Seller.session_version + 1)
             .execution_options(synchronize_session=False)
-        )
-        assert isinstance(result, CursorResult)
-        if result.rowcount != 1:
+        ))
+        if done != 1:
             self.session.rollback()
             return False
         self.session.flush()

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, engine, func, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .. import carriers, search_index
+from ..database import rows_matched
 from ..models import (
     EmailKind,
     Order,
@@ -260,7 +260,7 @@ class Workflow:
                 .values(shipped_quantity=OrderLine.shipped_quantity + qty)
                 .execution_options(synchronize_session=False)
             )
-            if _matched(res) != 1:
+            if rows_matched(res) != 1:
                 self._refuse(InvalidInput(
                     "La quantité expédiée pour %(sku)s dépasse ce qui reste à expédier.",
                     sku=line.sku,
@@ -363,7 +363,7 @@ class Workflow:
             .execution_options(synchronize_session=False)
         )
         shipment = self._shipment(shipment_id, fresh=True)
-        if _matched(res) != 1:
+        if rows_matched(res) != 1:
             if shipment.status == ShipmentStatus.RECEIVED:
                 return self._unchanged(order, shipment)
             self._refuse(InvalidTransition(
@@ -438,7 +438,7 @@ class Workflow:
             .values(status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO)
             .execution_options(synchronize_session=False)
         )
-        if _matched(res) != 1:
+        if rows_matched(res) != 1:
             return False
         shipment = self._shipment(shipment_id, fresh=True)
         due = as_utc(shipment.receipt_due_at or now).isoformat()
@@ -465,7 +465,7 @@ class Workflow:
             stmt.values(version=Order.version + 1, updated_at=self.clock())
             .execution_options(synchronize_session=False)
         )
-        if _matched(res) != 1:
+        if rows_matched(res) != 1:
             if allowed is None:
                 self._refuse(NotFound("Commande introuvable."))
             return None
@@ -694,12 +694,6 @@ class Workflow:
 
 
 _SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER}
-
-
-def _matched(result: engine.Result[Any]) -> int:
-    """The rows an UPDATE matched (Session.execute types its answer as any Result)."""
-    assert isinstance(result, CursorResult)
-    return result.rowcount
 
 
 def _clean(value: str | None, limit: int) -> str:

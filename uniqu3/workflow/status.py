@@ -12,7 +12,7 @@ def derive_status(
     cancelled: bool,
     paid: bool,
     lines: Iterable[tuple[int, int]],
-    shipment_statuses: Iterable[str],
+    shipment_statuses: Iterable[ShipmentStatus],
 ) -> OrderStatus:
     """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel."""
     if cancelled:
