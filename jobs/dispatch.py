@@ -39,6 +39,7 @@ def connect() -> None:
         return
     signals.emails_queued.connect(on_emails_queued, weak=False)
     signals.receipt_requested.connect(on_receipt_requested, weak=False)
+    signals.reminder_scheduled.connect(on_reminder_scheduled, weak=False)
     _connected = True
 
 
@@ -77,4 +78,15 @@ def on_receipt_requested(sender: Any, *, shipment_id: int, due_at: datetime, **_
     except Exception as exc:
         log.warning("Could not schedule the automatic receipt of shipment %s due %s (%s: %s); "
                     "the sweep will do it once due.", shipment_id, due_at.isoformat(),
+                    type(exc).__name__, exc)
+
+
+def on_reminder_scheduled(sender: Any, *, shipment_id: int, at: datetime, **_: Any) -> None:
+    if current_mode() != RQ:
+        return  # inline: `flask admin sweep` sends the reminder once it is due
+    try:
+        tasks.schedule_reminder(int(shipment_id), at)
+    except Exception as exc:
+        log.warning("Could not schedule the receipt reminder of shipment %s at %s (%s: %s); "
+                    "the sweep will send it once due.", shipment_id, at.isoformat(),
                     type(exc).__name__, exc)

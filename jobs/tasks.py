@@ -60,6 +60,29 @@ def auto_receive(shipment_id: int) -> bool:
 
 
 @rq.job
+def send_reminder(shipment_id: int) -> bool:
+    """The buyer's reminder before the deadline, run by the scheduler at its time.
+
+    The workflow's conditional update decides (False when already sent, received, in problem);
+    a job that fired early is scheduled again for the time stored on the parcel.
+    """
+    wf = workflow()
+    if wf.send_reminder(shipment_id):
+        return True
+    now = wf.clock()
+    at = db.session.scalar(
+        select(Shipment.reminder_due_at).where(
+            Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT
+        )
+    )
+    db.session.rollback()
+    if at is not None and as_utc(at) > now:
+        schedule_reminder(shipment_id, utcnow() + (as_utc(at) - now) + timedelta(seconds=1),
+                          per_shipment_id=False)
+    return False
+
+
+@rq.job
 def sweep() -> dict[str, int]:
     """The periodic safety net (RQ cron): overdue parcels and due e-mails."""
     return asdict(run_sweep())
@@ -95,6 +118,23 @@ def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id
         job_id=auto_receipt_job_id(shipment_id) if per_shipment_id else None,
         retry=RETRY,
         description=f"automatic receipt of shipment {shipment_id}",
+    )
+
+
+def reminder_job_id(shipment_id: int) -> str:
+    return f"uniqu3-receipt-reminder-{shipment_id}"
+
+
+def schedule_reminder(shipment_id: int, at: datetime, *, per_shipment_id: bool = True) -> None:
+    """Ask the RQ scheduler to run `send_reminder` at `at` (raises if Redis is down); a new
+    deadline's reminder replaces the job of the previous one (same job id)."""
+    rq.get_queue(send_reminder.queue).enqueue_at(
+        as_utc(at),
+        send_reminder.func,
+        shipment_id,
+        job_id=reminder_job_id(shipment_id) if per_shipment_id else None,
+        retry=RETRY,
+        description=f"receipt reminder of shipment {shipment_id}",
     )
 
 

@@ -178,7 +178,8 @@ def ctx(app: Flask) -> Iterator[Flask]:
 
 @pytest.fixture
 def wf(ctx: Flask, clock: Clock) -> Workflow:
-    return Workflow(db.session, auto_receipt_days=ctx.config["AUTO_RECEIPT_DAYS"], clock=clock)
+    return Workflow(db.session, auto_receipt_days=ctx.config["AUTO_RECEIPT_DAYS"],
+                    reminder_days=ctx.config["RECEIPT_REMINDER_DAYS"], clock=clock)
 
 
 # ----------------------------------------------------------------------------- data

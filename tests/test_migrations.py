@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -91,5 +92,66 @@ def test_the_search_migration_fills_and_indexes_the_orders_already_there(empty_d
             found = db.session.scalars(select(Order.id).where(*seller_filters(1, query)))
             assert list(found) == ([] if query == "ZZZ-none" else [7]), query
         db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def _seed_before_problems(conn: Any) -> None:
+    """A seller, an order and two parcels awaiting receipt (one due later, one overdue)."""
+    conn.execute(text(
+        "INSERT INTO sellers (id, email, shop_name, password_hash, payment_instructions, locale, "
+        "active, session_version, created_at, orders_version) VALUES (1, 's@example.fr', 'S', 'x', '', "
+        "'fr', true, 1, '2026-01-01 10:00:00', 0)"))
+    conn.execute(text(
+        "INSERT INTO orders (id, reference, seller_id, external_id, request_hash, buyer_name, "
+        "buyer_email, billing_address, shipping_address, currency, total_cents, status, "
+        "payment_note, cancel_reason, created_at, updated_at, version, search_text) VALUES (7, "
+        "'UQ-2026-000007', 1, 'E7', '', 'Zoé', 'zoe@example.fr', '{}', '{}', 'EUR', 100, "
+        "'shipped', '', '', '2026-01-02 10:00:00', '2026-01-02 10:00:00', 3, '')"))
+    conn.execute(text(
+        "INSERT INTO order_lines (id, order_id, position, sku, title, quantity, unit_price_cents, "
+        "shipped_quantity) VALUES (1, 7, 1, 'BAG', 't', 2, 50, 2)"))
+    for number, due in ((1, "2999-01-10 10:00:00"), (2, "2026-01-10 10:00:00")):
+        conn.execute(text(
+            "INSERT INTO shipments (id, order_id, number, carrier, carrier_label, tracking_number, "
+            "tracking_url, shipped_on, status, created_at, receipt_requested_at, receipt_due_at) VALUES "
+            f"({number}, 7, {number}, 'colissimo', 'Colissimo', '6A1234567890{number}', '', '2026-01-03', "
+            f"'awaiting_receipt', '2026-01-03 10:00:00', '2026-01-03 10:00:00', '{due}')"))
+        conn.execute(text(f"INSERT INTO shipment_lines (shipment_id, order_line_id, quantity) "
+                          f"VALUES ({number}, 1, 1)"))
+
+
+def test_the_problems_migration_walks_the_parcels_there_and_back(empty_database_url: str) -> None:
+    """c4d8e2f1a6b3: parcels awaiting receipt get their reminder; down, a parcel in problem goes
+    back to awaiting receipt, and a lost parcel stops the downgrade with the reason."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="c4e2a7d91b35")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)
+        upgrade()
+        with db.engine.begin() as conn:
+            rows = conn.execute(text(
+                "SELECT id, reminder_due_at FROM shipments ORDER BY id")).all()
+            assert [(i, str(at)[:19] if at else None) for i, at in rows] == [
+                (1, "2999-01-08 10:00:00"), (2, None)]
+            assert conn.execute(text("SELECT open_problems FROM orders")).scalar() == 0
+            conn.execute(text("UPDATE shipments SET status = 'problem' WHERE id = 1"))
+            conn.execute(text(
+                "INSERT INTO shipment_problems (shipment_id, reported_at, reason, message, ip, user_agent, "
+                "seller_notified) VALUES (1, '2026-01-05 10:00:00', 'not_received', 'rien', '', '', true)"))
+            conn.execute(text("UPDATE shipments SET status = 'lost' WHERE id = 2"))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the reason and exits
+            downgrade(revision="c4e2a7d91b35")
+        with db.engine.begin() as conn:
+            # Lines, parcels and history are all still there after the refused downgrade.
+            assert conn.execute(text("SELECT count(*) FROM shipments")).scalar() == 2
+            conn.execute(text("UPDATE shipments SET status = 'received' WHERE id = 2"))
+        downgrade(revision="c4e2a7d91b35")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, status FROM shipments ORDER BY id")).all() == [
+                (1, "awaiting_receipt"), (2, "received")]
+            assert conn.execute(text("SELECT count(*) FROM shipment_lines")).scalar() == 2
+            assert conn.execute(text("SELECT count(*) FROM order_lines")).scalar() == 1
         downgrade(revision="base")
         db.engine.dispose()

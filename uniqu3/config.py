@@ -65,6 +65,8 @@ def base_config(profile: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "AUTO_RECEIPT_DAYS": _env_int("AUTO_RECEIPT_DAYS", 7),
+        # The buyer's reminder, this many days before the automatic receipt (0: none).
+        "RECEIPT_REMINDER_DAYS": _env_int("RECEIPT_REMINDER_DAYS", 2),
         "REDIS_URL": redis_url,
         # Flask-RQ reads RQ_CONNECTION; without Redis, jobs run inline after commit.
         "RQ_CONNECTION": redis_url or {},

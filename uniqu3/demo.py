@@ -152,6 +152,13 @@ ORDERS: tuple[DemoOrder, ...] = (
     DemoOrder("DEMO-1021", "Lina Rousseau", "lina.rousseau@example.com",
               _address("Lina Rousseau", "9 rue des Tanneurs", "67000", "Strasbourg"),
               (("BOUGIE-FIGUE", 1), ("CARNET-A5-KRAFT", 1)), "cancelled_after_payment", _d(9)),
+    # Problème signalé par le client (réception automatique suspendue), puis colis perdu
+    DemoOrder("DEMO-1022", "Sacha Perrin", "sacha.perrin@example.com",
+              _address("Sacha Perrin", "2 rue Paradis", "13006", "Marseille"),
+              (("BOL-CERAMIQUE", 2),), "problem", _d(8)),
+    DemoOrder("DEMO-1023", "Eva Chevalier", "eva.chevalier@example.com",
+              _address("Eva Chevalier", "17 rue Nationale", "37000", "Tours"),
+              (("COUSSIN-LIN-40", 1), ("BOUGIE-AMBRE", 1)), "lost_and_reshipped", _d(12)),
 )
 
 #: Parcels: the carrier and a tracking number of the right shape, per parcel number.
@@ -267,6 +274,24 @@ class _Scenario:
         if s == "shipped":
             return
         self.request(parcel, _d(5))
+        if s == "problem":
+            self.at(_d(6)).report_problem(
+                parcel, reason="damaged", ip="198.51.100.14",
+                user_agent="Mozilla/5.0 (Linux; Android 15) Chrome/131.0 Mobile Safari/537.36",
+                message="Un des deux bols est arrivé fêlé, le carton était enfoncé sur un coin.")
+            self.at(_d(6) + _h(2)).message_buyer(
+                parcel, actor=SELLER_ACTOR, request_key="demo-1022",
+                message="Je suis désolée ! Pouvez-vous m'envoyer une photo du bol et du carton ?")
+            return
+        if s == "lost_and_reshipped":
+            self.at(_d(7)).report_problem(
+                parcel, reason="not_received", ip="192.0.2.61",
+                user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/133.0",
+                message="Le suivi est bloqué depuis une semaine et je n'ai rien reçu.")
+            self.at(_d(8)).declare_lost(parcel, actor=SELLER_ACTOR)
+            again = self.ship(_d(9))
+            self.request(again, _d(11))
+            return
         if s == "received_by_buyer":
             self.confirm(parcel, _d(6))
         elif s == "received_auto":

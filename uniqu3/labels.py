@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from . import carriers
-from .models import OrderStatus, ShipmentStatus
+from .models import OrderStatus, ProblemReason, ShipmentStatus
 
 STATUS_LABELS: dict[OrderStatus, Any] = {
     OrderStatus.AWAITING_PAYMENT: _l("En attente de paiement"),
@@ -26,7 +26,22 @@ SHIPMENT_LABELS: dict[ShipmentStatus, Any] = {
     ShipmentStatus.SHIPPED: _l("Expédié"),
     ShipmentStatus.AWAITING_RECEIPT: _l("Confirmation de réception demandée"),
     ShipmentStatus.RECEIVED: _l("Reçu"),
+    ShipmentStatus.PROBLEM: _l("Problème signalé"),
+    ShipmentStatus.LOST: _l("Colis perdu"),
 }
+
+#: The buyer's choices in « Signaler un problème », in the form's order.
+PROBLEM_REASONS: dict[str, Any] = {
+    ProblemReason.NOT_RECEIVED: _l("Colis non reçu"),
+    ProblemReason.DAMAGED: _l("Article endommagé"),
+    ProblemReason.WRONG_ITEMS: _l("Article manquant ou non conforme"),
+    ProblemReason.OTHER: _l("Autre"),
+}
+
+
+def problem_reason(code: str) -> str:
+    label = PROBLEM_REASONS.get(code)
+    return str(label) if label is not None else code
 
 # Carrier names are brand names, except these two.
 CARRIER_NAMES: dict[str, Any] = {

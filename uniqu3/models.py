@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -61,6 +62,17 @@ class ShipmentStatus(enum.StrEnum):
     SHIPPED = "shipped"
     AWAITING_RECEIPT = "awaiting_receipt"
     RECEIVED = "received"
+    # The buyer reported a problem: no automatic receipt until the seller answers.
+    PROBLEM = "problem"
+    # Closed by the seller as lost: its quantities are to ship again.
+    LOST = "lost"
+
+
+class ProblemReason(enum.StrEnum):
+    NOT_RECEIVED = "not_received"
+    DAMAGED = "damaged"
+    WRONG_ITEMS = "wrong_items"
+    OTHER = "other"
 
 
 class ReceivedBy(enum.StrEnum):
@@ -77,6 +89,11 @@ class EmailKind(enum.StrEnum):
     RECEIPT_CONFIRMED_SELLER = "E6"
     AUTO_RECEIVED = "E7"
     CANCELLED_BUYER = "E8"
+    RECEIPT_REMINDER_BUYER = "E5R"
+    PROBLEM_REPORTED_SELLER = "P1"
+    PROBLEM_RECORDED_BUYER = "P2"
+    SELLER_MESSAGE_BUYER = "P3"
+    PARCEL_LOST_BUYER = "P4"
     # The seller's account, not an order (order_id is NULL).
     PASSWORD_RESET = "A1"
     PASSWORD_CHANGED = "A2"
@@ -165,6 +182,10 @@ class Order(Base):
         Index("ix_orders_seller_created", "seller_id", "created_at", "id"),
         Index("ix_orders_seller_status_created", "seller_id", "status", "created_at", "id"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        # « Problèmes »: the few orders with a parcel in problem (a partial index: it holds
+        # only them, so it costs nothing to the other orders).
+        Index("ix_orders_seller_problems", "seller_id", "created_at", "id",
+              sqlite_where=text("open_problems > 0"), postgresql_where=text("open_problems > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,6 +215,9 @@ class Order(Base):
     # What the « Commandes » search finds, trigram-indexed (uniqu3.search_index): reference,
     # buyer name and e-mail, SKUs, tracking numbers; written by the workflow.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Parcels in problem (the buyer reported one, the seller has not answered yet): kept
+    # equal to the parcels' statuses by the workflow, for the « Problèmes » tab.
+    open_problems: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     seller: Mapped[Seller] = relationship(back_populates="orders")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -259,6 +283,8 @@ class Shipment(Base):
         # The sweep reads only what is due: O(due), not O(all).
         Index("ix_shipments_status_due", "status", "receipt_due_at"),
         Index("ix_shipments_tracking_number", "tracking_number"),
+        # The sweep's reminders, O(due) too: the due time is cleared once the reminder is sent.
+        Index("ix_shipments_status_reminder", "status", "reminder_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -282,10 +308,18 @@ class Shipment(Base):
     # The buyer's confirmation, kept as the seller's proof.
     proof_ip: Mapped[str | None] = mapped_column(String(64))
     proof_user_agent: Mapped[str | None] = mapped_column(String(500))
+    # The reminder before the deadline: when it is due (cleared once sent), when it was sent.
+    reminder_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list[ShipmentLine]] = relationship(
         back_populates="shipment", order_by="ShipmentLine.id", cascade="all, delete-orphan"
+    )
+    problems: Mapped[list[ShipmentProblem]] = relationship(
+        back_populates="shipment", order_by="ShipmentProblem.id", cascade="all, delete-orphan",
+        lazy="raise_on_sql",
     )
 
     @property
@@ -309,6 +343,28 @@ class ShipmentLine(Base):
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()
+
+
+class ShipmentProblem(Base):
+    """A buyer's « Signaler un problème », kept as evidence like a confirmation."""
+
+    __tablename__ = "shipment_problems"
+    __table_args__ = (Index("ix_shipment_problems_shipment", "shipment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    # Whether this report e-mailed the seller (a report soon after another one does not).
+    seller_notified: Mapped[bool] = mapped_column(default=False)
+    # How the problem ended: relaunched, lost, received (None while open).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(20))
+
+    shipment: Mapped[Shipment] = relationship(back_populates="problems")
 
 
 class OrderEvent(Base):
@@ -377,10 +433,12 @@ __all__ = [
     "OrderStatus",
     "OutboxEmail",
     "OutboxStatus",
+    "ProblemReason",
     "ReceivedBy",
     "Seller",
     "Shipment",
     "ShipmentLine",
+    "ShipmentProblem",
     "ShipmentStatus",
     "UTCDateTime",
 ]

@@ -18,8 +18,10 @@ from sqlalchemy import select
 from .models import EmailKind, OutboxEmail, ReceivedBy, Shipment, ShipmentStatus
 from .workflow.loading import AnySession
 
-#: The e-mails that are part of the proof: the request to confirm.
-PROOF_EMAIL_KINDS = (EmailKind.CONFIRM_RECEIPT_BUYER,)
+#: The e-mails that are part of the proof: the requests to confirm, the reminders, and the
+#: seller's notices of the buyer's problem reports.
+PROOF_EMAIL_KINDS = (EmailKind.CONFIRM_RECEIPT_BUYER, EmailKind.RECEIPT_REMINDER_BUYER,
+                     EmailKind.PROBLEM_REPORTED_SELLER)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ReceiptProof:
     due_at: datetime | None
     requests: tuple[ProofEmail, ...]  # every request (E5) of the parcel, oldest first
     reminded_at: datetime | None
+    problem_reported: bool  # the buyer reported a problem with it at least once
 
     @property
     def received(self) -> bool:
@@ -69,10 +72,6 @@ class ReceiptProof:
     @property
     def request_email_message_id(self) -> str | None:
         return self.request.message_id if self.request else None
-
-    @property
-    def problem_reported(self) -> bool:
-        return False
 
 
 def proof_emails(session: AnySession, shipment_ids: Iterable[int]) -> dict[int, list[ProofEmail]]:
@@ -106,7 +105,8 @@ def build(shipment: Shipment, emails: Iterable[ProofEmail]) -> ReceiptProof:
         requested_at=shipment.receipt_requested_at,
         due_at=shipment.receipt_due_at,
         requests=tuple(e for e in emails if e.kind == EmailKind.CONFIRM_RECEIPT_BUYER),
-        reminded_at=None,
+        reminded_at=shipment.reminded_at,
+        problem_reported=any(e.kind == EmailKind.PROBLEM_REPORTED_SELLER for e in emails),
     )
 
 

@@ -24,7 +24,8 @@ def now() -> datetime:
 
 
 def workflow() -> Workflow:
-    return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"], clock=clock())
+    return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"],
+                    reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock())
 
 
 def accounts() -> Accounts:

@@ -1,4 +1,4 @@
-"""The periodic safety net: receive every overdue parcel, retry every due e-mail.
+"""The periodic safety net: remind and receive every overdue parcel, retry every due e-mail.
 
 Run every five minutes by the RQ cron scheduler (`jobs.cron`), by `flask admin sweep`, or
 from the system's cron when there is no Redis. Everything it calls is idempotent
@@ -27,14 +27,19 @@ class SweepReport:
     emails_sent: int
     emails_retrying: int
     emails_failed: int = 0
+    reminders_sent: int = 0
 
 
 def run_sweep() -> SweepReport:
+    reminded = workflow().remind_due()
+    if reminded:
+        log.info("Sweep: %d receipt reminder(s) sent: %s", len(reminded), reminded)
     received = workflow().auto_receive_due()
     if received.received:
         log.info("Sweep: %d parcel(s) received automatically: %s", len(received.received),
                  received.received)
-    report = SweepReport(auto_received=len(received.received), emails_sent=0, emails_retrying=0)
+    report = SweepReport(auto_received=len(received.received), emails_sent=0, emails_retrying=0,
+                         reminders_sent=len(reminded))
     for _ in range(MAX_DELIVERY_BATCHES):
         delivery = deliver(limit=DELIVERY_BATCH)
         report.emails_sent += len(delivery.sent)

@@ -76,7 +76,8 @@ def test_opening_the_link_changes_nothing(client: FlaskClient, parcels: tuple[in
     assert "2 × Sac cabas rouge (réf. BAG-RED-01)" in text and "CARD-01" not in text
     assert "Colissimo (La Poste)" in text and "6A12345678901" in text
     assert "considéré comme reçu le 27/11/2026 à 10:30" in text
-    assert re.findall(r'<form method="post" action="([^"]+)"', response.text) == [url]
+    # The one button, and the « Signaler un problème » form next to it.
+    assert re.findall(r'<form method="post" action="([^"]+)"', response.text) == [url, f"{url}/probleme"]
     assert "J'ai bien reçu ma commande" in text
     assert parcel(first).status == "awaiting_receipt" and parcel(first).received_at is None
     assert db.session.scalar(select(db.func.count(OrderEvent.id))) == events_before
@@ -160,7 +161,9 @@ def test_a_parcel_not_yet_awaiting_confirmation_is_explained(
     assert shipment is not None
     url = f"/r/{receipt_token(shipment.id)}"
     response = client.get(url)
-    assert response.status_code == 200 and "<form" not in response.text
+    # No button to confirm yet; a problem can already be reported.
+    assert response.status_code == 200
+    assert re.findall(r'<form method="post" action="([^"]+)"', response.text) == [f"{url}/probleme"]
     assert "pas encore activée pour ce colis" in page_text(response.text)
     # Even a well-formed POST cannot confirm it (the login form gives this browser a valid token).
     with_form = client.get("/connexion")

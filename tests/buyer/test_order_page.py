@@ -57,8 +57,11 @@ def test_the_order_page_shows_what_the_buyer_needs(
     assert 'href="https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901"' in response.text
     assert 'href="https://www.mondialrelay.fr/suivi-de-colis/?NumeroExpedition=12345678"' in response.text
     forms = re.findall(r'<form method="post" action="([^"]+)"', response.text)
-    # The link of the second parcel (its timestamp may be a second older than one made now).
-    assert [shipment_id_from_token(action.removeprefix("/r/")) for action in forms] == [second]
+    # The second parcel's links: its one button and « Signaler un problème » (their timestamps
+    # may be a second older than a link made now).
+    assert [shipment_id_from_token(action.removeprefix("/r/").removesuffix("/probleme"))
+            for action in forms] == [second, second]
+    assert forms[1] == forms[0] + "/probleme"
     assert "J'ai bien reçu ma commande" in text
     assert "considéré comme reçu le 27/11/2026 à 10:30" in text
     # The history as the buyer may see it: no payment note, no proof IP or browser, no e-mails.
@@ -105,6 +108,8 @@ def test_the_labels_are_the_seller_guides() -> None:
         ShipmentStatus.SHIPPED: "Expédié",
         ShipmentStatus.AWAITING_RECEIPT: "Confirmation de réception demandée",
         ShipmentStatus.RECEIVED: "Reçu",
+        ShipmentStatus.PROBLEM: "Problème signalé",
+        ShipmentStatus.LOST: "Colis perdu",
     }
 
 

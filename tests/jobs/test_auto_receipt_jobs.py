@@ -30,7 +30,8 @@ SELLER, BUYER = "atelier@example.fr", "camille@example.fr"
 @pytest.fixture
 def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
                smtp_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **rq_config, **smtp_config}
+    # The reminder before the deadline has its own tests (test_problem_jobs.py).
+    return {**app_config, **rq_config, **smtp_config, "RECEIPT_REMINDER_DAYS": 0}
 
 
 @pytest.fixture

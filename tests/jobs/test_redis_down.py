@@ -46,7 +46,7 @@ def test_seller_actions_succeed_and_the_sweep_does_everything_once_redis_is_back
         ("E1", "pending"), ("E2", "pending"), ("E3", "pending"), ("E4", "pending"), ("E5", "pending")]
     assert smtp_server.messages == []
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 5  # 4 deliveries and the automatic receipt, each explained
+    assert len(warnings) == 6  # 4 deliveries, the automatic receipt and its reminder, each explained
     assert all("sweep" in w for w in warnings)
 
     # Redis is back (the worker and the cron scheduler restart with it).

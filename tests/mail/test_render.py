@@ -91,6 +91,19 @@ def test_a_parcel_handed_over_has_no_tracking(wf: Workflow, make_order: Any) -> 
     assert "toute votre commande est expédiée" in mail.text
 
 
+def test_another_carrier_without_a_link_tells_the_buyer_where_to_follow(wf: Workflow,
+                                                                         make_order: Any) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={order.lines[1].id: 1}, carrier="other",
+            tracking_number="AB-1234", carrier_label="Coursier Lyonnais")
+    mail = render_email(outbox("E4"))
+    for body in (mail.text, mail.html):
+        assert "Autre transporteur" not in body and "Suivre le colis" not in body
+        assert "Suivez ce colis sur le site de Coursier Lyonnais avec ce numéro." in body
+    assert "Transporteur : Coursier Lyonnais" in mail.text and "AB-1234" in mail.text
+
+
 def test_another_carrier_keeps_the_sellers_label_and_link(wf: Workflow, make_order: Any) -> None:
     order = make_order()
     wf.confirm_payment(order.id, actor=SELLER)
@@ -124,6 +137,17 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     clock.advance(days=8)
     wf.auto_receive_due()
     wf.cancel(make_order(owner=shop).id, actor=actor, reason="Rupture de stock")
+    third = make_order(owner=shop, external_id="MKT-3")
+    wf.confirm_payment(third.id, actor=actor)
+    parcel = wf.ship(third.id, actor=actor, quantities={line.id: line.quantity for line in third.lines},
+                     carrier="colissimo", tracking_number="6A12345678902").shipment
+    assert parcel is not None
+    wf.request_receipt(parcel.id, actor=actor)
+    clock.advance(days=5)
+    wf.remind_due()
+    wf.report_problem(parcel.id, reason="damaged", message="Carton <b>ouvert</b> %(ref)s\nVase cassé")
+    wf.message_buyer(parcel.id, actor=actor, message="Désolée <i>!</i>\nJe renvoie un vase.")
+    wf.declare_lost(parcel.id, actor=actor)
     accounts = Accounts(db.session, clock=clock)
     accounts.request_password_reset(shop.email)
     accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")
@@ -141,3 +165,29 @@ def test_every_email_renders_as_the_apps_own_templates_would(
             assert (mail.subject, mail.text, mail.html) == (context["subject"], text, html), \
                 (row.kind, locale)
     db.session.rollback()
+
+
+def test_the_words_of_a_report_and_of_the_seller_are_quoted_as_typed(
+    wf: Workflow, clock: Clock, make_order: Any
+) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    parcel = wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
+                     carrier="colissimo", tracking_number="6A12345678901").shipment
+    assert parcel is not None
+    wf.request_receipt(parcel.id, actor=SELLER)
+    wf.report_problem(parcel.id, reason="not_received", message='Rien <script>x</script>\nreçu "ici"')
+    seller_mail = render_email(outbox("P1"))
+    assert seller_mail.subject == f"Problème signalé par le client — commande {order.reference}"
+    assert "<script>" not in seller_mail.html and "&lt;script&gt;x&lt;/script&gt;" in seller_mail.html
+    assert "> Rien <script>x</script>\n> reçu \"ici\"" in seller_mail.text
+    assert "Motif : Colis non reçu" in seller_mail.text
+    assert "PROCHAINE ÉTAPE" in seller_mail.text and "Relancer la confirmation" in seller_mail.text
+    buyer_mail = render_email(outbox("P2"))
+    assert "ne sera pas considéré comme reçu automatiquement" in buyer_mail.text
+    assert "/r/" in buyer_mail.text
+    clock.advance(minutes=5)
+    wf.message_buyer(parcel.id, actor=SELLER, message="Je vérifie auprès de La Poste.")
+    message = render_email(outbox("P3"))
+    assert "> Je vérifie auprès de La Poste." in message.text
+    assert "répondez simplement à cet e-mail" in message.text

@@ -22,8 +22,9 @@ from tests.conftest import Clock
 from tests.seller.conftest import SellerClient
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, OutboxEmail, Seller
-from uniqu3.tokens import order_token, receipt_token
+from uniqu3.tokens import order_token, password_reset_token, receipt_token
 from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow.accounts import password_fingerprint
 
 from .conftest import nu_check
 
@@ -190,13 +191,27 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
 
 def visitor_pages(pages: Pages, lang: str, client: FlaskClient, order_in: Make, wf: Workflow,
                   owner: Seller) -> None:
-    """Login, the buyer's pages in every state, errors without a session, the dev mailbox."""
+    """Login and password reset, the buyer's pages in every state, errors without a session, the
+    dev mailbox."""
     headers = LANGUAGES[lang]
     login = pages.keep(f"{lang}-login", client.get("/connexion", headers=headers))
     token = re.search(r'name="csrf_token" value="([^"]+)"', login)
     assert token
     pages.keep(f"{lang}-login-refused", client.post("/connexion", headers=headers, data={
         "email": owner.email, "password": "pas le bon", "csrf_token": token.group(1)}), None)
+
+    # « Mot de passe oublié »: the form, refused, sent; a new password: the form, refused, a dead link.
+    forgot = pages.keep(f"{lang}-forgot", client.get("/mot-de-passe-oublie", headers=headers))
+    forgot_token = re.search(r'name="csrf_token" value="([^"]+)"', forgot)
+    assert forgot_token
+    for name, email, status in (("refused", "", 422), ("sent", "personne@example.fr", 200)):
+        pages.keep(f"{lang}-forgot-{name}", client.post("/mot-de-passe-oublie", headers=headers, data={
+            "email": email, "csrf_token": forgot_token.group(1)}), status)
+    reset = f"/mot-de-passe/{password_reset_token(owner.id, password_fingerprint(owner.password_hash))}"
+    pages.keep(f"{lang}-reset", client.get(reset, headers=headers))
+    pages.keep(f"{lang}-reset-refused", client.post(reset, headers=headers, data={
+        "new_password": "court", "new_password_confirm": "autre", "csrf_token": forgot_token.group(1)}), 422)
+    pages.keep(f"{lang}-reset-invalid", client.get("/mot-de-passe/not-a-token", headers=headers), 404)
 
     me = Actor.seller(owner.email)
     unpaid = order_in(OrderStatus.AWAITING_PAYMENT, owner=owner)

@@ -244,6 +244,19 @@ def test_a_bad_custom_tracking_url_is_refused(sc: SellerClient, order_in: Make) 
     assert 'value="Coursier"' in html and '<option value="other" selected>' in html
 
 
+def test_another_carrier_without_its_name_is_refused_next_to_the_name(sc: SellerClient,
+                                                                        order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    for htmx in (True, False):
+        html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "other", "carrier_label": "  ",
+                                         "tracking_number": "ABC-123"}, htmx=htmx)
+        assert '<p class="error" id="carrier_label-err">Indiquez le nom du transporteur.</p>' in html
+        assert 'name="carrier_label" maxlength="100" value="  " aria-invalid="true"' in html
+        assert 'value="ABC-123"' in html
+    assert db.session.query(OutboxEmail).filter_by(kind="E4", order_id=order.id).count() == 0
+
+
 def test_another_carrier_with_its_own_name_and_link(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.PAID)
     bag, card = lines_of(order)

@@ -56,12 +56,12 @@ def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(
         wf.request_receipt(shipment.id, actor=me)
         wf.confirm_receipt(shipment.id)
     assert queries_for(sc, count_queries, f"/commandes/{big.reference}") == small_count
-    # The seller, the order, its lines, its parcels, their lines, its history, the e-mails of
-    # the parcels' proofs of receipt.
-    assert small_count == 7
-    # No parcel at all: no parcel lines and no proofs to read.
+    # The seller, the order, its lines, its parcels, their lines, their problem reports, its
+    # history, the e-mails of the parcels' proofs of receipt.
+    assert small_count == 8
+    # No parcel at all: no parcel lines, reports and proofs to read.
     partial = order_in(OrderStatus.PARTIALLY_SHIPPED)
-    assert queries_for(sc, count_queries, f"/commandes/{partial.reference}") == 7
+    assert queries_for(sc, count_queries, f"/commandes/{partial.reference}") == 8
     assert queries_for(sc, count_queries, f"/commandes/{order_in(OrderStatus.PAID).reference}") == 5
 
 
@@ -72,8 +72,9 @@ def test_the_proof_page_runs_the_same_queries_for_a_small_or_a_big_order(
     big = _big_order(wf, seller, "MKT-P01")  # 10 lines, 5 parcels, 3 received
     small_count = queries_for(sc, count_queries, f"/commandes/{small.reference}/colis/1/preuve")
     assert queries_for(sc, count_queries, f"/commandes/{big.reference}/colis/3/preuve") == small_count
-    # The seller, the order, its lines, its parcels, their lines, its history, the e-mails.
-    assert small_count == 7
+    # The seller, the order, its lines, its parcels, their lines and problem reports, its
+    # history, the e-mails.
+    assert small_count == 8
 
 
 def _big_order(wf: Workflow, seller: Seller, external_id: str) -> Order:
@@ -111,8 +112,8 @@ def test_the_buyer_page_runs_the_same_queries_for_a_small_or_a_big_order(
         small_url, big_url = f"/o/{order_token(small.id)}", f"/o/{order_token(big.id)}"
     small_count = count_plain(client, count_queries, small_url)
     assert count_plain(client, count_queries, big_url) == small_count
-    # The order with its seller, its lines, its parcels, their lines, its history.
-    assert small_count <= 5
+    # The order with its seller, its lines, its parcels, their lines and problem reports, its history.
+    assert small_count <= 6
 
 
 def test_the_csv_export_runs_the_same_queries_for_2_or_40_orders(

@@ -13,6 +13,7 @@ from tests.conftest import order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Seller, Shipment
 from uniqu3.workflow import Actor, Workflow, WorkflowError, signals
+from uniqu3.workflow.errors import InvalidInput
 
 SELLER = Actor.seller("atelier@example.fr")
 
@@ -342,6 +343,17 @@ def test_other_carrier_with_its_own_url(wf: Workflow, paid: Order) -> None:
         wf.ship(paid.id, actor=SELLER, quantities={bag.id: 1}, carrier="other",
                 tracking_number="ab-124", carrier_url="javascript:alert(1)")
     assert refused.value.field == "carrier_url"
+
+
+def test_other_carrier_needs_its_name(wf: Workflow, paid: Order) -> None:
+    bag = lines_of(paid)["BAG-RED-01"]
+    for label in ("", "   ", "\x07"):
+        with pytest.raises(InvalidInput) as refused:
+            wf.ship(paid.id, actor=SELLER, quantities={bag.id: 1}, carrier="other",
+                    tracking_number="AB-123", carrier_label=label)
+        assert refused.value.field == "carrier_label"
+        assert str(refused.value) == "Indiquez le nom du transporteur."
+    assert db.session.get(Order, paid.id).shipments == []
 
 
 def test_double_submit_of_the_ship_form_ships_once(wf: Workflow, paid: Order) -> None:

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from .. import intake
-from ..models import OrderStatus, ShipmentStatus
+from ..models import OrderStatus, ProblemReason, ShipmentStatus
 from ..workflow import rules
 from .blueprint import PREFIX
 from .errors import CODES
@@ -163,11 +163,14 @@ LINE_OUT: dict[str, Any] = {
 SHIPMENT_OUT: dict[str, Any] = {
     "type": "object",
     "required": ["number", "status", "status_label", "carrier", "carrier_label", "tracking_number",
-                 "tracking_url", "shipped_on", "items", "receipt"],
+                 "tracking_url", "shipped_on", "items", "receipt", "lost_at", "problems"],
     "properties": {
         "number": {"type": "integer", "minimum": 1, "description": "Parcel number within the order."},
-        "status": {"type": "string", "enum": [s.value for s in ShipmentStatus]},
-        "status_label": {"type": "string", "examples": ["Expédié"]},
+        "status": {"type": "string", "enum": [s.value for s in ShipmentStatus],
+                   "description": "`problem`: the buyer reported a problem, the parcel is not received "
+                                  "automatically until the seller answers; `lost`: closed by the seller "
+                                  "as lost, its quantities are back in `remaining_quantity`."},
+        "status_label": {"type": "string", "examples": ["Expédié", "Problème signalé"]},
         "carrier": {"type": "string", "examples": ["colissimo"]},
         "carrier_label": {"type": "string", "examples": ["Colissimo (La Poste)"]},
         "tracking_number": {"type": ["string", "null"]},
@@ -189,7 +192,8 @@ SHIPMENT_OUT: dict[str, Any] = {
                          "request_email_message_id", "due_at", "reminded_at", "received_at",
                          "received_by", "ip", "user_agent", "proof_page"],
             "properties": {
-                "status": {"type": "string", "enum": ["not_requested", "awaiting", "received"]},
+                "status": {"type": "string",
+                           "enum": ["not_requested", "awaiting", "received", "problem", "lost"]},
                 "requested_at": _nullable({**_TIMESTAMP, "description": "When the seller asked the "
                                            "buyer to confirm (the request e-mail E5 was written)."}),
                 "request_email_to": {"type": ["string", "null"],
@@ -211,6 +215,26 @@ SHIPMENT_OUT: dict[str, Any] = {
                                "(User-Agent) when they confirmed, else null."},
                 "proof_page": {"type": ["string", "null"], "description": "The printable proof of "
                                "receipt in the seller's dashboard, once received."},
+            },
+        },
+        "lost_at": _nullable({**_TIMESTAMP, "description": "When the seller declared it lost (UTC)."}),
+        "problems": {
+            "type": "array",
+            "description": "The buyer's « Signaler un problème » reports, oldest first.",
+            "items": {
+                "type": "object",
+                "required": ["reported_at", "reason", "reason_label", "message", "resolved_at", "resolution"],
+                "properties": {
+                    "reported_at": _TIMESTAMP,
+                    "reason": {"type": "string", "enum": [r.value for r in ProblemReason]},
+                    "reason_label": {"type": "string", "examples": ["Colis non reçu"]},
+                    "message": {"type": "string", "maxLength": 2000},
+                    "resolved_at": _nullable(_TIMESTAMP),
+                    "resolution": {"type": ["string", "null"],
+                                   "enum": ["relaunched", "lost", "received", None],
+                                   "description": "How it ended: confirmation asked again, parcel "
+                                                  "lost, or received by the buyer."},
+                },
             },
         },
     },

@@ -11,7 +11,7 @@ from sqlalchemy.orm import object_session
 
 from .. import receipt_proof
 from ..extensions import db
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
 from ..mail.links import seller_proof_url
 from ..models import Order, OrderLine, Shipment, ShipmentStatus
 from ..money import cents_to_decimal_str
@@ -25,6 +25,8 @@ REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
 RECEIPT_NOT_REQUESTED = "not_requested"
 RECEIPT_AWAITING = "awaiting"
 RECEIPT_RECEIVED = "received"
+RECEIPT_PROBLEM = "problem"  # the buyer reported a problem: no automatic receipt
+RECEIPT_LOST = "lost"
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -100,6 +102,10 @@ def _shipment(shipment: Shipment, proof: receipt_proof.ReceiptProof, reference: 
         receipt_status = RECEIPT_RECEIVED
     elif shipment.status == ShipmentStatus.AWAITING_RECEIPT:
         receipt_status = RECEIPT_AWAITING
+    elif shipment.status == ShipmentStatus.PROBLEM:
+        receipt_status = RECEIPT_PROBLEM
+    elif shipment.status == ShipmentStatus.LOST:
+        receipt_status = RECEIPT_LOST
     else:
         receipt_status = RECEIPT_NOT_REQUESTED
     return {
@@ -113,6 +119,19 @@ def _shipment(shipment: Shipment, proof: receipt_proof.ReceiptProof, reference: 
         "shipped_on": day(shipment.shipped_on),
         "items": [{"sku": line.sku, "quantity": quantity} for line, quantity in shipment.items],
         "receipt": _receipt(receipt_status, proof, reference),
+        "lost_at": timestamp(shipment.lost_at),
+        # The buyer's reports (« Signaler un problème »), oldest first, kept as evidence.
+        "problems": [
+            {
+                "reported_at": timestamp(report.reported_at),
+                "reason": report.reason,
+                "reason_label": problem_reason(report.reason),
+                "message": report.message,
+                "resolved_at": timestamp(report.resolved_at),
+                "resolution": report.resolution,
+            }
+            for report in shipment.problems
+        ],
     }
 
 

@@ -39,7 +39,7 @@ def create_order() -> tuple[Response, int] | tuple[Response, int, dict[str, str]
         order = load_new_order(db.session(), submitted.order_id)
         return jsonify(order_json(order)), 201, {"Location": order_links(order.reference)["self"]}
     # A replay answers with the order as it is now (it may have moved on since).
-    current = load_order(db.session(), order_id=submitted.order_id, seller=True)
+    current = load_order(db.session(), order_id=submitted.order_id, seller=True, problems=True)
     assert current is not None
     return jsonify(order_json(current)), 200
 
@@ -49,7 +49,8 @@ def get_order(reference: str) -> Response:
     client = current_client()
     order = None
     if _REFERENCE.fullmatch(reference) and not client.reads_nothing():
-        order = load_order(db.session(), reference=reference, seller_id=client.seller_id, seller=True)
+        order = load_order(db.session(), reference=reference, seller_id=client.seller_id, seller=True,
+                           problems=True)
     if order is None:
         raise ApiError(404, _l("Commande introuvable : %(reference)s.", reference=reference[:40]))
     return jsonify(order_json(order))

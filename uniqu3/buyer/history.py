@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..labels import shown_carrier
+from ..labels import problem_reason, shown_carrier
 from ..models import OrderEvent
 
 
@@ -48,7 +48,22 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "receipt_requested":
         return _("Confirmation de réception demandée pour le colis n° %(number)s", number=number)
     if event.kind == "receipt_confirmed":
+        if details.get("closed_problem"):
+            return _("Vous avez confirmé la réception du colis n° %(number)s, ce qui clôt votre signalement",
+                     number=number)
         return _("Vous avez confirmé la réception du colis n° %(number)s", number=number)
+    if event.kind == "problem_reported":
+        return _("Vous avez signalé un problème sur le colis n° %(number)s : %(reason)s", number=number,
+                 reason=problem_reason(str(details.get("reason") or "")))
+    if event.kind == "seller_message":
+        return _("Message de %(shop)s au sujet du colis n° %(number)s", shop=shop_name, number=number)
+    if event.kind == "receipt_relaunched":
+        return _("Confirmation de réception demandée de nouveau pour le colis n° %(number)s", number=number)
+    if event.kind == "parcel_lost":
+        return _("Colis n° %(number)s déclaré perdu par %(shop)s : ses articles sont de nouveau à expédier",
+                 number=number, shop=shop_name)
+    if event.kind == "receipt_reminded":
+        return _("Rappel envoyé : confirmation de réception du colis n° %(number)s", number=number)
     if event.kind == "auto_received":
         return _("Colis n° %(number)s considéré comme reçu (sans réponse avant l'échéance)",
                  number=number)

@@ -1,4 +1,5 @@
-"""`/o/<token>`: the buyer follows the order; `/r/<token>`: the buyer confirms a parcel's receipt.
+"""`/o/<token>`: the buyer follows the order; `/r/<token>`: the buyer confirms a parcel's receipt;
+`/r/<token>/probleme`: the buyer reports a problem with it (« Signaler un problème »).
 
 A GET never changes anything (mail scanners open links before people do): the receipt is
 confirmed only by the POST of the page's button. A bad link, whatever the reason (tampered,
@@ -13,12 +14,14 @@ from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, validate_csrf
 
-from ..extensions import csrf, db
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS, shown_carrier
+from ..extensions import csrf, db, limiter
+from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
 from ..mail.render import Item, address_lines
-from ..models import Order, ReceivedBy, Shipment, ShipmentStatus
+from ..models import Order, OrderEvent, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
 from ..tokens import (
     InvalidToken,
@@ -27,7 +30,7 @@ from ..tokens import (
     receipt_token,
     shipment_id_from_token,
 )
-from ..workflow import InvalidTransition, NotFound
+from ..workflow import InvalidInput, InvalidTransition, NotFound, rules
 from ..workflow.loading import load_order
 from .history import buyer_history
 
@@ -56,11 +59,28 @@ class Parcel:
     receipt_due_at: datetime | None
     received_at: datetime | None
     received_by: ReceivedBy | None
-    receipt_token: str | None  # only while the buyer's confirmation is awaited
+    receipt_token: str | None  # only while the buyer may still confirm or report
+    can_confirm: bool
+    can_report: bool
+    reports: list[Report]
+    messages: list[Message]  # the seller's, about this parcel
 
 
-def _parcel(shipment: Shipment) -> Parcel:
-    awaiting = shipment.status == ShipmentStatus.AWAITING_RECEIPT
+@dataclass(frozen=True)
+class Report:
+    at: datetime
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Message:
+    at: datetime
+    text: str
+
+
+def _parcel(order: Order, shipment: Shipment) -> Parcel:
+    open_ = rules.can_report(shipment.status) or rules.can_confirm(shipment.status)
     return Parcel(
         id=shipment.id,
         number=shipment.number,
@@ -74,12 +94,21 @@ def _parcel(shipment: Shipment) -> Parcel:
         receipt_due_at=shipment.receipt_due_at,
         received_at=shipment.received_at,
         received_by=shipment.received_by,
-        receipt_token=receipt_token(shipment.id) if awaiting else None,
+        receipt_token=receipt_token(shipment.id) if open_ else None,
+        can_confirm=rules.can_confirm(shipment.status),
+        can_report=rules.can_report(shipment.status),
+        reports=[Report(r.reported_at, problem_reason(r.reason), r.message) for r in shipment.problems],
+        messages=_seller_messages(order.events, shipment.id),
     )
 
 
+def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Message]:
+    return [Message(e.at, str((e.details or {}).get("message") or "")) for e in events
+            if e.kind == "seller_message" and (e.details or {}).get("shipment_id") == shipment_id]
+
+
 def _load_order(order_id: int) -> Order | None:
-    return load_order(db.session, order_id=order_id, seller=True, events=True)
+    return load_order(db.session, order_id=order_id, seller=True, events=True, problems=True)
 
 
 def _locale() -> str:
@@ -106,10 +135,11 @@ def order_page(token: str) -> tuple[str, int] | str:
         shipping=address_lines(order.shipping_address, _locale()),
         shop_name=order.seller.shop_name,
         status_label=str(STATUS_LABELS.get(order.status, order.status)),
-        parcels=[_parcel(s) for s in order.shipments],
+        parcels=[_parcel(order, s) for s in order.shipments],
         still_to_ship=[Item(line.sku, line.title, line.remaining)
                        for line in order.lines if line.remaining > 0],
         history=buyer_history(reversed(order.events), order.seller.shop_name),
+        reasons=PROBLEM_REASONS,
     )
 
 
@@ -151,6 +181,10 @@ def _state(shipment: Shipment) -> str:
         return "auto" if shipment.received_by == ReceivedBy.AUTO else "already"
     if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
         return "ask"
+    if shipment.status == ShipmentStatus.PROBLEM:
+        return "problem"
+    if shipment.status == ShipmentStatus.LOST:
+        return "lost"
     return "not_requested"
 
 
@@ -160,14 +194,88 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
     order = _load_order(shipment.order_id) if shipment is not None else None
     if shipment is None or order is None:
         return invalid_link()
-    if state == "expired_form" and shipment.status != ShipmentStatus.AWAITING_RECEIPT:
+    if state == "expired_form" and not rules.can_confirm(shipment.status):
         state = _state(shipment)  # nothing left to confirm: say how things stand
     return render_template(
         "buyer/receipt.html",
         order=order,
         shop_name=order.seller.shop_name,
-        parcel=_parcel(shipment),
+        parcel=_parcel(order, shipment),
         state=state,
         token=token,
         order_token=order_token(order.id),
+        reasons=PROBLEM_REASONS,
+    ), status
+
+
+# ----------------------------------------------------------------------------- problem
+def _report_key() -> str:
+    return f"report|{get_remote_address()}"
+
+
+@bp.route("/r/<token>/probleme", methods=["GET", "POST"])
+@csrf.exempt  # type: ignore[untyped-decorator]  # checked in the view: an outdated form is shown again
+@limiter.limit("10/hour", key_func=_report_key, methods=["POST"], scope="buyer-report",
+               error_message=lambda: _("Trop de signalements en peu de temps. Patientez avant de réessayer, "
+                                       "ou écrivez directement au vendeur."))
+def report_problem(token: str) -> tuple[str, int] | str:
+    """GET shows the form (or why it is closed), POST records the report."""
+    try:
+        shipment_id = shipment_id_from_token(token)
+    except InvalidToken:
+        return invalid_link()
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        return invalid_link()
+    form = {"reason": (request.form.get("reason") or "")[:20],
+            "message": (request.form.get("message") or "")[:rules.MESSAGE_MAX * 2]}
+    if request.method == "GET":
+        return _problem_page(shipment_id, token, "form", 200)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return _problem_page(shipment_id, token, "form", 400, form=form, error=_(
+            "Votre signalement n'a pas pu être enregistré : la page était ouverte depuis trop longtemps. "
+            "Envoyez-le de nouveau."), field="")
+    try:
+        workflow().report_problem(
+            shipment_id,
+            reason=form["reason"],
+            message=request.form.get("message") or "",
+            ip=request.remote_addr or "",
+            user_agent=request.user_agent.string or "",
+        )
+    except NotFound:
+        return invalid_link()
+    except InvalidInput as error:
+        return _problem_page(shipment_id, token, "form", 422, form=form, error=error.translated(_),
+                             field=error.field or "")
+    except InvalidTransition:
+        return _problem_page(shipment_id, token, "form", 409)
+    return _problem_page(shipment_id, token, "reported", 200)
+
+
+def _problem_page(shipment_id: int, token: str, state: str, status: int, *,
+                  form: dict[str, str] | None = None, error: str = "", field: str = "") -> tuple[str, int]:
+    db.session.expire_all()  # the workflow may just have changed the parcel
+    shipment = db.session.get(Shipment, shipment_id)
+    order = _load_order(shipment.order_id) if shipment is not None else None
+    if shipment is None or order is None:
+        return invalid_link()
+    parcel = _parcel(order, shipment)
+    if state == "form" and not parcel.can_report:
+        state = _state(shipment)  # received or lost: say so, and how to reach the seller
+    return render_template(
+        "buyer/problem.html",
+        order=order,
+        shop_name=order.seller.shop_name,
+        parcel=parcel,
+        state=state,
+        token=token,
+        order_token=order_token(order.id),
+        reasons=PROBLEM_REASONS,
+        form=form or {"reason": "", "message": ""},
+        error=error,
+        field=field,
+        message_max=rules.MESSAGE_MAX,
     ), status

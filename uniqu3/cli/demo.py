@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 
 from .. import demo as demo_data
 from ..extensions import db
-from ..labels import STATUS_LABELS
-from ..models import OrderStatus
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS
+from ..models import OrderStatus, ShipmentStatus
 from ..services import now
 from .group import command
 
@@ -26,6 +26,8 @@ _SCENARIOS = {
     "received_auto": STATUS_LABELS[OrderStatus.RECEIVED],
     "cancelled": STATUS_LABELS[OrderStatus.CANCELLED],
     "cancelled_after_payment": STATUS_LABELS[OrderStatus.CANCELLED],
+    "problem": SHIPMENT_LABELS[ShipmentStatus.PROBLEM],
+    "lost_and_reshipped": SHIPMENT_LABELS[ShipmentStatus.LOST],
 }
 
 

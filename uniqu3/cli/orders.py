@@ -112,10 +112,12 @@ def import_orders(file: str) -> None:
 
 @command("sweep")
 def sweep() -> None:
-    """Passer maintenant en « Reçu » les colis dont le délai est écoulé, et envoyer les e-mails dus."""
+    """Passer maintenant en « Reçu » les colis dont le délai est écoulé (jamais ceux dont le client a
+    signalé un problème), envoyer les rappels et les e-mails dus."""
     from ..sweep import run_sweep
 
     report = run_sweep()
+    click.echo(_("Rappels avant l'échéance : %(count)d envoyé(s).", count=report.reminders_sent))
     click.echo(_("Réception automatique : %(count)d colis passé(s) en « Reçu ».",
                  count=report.auto_received))
     click.echo(_("E-mails : %(sent)d envoyé(s), %(retrying)d en attente d'un nouvel essai.",

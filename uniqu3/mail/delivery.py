@@ -378,6 +378,12 @@ def _job(row: OutboxEmail, order: Order | None, sender: Sender) -> _Job:
             reply_to = mailbox(order.seller.shop_name, order.seller.notify_address)
         except InvalidAddress:
             reply_to = None
+    elif row.kind == EmailKind.PROBLEM_REPORTED_SELLER and order is not None:
+        try:
+            # The seller answers the buyer who reported the problem.
+            reply_to = mailbox(order.buyer_name, order.buyer_email)
+        except InvalidAddress:
+            reply_to = None
     # Given by the claim; a row read another way gets one of its own.
     message_id = row.message_id or sender.message_id(row.id, uuid.uuid4().hex)
     raw = compose(rendered, sender=sender, from_name=from_name, to=to, reply_to=reply_to,

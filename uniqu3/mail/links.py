@@ -23,6 +23,11 @@ def receipt_url(shipment_id: int) -> str:
     return f"{_base()}/r/{receipt_token(shipment_id)}"
 
 
+def problem_url(shipment_id: int) -> str:
+    """The « Signaler un problème » form of one parcel (the same signed link as its receipt)."""
+    return f"{_base()}/r/{receipt_token(shipment_id)}/probleme"
+
+
 def seller_order_url(reference: str) -> str:
     """The order in the seller's dashboard (built by path: the seller blueprint may be absent)."""
     return f"{_base()}/commandes/{quote(reference, safe='')}"

@@ -27,7 +27,7 @@ from markupsafe import escape
 
 from .. import carriers
 from ..extensions import db
-from ..labels import shown_carrier
+from ..labels import problem_reason, shown_carrier
 from ..language_templates import language_environment
 from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
@@ -45,6 +45,11 @@ TEMPLATES: dict[str, str] = {
     EmailKind.RECEIPT_CONFIRMED_SELLER: "e6_receipt_confirmed",
     EmailKind.AUTO_RECEIVED: "e7_auto_received",
     EmailKind.CANCELLED_BUYER: "e8_cancelled",
+    EmailKind.RECEIPT_REMINDER_BUYER: "e5r_receipt_reminder",
+    EmailKind.PROBLEM_REPORTED_SELLER: "p1_problem_reported",
+    EmailKind.PROBLEM_RECORDED_BUYER: "p2_problem_recorded",
+    EmailKind.SELLER_MESSAGE_BUYER: "p3_seller_message",
+    EmailKind.PARCEL_LOST_BUYER: "p4_parcel_lost",
     EmailKind.PASSWORD_RESET: "a1_password_reset",
     EmailKind.PASSWORD_CHANGED: "a2_password_changed",
 }
@@ -57,6 +62,11 @@ _PARCEL_KINDS = {
     EmailKind.CONFIRM_RECEIPT_BUYER,
     EmailKind.RECEIPT_CONFIRMED_SELLER,
     EmailKind.AUTO_RECEIVED,
+    EmailKind.RECEIPT_REMINDER_BUYER,
+    EmailKind.PROBLEM_REPORTED_SELLER,
+    EmailKind.PROBLEM_RECORDED_BUYER,
+    EmailKind.SELLER_MESSAGE_BUYER,
+    EmailKind.PARCEL_LOST_BUYER,
 }
 
 
@@ -178,6 +188,12 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "parcels_to_activate": [s.number for s in order.shipments if s.status == ShipmentStatus.SHIPPED],
         "parcels_waiting": [s.number for s in order.shipments
                             if s.status == ShipmentStatus.AWAITING_RECEIPT],
+        # A report's and a seller's words (typed by a person: escaped, line breaks kept).
+        "problem_reason": problem_reason(str(data.get("reason") or "")),
+        "problem_message": str(data.get("message") or ""),
+        "reported_at": _when(data.get("reported_at"), locale),
+        "lost_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
+                       for i in data.get("items") or []],
     }
     if shipment is not None:
         context.update(
@@ -187,6 +203,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
             tracking_url=shipment.tracking_url,
             shipped_on=long_date(shipment.shipped_on, locale),
             receipt_url=SignedLink(links.receipt_url, shipment.id),
+            problem_url=SignedLink(links.problem_url, shipment.id),
             proof_url=links.seller_proof_url(order.reference, shipment.number),
             multi_parcel=len(order.shipments) > 1 or bool(context["remaining"]),
         )
@@ -309,6 +326,22 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     EmailKind.AUTO_RECEIVED: _auto_subject,
     EmailKind.CANCELLED_BUYER: lambda c: _("Commande %(ref)s annulée", ref=c["reference"]),
+    EmailKind.RECEIPT_REMINDER_BUYER: lambda c: _(
+        "Rappel : confirmez la réception de votre commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.PROBLEM_REPORTED_SELLER: lambda c: _(
+        "Problème signalé par le client — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.PROBLEM_RECORDED_BUYER: lambda c: _(
+        "Votre signalement est transmis — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.SELLER_MESSAGE_BUYER: lambda c: _(
+        "Message de %(shop)s — commande %(ref)s", shop=c["shop_name"], ref=c["reference"]
+    ),
+    EmailKind.PARCEL_LOST_BUYER: lambda c: _(
+        "Colis n° %(number)s déclaré perdu — commande %(ref)s", number=c["shipment"].number,
+        ref=c["reference"]
+    ),
     EmailKind.PASSWORD_RESET: lambda c: _(
         "Choisissez un nouveau mot de passe — %(shop)s", shop=c["shop_name"]
     ),

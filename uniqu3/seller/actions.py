@@ -76,7 +76,8 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
 #: The form each action view shows again when the workflow refuses it (other views: the
 #: view's own name).
 _FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship",
-          "seller.request_receipt": "receipt-{number}"}
+          "seller.request_receipt": "receipt-{number}", "seller.message_buyer": "message-{number}",
+          "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}"}
 
 
 @bp.errorhandler(WorkflowError)
@@ -154,4 +155,45 @@ def request_receipt(reference: str, number: int) -> Response:
                  "demande par e-mail.", number=number) if result.changed
                else _("La confirmation de réception était déjà activée pour ce colis."))
     return _done(reference, since, message, ("shipment", "status"), shipment_number=number,
+                 anchor=f"colis-{number}")
+
+
+# ----------------------------------------------------------------------------- a parcel in problem
+def _parcel(reference: str, number: int) -> tuple[int, int]:
+    """One of the seller's parcels (404 otherwise) and the order's last history entry."""
+    shipment_id = queries.shipment_id(current_user.id, reference, number)
+    if shipment_id is None:
+        abort(404)
+    return shipment_id, _start(reference)[1]
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/message")
+def message_buyer(reference: str, number: int) -> Response:
+    shipment_id, since = _parcel(reference, number)
+    result = workflow().message_buyer(shipment_id, actor=_actor(), message=request.form.get("message", ""),
+                                      request_key=request.form.get("request_key") or None)
+    text = (_("Message envoyé au client par e-mail.") if result.changed
+            else _("Ce message était déjà envoyé."))
+    return _done(reference, since, text, ("shipment",), shipment_number=number, anchor=f"colis-{number}")
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/relance")
+def relaunch_receipt(reference: str, number: int) -> Response:
+    shipment_id, since = _parcel(reference, number)
+    result = workflow().relaunch_receipt(shipment_id, actor=_actor())
+    text = (_("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
+              "par e-mail, avec un nouveau délai complet.", number=number) if result.changed
+            else _("La confirmation de ce colis était déjà relancée."))
+    return _done(reference, since, text, ("shipment", "status"), shipment_number=number,
+                 anchor=f"colis-{number}")
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/perdu")
+def declare_lost(reference: str, number: int) -> Response:
+    shipment_id, since = _parcel(reference, number)
+    result = workflow().declare_lost(shipment_id, actor=_actor())
+    text = (_("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
+              "informé par e-mail.", number=number) if result.changed
+            else _("Ce colis était déjà déclaré perdu."))
+    return _done(reference, since, text, ("shipment", "status", "lines", "next"), shipment_number=number,
                  anchor=f"colis-{number}")

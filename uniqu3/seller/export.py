@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import receipt_proof
 from ..extensions import db
-from ..labels import STATUS_LABELS
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS
 from ..models import Order, OrderLine, ReceivedBy, Shipment
 from ..receipt_proof import ReceiptProof
 from ..timeutil import to_paris
@@ -53,7 +53,7 @@ def _header() -> list[str]:
             # The proof of receipt of the parcels holding the line (several: joined by « | »).
             _("Colis"), _("Reçu par"), _("Reçu le"), _("IP du client"), _("Navigateur du client"),
             _("Confirmation demandée le"), _("Message-ID de la demande"), _("Échéance"),
-            _("Relance envoyée le")]
+            _("Relance envoyée le"), _("État des colis")]
 
 
 def _moment(value: datetime | None) -> str:
@@ -102,10 +102,12 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
     proofs = receipt_proof.proofs(db.session, shipments)
     tracking: dict[int, list[str]] = defaultdict(list)
     line_proofs: dict[int, list[ReceiptProof]] = defaultdict(list)
+    line_states: dict[int, list[str]] = defaultdict(list)  # each parcel's status (problem, lost…)
     for shipment in shipments:
         tracking[shipment.order_id].append(f"{shipment.carrier_label} {shipment.tracking_number}".strip())
         for item in shipment.lines:
             line_proofs[item.order_line_id].append(proofs[shipment.id])
+            line_states[item.order_line_id].append(str(SHIPMENT_LABELS.get(shipment.status, shipment.status)))
     for order in orders:
         common = [order.reference, to_paris(order.created_at).strftime("%d/%m/%Y %H:%M"),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
@@ -114,7 +116,7 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
             yield [safe_cell(cell) for cell in (
                 *common, line.sku, line.title, line.quantity, line.shipped_quantity,
                 euros(line.unit_price_cents), euros(order.total_cents), " | ".join(tracking[order.id]),
-                *_receipt_cells(line_proofs[line.id]),
+                *_receipt_cells(line_proofs[line.id]), " | ".join(line_states[line.id]),
             )]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..labels import shown_carrier
+from ..labels import problem_reason, shown_carrier
 from ..models import OrderEvent
 from ..templating import money, paris_date, paris_datetime
 
@@ -86,6 +86,9 @@ def _text(event: OrderEvent) -> tuple[str, str]:
         return _("Confirmation de réception demandée au client pour le colis n° %(number)s ; sans réponse, "
                  "il sera marqué reçu automatiquement le %(due)s.", number=number,
                  due=_when(d.get("due_at"))), ""
+    if kind == "receipt_confirmed" and d.get("closed_problem"):
+        return _("Le client a confirmé la réception du colis n° %(number)s, ce qui clôt le problème signalé.",
+                 number=number), ""
     if kind == "receipt_confirmed":
         # Who confirmed (the buyer) and when are the entry's by-line and time; the IP is the proof.
         if d.get("ip"):
@@ -95,6 +98,22 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "auto_received":
         return _("Colis n° %(number)s marqué reçu : le client n'a pas répondu avant l'échéance.",
                  number=number), ""
+    if kind == "problem_reported":
+        return _("Le client signale un problème sur le colis n° %(number)s : %(reason)s.", number=number,
+                 reason=problem_reason(str(d.get("reason") or ""))), str(d.get("message") or "")
+    if kind == "seller_message":
+        return _("Message envoyé au client au sujet du colis n° %(number)s.", number=number), \
+            str(d.get("message") or "")
+    if kind == "receipt_relaunched":
+        return _("Confirmation de réception demandée de nouveau pour le colis n° %(number)s ; sans réponse, "
+                 "il sera marqué reçu automatiquement le %(due)s.", number=number,
+                 due=_when(d.get("due_at"))), ""
+    if kind == "parcel_lost":
+        return _("Colis n° %(number)s déclaré perdu : %(items)s de nouveau à expédier.", number=number,
+                 items=_items(d.get("items"))), ""
+    if kind == "receipt_reminded":
+        return _("Rappel envoyé au client pour le colis n° %(number)s (échéance le %(due)s).", number=number,
+                 due=_when(d.get("due_at"))), ""
     if kind == "cancelled":
         return _("Commande annulée : le client en est informé par e-mail."), str(d.get("reason") or "")
     return kind, ""

@@ -53,6 +53,7 @@ class ShownOrder(NamedTuple):
     amount: str
     created_at: str  # ISO 8601 to the second, for <time datetime>
     created: str  # as the seller reads it
+    needs_action: bool  # a parcel in problem waits for the seller's answer
 
 
 def shown_orders(rows: Sequence[Row[Any]], locale: str, order_url: Callable[[str], str]) -> list[ShownOrder]:
@@ -60,5 +61,6 @@ def shown_orders(rows: Sequence[Row[Any]], locale: str, order_url: Callable[[str
     statuses = list_texts(locale).statuses
     return [ShownOrder(order_url(row.reference), row.reference, row.status, statuses[row.status],
                        row.buyer_name, money(row.total_cents, row.currency, locale),
-                       iso_utc(row.created_at), paris_datetime(row.created_at, locale))
+                       iso_utc(row.created_at), paris_datetime(row.created_at, locale),
+                       row.open_problems > 0)
             for row in rows]

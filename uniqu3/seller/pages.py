@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from .. import carriers, receipt_proof
 from ..extensions import db
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS, carrier_name
+from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, carrier_name
 from ..models import Order
 from ..services import now
 from ..timeutil import paris_today
@@ -66,7 +66,7 @@ def default_carrier(order: Order) -> str:
     return order.shipments[-1].carrier if order.shipments else carriers.all_carriers()[0].code
 
 
-SHIP_FIELDS = ("carrier", "carrier_url", "tracking_number", "shipped_on")
+SHIP_FIELDS = ("carrier", "carrier_label", "carrier_url", "tracking_number", "shipped_on")
 
 
 def _point_to_fields(order: Order, state: FormState) -> None:
@@ -102,6 +102,10 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "today": today.isoformat(),
         "request_key": state.value("ship", "request_key") or str(uuid.uuid4()),
         "auto_days": current_app.config["AUTO_RECEIPT_DAYS"],
+        "problem_reasons": PROBLEM_REASONS,
+        "message_max": rules.MESSAGE_MAX,
+        # A fresh one-time key per page: a message form sent twice is sent once.
+        "message_key": str(uuid.uuid4()),
         "can_cancel": rules.can_cancel(order),
         "can_ship": rules.can_ship(order),
         "parts": (),

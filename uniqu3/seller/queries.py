@@ -50,9 +50,12 @@ class Tab:
     slug: str
     label: Any  # a lazy translated string
     statuses: tuple[OrderStatus, ...]  # empty: every status
+    # « Problèmes »: orders with a parcel in problem, whatever their status (they need action).
+    open_problems: bool = False
 
 
 TABS: tuple[Tab, ...] = (
+    Tab("problemes", _l("Problèmes"), (), open_problems=True),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
     Tab("a-expedier", _l("À expédier"), rules.SHIPPABLE),
     Tab("expediees", _l("Expédiées"), (OrderStatus.SHIPPED,)),
@@ -101,7 +104,7 @@ class Cursor:
 
 #: What a row of the list shows (and its cursor): not the addresses, notes and search text.
 LIST_COLUMNS = (Order.id, Order.reference, Order.status, Order.buyer_name, Order.total_cents,
-                Order.currency, Order.created_at)
+                Order.currency, Order.created_at, Order.open_problems)
 
 
 @dataclass
@@ -229,6 +232,9 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
 
 def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, search: bool,
                   has_cursor: bool, newest_first: bool) -> AnySelect:
+    if tab.open_problems:
+        # Exactly the partial index's condition (ix_orders_seller_problems), so it is used.
+        base = [*base, Order.open_problems > 0]
     if len(tab.statuses) <= 1 or search:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
@@ -299,7 +305,11 @@ def _counts_statement() -> AnySelect:
             .limit(cap).subquery()
         ).scalar_subquery()
         for status in _STATUSES
-    ])
+    ], select(func.count()).select_from(
+        # The « Problèmes » tab, over its partial index (ix_orders_seller_problems).
+        select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0)
+        .limit(cap).subquery()
+    ).scalar_subquery())
 
 
 _COUNTS = _counts_statement()
@@ -311,9 +321,9 @@ def status_counts(seller_id: int) -> dict[str, Count]:
     bounded however many orders a seller has (the archive tabs of a big shop would otherwise
     cost a scan of 100,000 index entries per page view), and exact where it matters: the
     tabs of orders waiting for the seller."""
-    row = db.session.execute(_COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1}).one()
+    *by_status, problems = db.session.execute(_COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1}).one()
     per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP)
-                  for status, n in zip(_STATUSES, row, strict=True)}
+                  for status, n in zip(_STATUSES, by_status, strict=True)}
 
     def total(wanted: tuple[OrderStatus, ...]) -> Count:
         parts = [per_status[s] for s in wanted]
@@ -321,6 +331,8 @@ def status_counts(seller_id: int) -> dict[str, Count]:
 
     counts = {tab.slug: total(tab.statuses) for tab in TABS if tab.statuses}
     counts[DEFAULT_TAB.slug] = total(_STATUSES)
+    counts.update({tab.slug: Count(min(problems, COUNT_CAP), problems > COUNT_CAP)
+                   for tab in TABS if tab.open_problems})
     return counts
 
 
@@ -332,7 +344,7 @@ def order_id(seller_id: int, reference: str) -> int | None:
 
 def order_page(seller_id: int, reference: str) -> Order | None:
     """The seller's order with everything its page shows, in a fixed number of queries."""
-    return load_order(db.session, reference=reference, seller_id=seller_id, events=True)
+    return load_order(db.session, reference=reference, seller_id=seller_id, events=True, problems=True)
 
 
 def shipment_id(seller_id: int, reference: str, number: int) -> int | None:

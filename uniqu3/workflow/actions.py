@@ -40,10 +40,11 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc, paris_today, utcnow
-from . import rules, signals
+from . import problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
 from .loading import load_order
+from .rules import CONFIRMABLE
 from .status import derive_status
 
 SWEEP_BATCH = 200
@@ -78,13 +79,16 @@ class Workflow:
         session: Session,
         *,
         auto_receipt_days: int = 7,
+        reminder_days: int = 2,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
         self.auto_receipt_days = auto_receipt_days
+        self.reminder_days = reminder_days
         self.clock = clock
         self._pending_emails: list[int] = []
         self._pending_receipts: list[tuple[int, datetime]] = []
+        self._pending_reminders: list[tuple[int, datetime]] = []
         self._changed_sellers: set[int] = set()
 
     # ------------------------------------------------------------------ order placed
@@ -319,12 +323,21 @@ class Workflow:
         if shipment.status != ShipmentStatus.SHIPPED:
             if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
                 return self._unchanged(order, shipment)
+            if shipment.status == ShipmentStatus.PROBLEM:
+                self._refuse(InvalidTransition(
+                    "Le client a signalé un problème sur ce colis : répondez-lui, puis relancez la "
+                    "confirmation ou déclarez le colis perdu."
+                ))
+            if shipment.status == ShipmentStatus.LOST:
+                self._refuse(InvalidTransition("Ce colis a été déclaré perdu."))
             self._refuse(InvalidTransition("Ce colis est déjà reçu."))
         now = self.clock()
         due = now + timedelta(days=self.auto_receipt_days)
+        remind_at = problems.reminder_time(self, due, now)
         shipment.status = ShipmentStatus.AWAITING_RECEIPT
         shipment.receipt_requested_at = now
         shipment.receipt_due_at = due
+        shipment.reminder_due_at = remind_at
         self._event(order, "receipt_requested", actor, {
             "shipment_id": shipment.id,
             "number": shipment.number,
@@ -335,13 +348,16 @@ class Workflow:
         })
         self._set_status(order)
         self._pending_receipts.append((shipment.id, due))
+        if remind_at is not None:
+            self._pending_reminders.append((shipment.id, remind_at))
         self._commit()
         return Result(order, shipment=shipment)
 
     def confirm_receipt(
         self, shipment_id: int, *, ip: str = "", user_agent: str = ""
     ) -> Result:
-        """« J'ai bien reçu ma commande »: the buyer's proof (E6 to the seller).
+        """« J'ai bien reçu ma commande »: the buyer's proof (E6 to the seller). Also while a
+        problem is open: the buyer's press closes it.
 
         A second press, or a press after the automatic receipt, changes nothing and returns
         the parcel as it is (`changed=False`), so the page can say when and how it was received.
@@ -350,15 +366,18 @@ class Workflow:
         order = self._lock(shipment.order_id, None)
         assert order is not None
         now = self.clock()
+        # Read under the order's lock: every change of the parcel takes that lock first.
+        was = self.session.scalar(select(Shipment.status).where(Shipment.id == shipment_id))
         res = self.session.execute(
             update(Shipment)
-            .where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT)
+            .where(Shipment.id == shipment_id, Shipment.status.in_([str(s) for s in CONFIRMABLE]))
             .values(
                 status=ShipmentStatus.RECEIVED,
                 received_at=now,
                 received_by=ReceivedBy.BUYER,
                 proof_ip=_clean(ip, 64),
                 proof_user_agent=_clean(user_agent, 500),
+                reminder_due_at=None,
             )
             .execution_options(synchronize_session=False)
         )
@@ -366,14 +385,22 @@ class Workflow:
         if rows_matched(res) != 1:
             if shipment.status == ShipmentStatus.RECEIVED:
                 return self._unchanged(order, shipment)
+            if shipment.status == ShipmentStatus.LOST:
+                self._refuse(InvalidTransition(
+                    "Ce colis a été déclaré perdu par le vendeur : sa réception ne peut plus être confirmée."
+                ))
             self._refuse(InvalidTransition(
                 "La confirmation de réception n'est pas encore activée pour ce colis."
             ))
-        self._event(order, "receipt_confirmed", Actor.buyer(order.buyer_email), {
+        details: dict[str, Any] = {
             "shipment_id": shipment.id,
             "number": shipment.number,
             "ip": shipment.proof_ip or "",
-        })
+        }
+        if was == ShipmentStatus.PROBLEM:
+            problems.resolve_reports(self, shipment.id, "received", now)
+            details["closed_problem"] = True
+        self._event(order, "receipt_confirmed", Actor.buyer(order.buyer_email), details)
         self._email(EmailKind.RECEIPT_CONFIRMED_SELLER, order, shipment=shipment, data={
             "received_at": as_utc(now).isoformat(),
         })
@@ -381,6 +408,36 @@ class Workflow:
         self._commit()
         return Result(order, shipment=shipment)
 
+    # ------------------------------------------------------------------ problems (problems.py)
+    def report_problem(self, shipment_id: int, *, reason: str, message: str = "", ip: str = "",
+                       user_agent: str = "") -> Result:
+        """« Signaler un problème » (the buyer): see problems.report_problem."""
+        return problems.report_problem(self, shipment_id, reason=reason, message=message, ip=ip,
+                                       user_agent=user_agent)
+
+    def relaunch_receipt(self, shipment_id: int, *, actor: Actor) -> Result:
+        """« Relancer la confirmation » (the seller): see problems.relaunch_receipt."""
+        return problems.relaunch_receipt(self, shipment_id, actor=actor)
+
+    def declare_lost(self, shipment_id: int, *, actor: Actor) -> Result:
+        """« Colis perdu » (the seller): see problems.declare_lost."""
+        return problems.declare_lost(self, shipment_id, actor=actor)
+
+    def message_buyer(self, shipment_id: int, *, actor: Actor, message: str,
+                      request_key: str | None = None) -> Result:
+        """A message from the seller to the buyer: see problems.message_buyer."""
+        return problems.message_buyer(self, shipment_id, actor=actor, message=message,
+                                      request_key=request_key)
+
+    def send_reminder(self, shipment_id: int) -> bool:
+        """The reminder before the deadline, by its scheduled job: see problems.send_reminder."""
+        return problems.send_reminder(self, shipment_id)
+
+    def remind_due(self) -> list[int]:
+        """The sweep's reminders: see problems.remind_due."""
+        return problems.remind_due(self)
+
+    # ------------------------------------------------------------------ automatic receipt
     def auto_receive(self, shipment_id: int) -> bool:
         """Mark one parcel « Reçu » automatically if it is still awaiting and overdue.
 
@@ -590,8 +647,11 @@ class Workflow:
                 field="tracking_number",
             ))
         label = chosen.name
-        if chosen.code == "other" and custom_label.strip():
+        if chosen.code == "other":
+            # The buyer is told who carries the parcel: « Autre transporteur » says nothing.
             label = _clean(custom_label, 100)
+            if not label:
+                self._refuse(InvalidInput("Indiquez le nom du transporteur.", field="carrier_label"))
         url = carriers.tracking_url(chosen, number, url_template) if number else None
         return chosen, number, url, label
 
@@ -612,14 +672,14 @@ class Workflow:
     def _set_status(self, order: Order) -> None:
         """Keep the stored status equal to the pure function."""
         self.session.flush()
+        statuses = list(self.session.scalars(select(Shipment.status).where(Shipment.order_id == order.id)))
         order.status = derive_status(
             cancelled=order.cancelled_at is not None,
             paid=order.paid_at is not None,
             lines=[(line.quantity, line.shipped_quantity) for line in order.lines],
-            shipment_statuses=list(
-                self.session.scalars(select(Shipment.status).where(Shipment.order_id == order.id))
-            ),
+            shipment_statuses=statuses,
         )
+        order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
 
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.
@@ -642,7 +702,10 @@ class Workflow:
         shipment: Shipment | None = None,
         data: dict[str, Any] | None = None,
         to: str | None = None,
+        key: str | None = None,
     ) -> None:
+        """One outbox row. `key` replaces the default dedupe key (one e-mail per kind, parcel or
+        order, and recipient) for e-mails that may rightly come again (a new deadline's E5)."""
         seller = seller or order.seller
         role = to or ("seller" if kind in _SELLER_EMAILS else "buyer")
         if role == "seller":
@@ -654,7 +717,7 @@ class Workflow:
         # A plain INSERT: the row is never used as an object, only its id (after the commit).
         table = OutboxEmail.__table__
         row_id = self.session.scalar(insert(table).returning(table.c.id), dict(
-            dedupe_key=f"{kind.value}:{subject_key}{suffix}",
+            dedupe_key=key or f"{kind.value}:{subject_key}{suffix}",
             kind=kind.value,
             order_id=order.id,
             shipment_id=shipment.id if shipment is not None else None,
@@ -670,8 +733,8 @@ class Workflow:
         self._pending_emails.append(row_id)
 
     def _commit(self) -> None:
-        emails, receipts = self._pending_emails, self._pending_receipts
-        self._pending_emails, self._pending_receipts = [], []
+        emails, receipts, reminders = self._pending_emails, self._pending_receipts, self._pending_reminders
+        self._pending_emails, self._pending_receipts, self._pending_reminders = [], [], []
         changed, self._changed_sellers = sorted(self._changed_sellers), set()
         if changed:
             # Last statement before the commit, sellers in id order: the seller row's lock is
@@ -686,14 +749,18 @@ class Workflow:
             signals.emails_queued.send(self, ids=emails)
         for shipment_id, due in receipts:
             signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
+        for shipment_id, at in reminders:
+            signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
 
     def _refuse(self, error: WorkflowError) -> None:
         self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
+        self._pending_reminders = []
         self.session.rollback()
         raise error
 
 
-_SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER}
+_SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER,
+                  EmailKind.PROBLEM_REPORTED_SELLER}
 
 
 def _clean(value: str | None, limit: int) -> str:

@@ -21,9 +21,9 @@ AnySession = Session | scoped_session[Any]
 
 
 def order_options(*, seller: bool = False, lines: bool = True, shipments: bool = True,
-                  events: bool = False) -> list[ORMOption]:
+                  events: bool = False, problems: bool = False) -> list[ORMOption]:
     """The loader options for the parts asked. Parcels bring the order's lines too: a parcel's
-    items name them (`Shipment.items`)."""
+    items name them (`Shipment.items`). `problems`: the buyer's reports of each parcel."""
     options: list[ORMOption] = []
     if seller:
         options.append(joinedload(Order.seller))
@@ -31,6 +31,8 @@ def order_options(*, seller: bool = False, lines: bool = True, shipments: bool =
         options.append(selectinload(Order.lines))
     if shipments:
         options.append(selectinload(Order.shipments).selectinload(Shipment.lines))
+    if shipments and problems:
+        options.append(selectinload(Order.shipments).selectinload(Shipment.problems))
     if events:
         options.append(selectinload(Order.events))
     return options

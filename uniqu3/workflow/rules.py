@@ -1,6 +1,7 @@
 """Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-- which statuses allow which action (`can_ship`, `can_cancel`);
+- which statuses allow which action (`can_ship`, `can_cancel`; for a parcel: `can_report`,
+  `can_confirm`, `can_declare_lost`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
 - what people type: an e-mail address, a shop's name. A rule on typed text returns why the
   value is refused (French, or through the caller's `gettext`, with the values filled in),
@@ -19,7 +20,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..models import Order, OrderStatus
+from ..models import Order, OrderStatus, ShipmentStatus
 
 Gettext = Callable[..., str]
 
@@ -42,6 +43,31 @@ def can_ship(order: Order) -> bool:
 
 def can_cancel(order: Order) -> bool:
     return order.status in CANCELLABLE
+
+
+#: A parcel whose receipt is still open: the buyer may report a problem (« Signaler un
+#: problème »); a parcel already in problem takes further reports as additions.
+REPORTABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT)
+#: The buyer's « J'ai bien reçu » is accepted from these (in problem, it closes the problem).
+CONFIRMABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.AWAITING_RECEIPT, ShipmentStatus.PROBLEM)
+#: « Colis perdu »: any parcel not received yet.
+LOSABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT,
+                                       ShipmentStatus.PROBLEM)
+#: A buyer's report or a seller's message to the buyer, in characters.
+MESSAGE_MAX = 2_000
+
+
+def can_report(status: str) -> bool:
+    """The buyer may send a report (a first one, or one more while in problem)."""
+    return status in REPORTABLE or status == ShipmentStatus.PROBLEM
+
+
+def can_confirm(status: str) -> bool:
+    return status in CONFIRMABLE
+
+
+def can_declare_lost(status: str) -> bool:
+    return status in LOSABLE
 
 
 # ----------------------------------------------------------------------------- orders

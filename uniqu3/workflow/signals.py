@@ -14,3 +14,5 @@ _signals = Namespace()
 emails_queued = _signals.signal("emails-queued")
 #: kwargs: shipment_id, due_at (aware UTC datetime)
 receipt_requested = _signals.signal("receipt-requested")
+#: kwargs: shipment_id, at (aware UTC datetime): the reminder before the deadline is due then
+reminder_scheduled = _signals.signal("reminder-scheduled")

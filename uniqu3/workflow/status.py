@@ -14,7 +14,10 @@ def derive_status(
     lines: Iterable[tuple[int, int]],
     shipment_statuses: Iterable[ShipmentStatus],
 ) -> OrderStatus:
-    """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel."""
+    """`lines` are (ordered, shipped) quantities; `shipment_statuses` one per parcel.
+
+    A lost parcel no longer counts: its quantities are back in what is left to ship.
+    """
     if cancelled:
         return OrderStatus.CANCELLED
     if not paid:
@@ -25,6 +28,6 @@ def derive_status(
         return OrderStatus.PAID
     if any(shipped < ordered for ordered, shipped in pairs):
         return OrderStatus.PARTIALLY_SHIPPED
-    if all(status == ShipmentStatus.RECEIVED for status in shipment_statuses):
+    if all(status in (ShipmentStatus.RECEIVED, ShipmentStatus.LOST) for status in shipment_statuses):
         return OrderStatus.RECEIVED
     return OrderStatus.SHIPPED
