@@ -39,6 +39,14 @@ PROBLEM_REASONS: dict[str, Any] = {
 }
 
 
+#: How a problem report was closed (`ShipmentProblem.resolution`).
+PROBLEM_RESOLUTIONS: dict[str, Any] = {
+    "relaunched": _l("le vendeur a relancé la demande de confirmation"),
+    "lost": _l("le vendeur a déclaré le colis perdu"),
+    "received": _l("le client a ensuite confirmé la réception"),
+}
+
+
 def problem_reason(code: str) -> str:
     label = PROBLEM_REASONS.get(code)
     return str(label) if label is not None else code

@@ -3,7 +3,8 @@
 The order page, the printable « Preuve de réception », the API's `receipt` object and the
 CSV export all take their facts from here, so they can never tell different stories. The
 facts are the parcel's own columns (times, the buyer's IP address and browser) and the
-e-mails the workflow wrote about it: the request (E5, with its address and Message-ID).
+e-mails the workflow wrote about it: the requests (E5, with their address and Message-ID),
+the reminders, and the seller's notices of the buyer's problem reports.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class ReceiptProof:
     requested_at: datetime | None
     due_at: datetime | None
     requests: tuple[ProofEmail, ...]  # every request (E5) of the parcel, oldest first
-    reminded_at: datetime | None
+    reminders: tuple[ProofEmail, ...]  # every reminder before a deadline, oldest first
+    reminded_at: datetime | None  # the reminder of the current deadline
     problem_reported: bool  # the buyer reported a problem with it at least once
 
     @property
@@ -105,6 +107,7 @@ def build(shipment: Shipment, emails: Iterable[ProofEmail]) -> ReceiptProof:
         requested_at=shipment.receipt_requested_at,
         due_at=shipment.receipt_due_at,
         requests=tuple(e for e in emails if e.kind == EmailKind.CONFIRM_RECEIPT_BUYER),
+        reminders=tuple(e for e in emails if e.kind == EmailKind.RECEIPT_REMINDER_BUYER),
         reminded_at=shipment.reminded_at,
         problem_reported=any(e.kind == EmailKind.PROBLEM_REPORTED_SELLER for e in emails),
     )

@@ -62,6 +62,10 @@ FAULTS: list[Row] = [
     ("SMTP answering 421 to everything for hours, then back",
      "smtp_outage_refusing", lambda e: f"{e['refused_by_server']} refusals; {e['emails']} e-mails, "
      f"{e['delivered_once']} delivered once, **{e['lost']} lost**, {e['given_up']} given up"),
+    ("SMTP accepting, then hanging, without Redis (API orders, login page meanwhile)",
+     "smtp_hung_without_redis", lambda e: f"{e['requests']} requests while it hung, "
+     f"**{e['requests_held']} held** by it; {e['emails']} e-mails, {e['delivered']} delivered once it "
+     f"answered, **{e['lost']} lost**"),
     ("Redis killed during a working day, restarted empty",
      "redis_killed_during_seller_actions", lambda e: f"{e['requests_while_down']} requests while down, "
      f"{e['server_errors']} 5xx, slowest {e['slowest_request_s']} s; {e['emails']} e-mails, "
@@ -131,6 +135,9 @@ def forms(e: dict[str, Any]) -> str:
 
 
 BAD_INPUT: list[Row] = [
+    ("integers of any size: list cursors, parcel and e-mail numbers, ship form line ids and quantities",
+     "integer_parameters", lambda e: f"{e['requests']} requests (Hypothesis, up to 10^40), "
+     f"{e['server_errors']} 5xx"),
     *[(f"form: {label}", f"fuzz_form_{name}", forms) for label, name in [
         ("settings", "settings"), ("password change", "password"), ("login", "login"),
         ("payment note / cancellation reason", "pay_cancel"), ("shipment", "ship"),
@@ -155,6 +162,28 @@ BAD_INPUT: list[Row] = [
 ]
 
 ACCESS: list[Row] = [
+    ("login throttle: one account guessed from many addresses", "login_throttle_one_account",
+     lambda e: f"{e['guesses']} guesses from {e['addresses']} addresses: {e['checked']} checked, "
+     f"{e['refused']} refused (owner shown the reset); **{e['checked_beyond_limit']} checked beyond the "
+     "account's 10 an hour**"),
+    ("login throttle: IPv6 addresses of one /64", "login_throttle_ipv6",
+     lambda e: f"{e['addresses']} addresses: {e['checked']} checked; **{e['checked_beyond_limit']} beyond "
+     "the limits** (5 a minute per account, 20 an hour)"),
+    ("login throttle: 20 guesses at once from one address (memory)", "login_throttle_parallel_memory",
+     lambda e: f"{e['checked']} checked, {e['refused']} refused; "
+     f"**{e['let_through_beyond_limit']} beyond the limit of 5**"),
+    ("login throttle: 20 guesses at once from one address (Redis)", "login_throttle_parallel_redis",
+     lambda e: f"{e['checked']} checked, {e['refused']} refused; "
+     f"**{e['let_through_beyond_limit']} beyond the limit of 5**"),
+    ("« Mot de passe oublié » for an address with and without an account", "reset_same_answer",
+     lambda e: f"{e['requests']} requests, {e['different_answers']} different answers, {e['emails']} e-mail "
+     f"(to the account), {e['emails_to_unknown']} to the unknown address"),
+    ("production with a weak former key in SECRET_KEY_FALLBACKS", "production_weak_fallback",
+     lambda e: f"{e['variants']} variants (the development key, short, empty), {e['started']} started"),
+    ("production with BASE_URL missing or not https", "production_base_url",
+     lambda e: f"{e['variants']} variants, {e['started']} started"),
+    ("gunicorn without UNIQU3_ENV (the development profile)", "development_profile_under_gunicorn",
+     lambda e: f"{e['variants']} start, {e['started']} served"),
     ("matrix over every seller and sign-in route", "access_matrix",
      lambda e: f"{e['routes']} route×method, {e['cases']} cases: "
      f"{e['other seller']} as another seller (404), "
@@ -206,6 +235,13 @@ LOST_KEYS = {
     "migrations_walk": ("rows_lost",), "migrations_sqlite_table_rebuild": ("lost_with_foreign_keys_off",),
     "backup_restore_sqlite": ("lost",), "backup_restore_postgresql": ("lost",),
     "access_matrix": ("leaks",), "api_keys": ("leaks",),
+    "smtp_hung_without_redis": ("lost", "requests_held"),
+    "login_throttle_one_account": ("checked_beyond_limit",), "login_throttle_ipv6": ("checked_beyond_limit",),
+    "login_throttle_parallel_memory": ("let_through_beyond_limit",),
+    "login_throttle_parallel_redis": ("let_through_beyond_limit",),
+    "reset_same_answer": ("different_answers", "emails_to_unknown"),
+    "production_weak_fallback": ("started",), "production_base_url": ("started",),
+    "development_profile_under_gunicorn": ("started",), "integer_parameters": ("server_errors",),
 }
 
 
@@ -225,7 +261,8 @@ def render(runs: dict[str, dict[str, Any]]) -> str:
         totals.append(f"{backend}: **{count}**")
     lines += ["### Anything lost", "",
               "E-mails lost, `sent` e-mails sent again, parcels received twice, orders missing, actions half "
-              "done, units over-shipped, rows lost, data leaked to another seller, 5xx under load — "
+              "done, units over-shipped, rows lost, data leaked to another seller, 5xx under load, requests "
+              "held by SMTP, guesses let through beyond a limit, unsafe production settings started — "
               "summed: " + ", ".join(totals) + ".", ""]
     return "\n".join(lines)
 

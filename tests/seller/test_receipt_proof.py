@@ -186,3 +186,65 @@ def test_the_demo_has_proofs_of_both_kinds(ctx: object, login: Callable[..., Sel
             assert re.search(r"Adresse IP [0-9a-f.:]+ Navigateur Mozilla/5\.0 \(", words)
         else:
             assert "Reçu automatiquement le" in words and "Problème signalé aucun" in words
+
+
+def test_the_proof_tells_the_reminders_and_a_problem_the_seller_answered(
+    sc: SellerClient, order_in: Make, wf: Workflow, clock: Clock
+) -> None:
+    """Requested, reminded, reported « colis non reçu », relaunched, reminded again, then
+    received automatically: every step is on the proof, and the verdict does not hide the report."""
+    order = order_in(OrderStatus.SHIPPED)
+    parcel = order.shipments[0]
+    wf.request_receipt(parcel.id, actor=SELLER)
+    clock.advance(days=5, minutes=1)
+    assert wf.remind_due() == [parcel.id]
+    clock.advance(hours=2)
+    wf.report_problem(parcel.id, reason="not_received", message="Rien dans ma boîte <b>aux lettres</b>.",
+                      ip="192.0.2.44", user_agent="Mozilla/5.0 (Macintosh) Safari/605.1")
+    clock.advance(days=1)
+    wf.relaunch_receipt(parcel.id, actor=SELLER)
+    clock.advance(days=5, minutes=1)
+    assert wf.remind_due() == [parcel.id]
+    clock.advance(days=2)
+    assert wf.auto_receive_due().received == [parcel.id]
+    sc.stay_active()
+
+    html = sc.get(proof_url(order, 1)).get_data(as_text=True)
+    words = text(html)
+    assert ("Reçu automatiquement le 03/12/2026 à 12:32:00 (heure de Paris) : le client avait signalé un "
+            "problème ; après la relance de la demande, il n'a ni confirmé ni signalé de nouveau problème "
+            "avant l'échéance.") in words
+    assert "n'a signalé aucun problème" not in words
+    # Two requests and two reminders, each with its address and Message-ID.
+    assert "E-mail de demande n° 1 à camille@example.fr" in words
+    assert "E-mail de demande n° 2 à camille@example.fr" in words
+    assert "Relance n° 1 à camille@example.fr" in words and "Relance n° 2 à camille@example.fr" in words
+    assert words.count("Message-ID :") == 4
+    # The report, as evidence, escaped.
+    assert "Problèmes signalés par le client" in words
+    assert "Signalement n° 1 25/11/2026 à 12:31:00 (heure de Paris)" in words
+    assert "Motif : Colis non reçu" in words
+    assert "Rien dans ma boîte &lt;b&gt;aux lettres&lt;/b&gt;." in html
+    assert "Adresse IP 192.0.2.44 Navigateur Mozilla/5.0 (Macintosh) Safari/605.1" in words
+    assert ("Clos le 26/11/2026 à 12:31:00 (heure de Paris) : le vendeur a relancé la demande de "
+            "confirmation.") in words
+    assert "Problème signalé avant la dernière demande, close par sa relance (voir ci-dessus)" in words
+    assert "Échéance passée le 03/12/2026 à 12:31:00 (heure de Paris)" in words
+
+
+def test_a_buyer_who_confirms_after_a_problem_closes_it_on_the_proof(
+    sc: SellerClient, order_in: Make, wf: Workflow, clock: Clock
+) -> None:
+    order = order_in(OrderStatus.SHIPPED)
+    parcel = order.shipments[1]
+    wf.request_receipt(parcel.id, actor=SELLER)
+    clock.advance(days=1)
+    wf.report_problem(parcel.id, reason="damaged", message="Coin écrasé")
+    clock.advance(hours=4)
+    wf.confirm_receipt(parcel.id, ip="203.0.113.9", user_agent="Firefox")
+    sc.stay_active()
+    words = text(sc.get(proof_url(order, 2)).get_data(as_text=True))
+    assert "Réception confirmée par le client le 21/11/2026 à 14:30:00 (heure de Paris)." in words
+    assert "Motif : Article endommagé Coin écrasé" in words
+    assert "le client a ensuite confirmé la réception." in words
+    assert "Relance aucune relance envoyée" in words

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from .. import receipt_proof
 from ..extensions import db
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS
+from ..labels import PROBLEM_REASONS, PROBLEM_RESOLUTIONS, SHIPMENT_LABELS, STATUS_LABELS
 from ..services import now
 from . import history, queries
 from .blueprint import bp
@@ -26,6 +26,8 @@ def receipt_proof_page(reference: str, number: int) -> str:
         proof=receipt_proof.proofs(db.session, [shipment])[shipment.id],
         items=shipment.items,
         labels=STATUS_LABELS,
+        problem_reasons=PROBLEM_REASONS,
+        problem_resolutions=PROBLEM_RESOLUTIONS,
         shipment_labels=SHIPMENT_LABELS,
         parcel_history=history.timeline([event for event in order.events
                                          if (event.details or {}).get("shipment_id") == shipment.id]),
