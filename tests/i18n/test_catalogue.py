@@ -67,7 +67,7 @@ def test_the_catalogue_has_exactly_the_messages_of_the_code(extracted: Catalog, 
 
 def test_the_workflow_refusals_and_text_e_mails_are_extracted(extracted: Catalog) -> None:
     ids = {m.id for m in extracted}
-    assert "Quantité invalide pour %(sku)s : entre 1 et %(remaining)s (reste à expédier)." in ids
+    assert "Il reste %(remaining)s articles à expédier pour cette ligne." in ids
     assert "Cette commande est annulée : son paiement ne peut plus être confirmé." in ids
     assert "ARTICLES COMMANDÉS" in ids  # only in templates/email/e1_new_order.txt
     assert "Le numéro de suivi « %(number)s » ne ressemble pas à %(hint)s." in ids  # carriers' N_()

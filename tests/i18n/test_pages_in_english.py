@@ -85,8 +85,7 @@ def test_a_refused_shipment_is_explained_in_english(make_seller: Callable[..., S
     }, htmx=True)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert (f'<p class="error" id="qty_{bag.id}-err">Invalid quantity for BAG-RED-01: between 1 and 2 '
-            "(left to ship).</p>") in page
+    assert f'<p class="error" id="qty_{bag.id}-err">2 items are left to ship on this line.</p>' in page
     assert "The parcel was not recorded: correct the field marked." in page
     assert french_left(visible_text(page), *DATA) == []
 

@@ -189,7 +189,7 @@ def test_the_eight_emails_as_received(
     e5 = next(m for m in e5s if "6A12345678901" in text_part(m))
     check_envelope(e5, to="camille@example.fr", buyer=True, when=sent_at)
     text = text_part(e5)
-    receipt_links = [u for u in links(text) if "/r/" in u]
+    receipt_links = [u for u in links(text) if "/r/" in u and not u.endswith("/probleme")]
     assert len(set(receipt_links)) == 1
     receipt_link = receipt_links[0]
     assert f'href="{receipt_link}"' in html_part(e5)
@@ -199,8 +199,11 @@ def test_the_eight_emails_as_received(
     assert (f"Le colis n° 1 de votre commande {ref} chez L'Atelier de Lina devrait vous avoir été "
             "livré.") in text
     assert "vous a été livré" not in text
-    assert ("Vous ne l'avez pas reçu, ou il y a un problème (article abîmé, manquant) ? Ne confirmez pas : "
-            f"prévenez L'Atelier de Lina avant le {due} en répondant à cet e-mail.") in text
+    assert ("Vous ne l'avez pas reçu, ou il y a un problème (article abîmé, manquant ou non conforme) ? "
+            f"Ne confirmez pas : signalez-le avant le {due} ; L'Atelier de Lina en est prévenu et le colis "
+            "ne sera pas marqué reçu automatiquement.") in text
+    [problem_link] = {u for u in links(text) if u.endswith("/probleme")}
+    assert problem_link == f"{receipt_link}/probleme" and f'href="{problem_link}"' in html_part(e5)
     assert "J'ai bien reçu ma commande" in html_words(html_part(e5))
     next_step_at_bottom(e5, after=["CONTENU DU COLIS", "6A12345678901"], link="http://localhost/o/",
                         instruction=f"le colis sera considéré comme reçu le {due}.")

@@ -245,8 +245,14 @@ LOST_KEYS = {
 }
 
 
+def when(run: dict[str, Any]) -> str:
+    """The time of the run, or the first and last when tests of later runs replaced some."""
+    stamps = sorted({str(entry.get("at", "?")) for entry in run.get("tests", {}).values()})
+    return stamps[0] if len(stamps) == 1 else f"{stamps[0]} to {stamps[-1]}" if stamps else "?"
+
+
 def render(runs: dict[str, dict[str, Any]]) -> str:
-    stamps = ", ".join(f"{backend}: {run.get('updated_at', '?')}" for backend, run in runs.items())
+    stamps = ", ".join(f"{backend}: {when(run)}" for backend, run in runs.items())
     lines = [f"Figures of the last runs ({stamps} UTC), written by the suite to "
              "`test-artifacts/reliability-<backend>.json` and rendered by `tests/reliability/report.py`.", ""]
     lines += table(runs, "Faults survived", FAULTS)

@@ -179,13 +179,34 @@ def test_over_quantity_is_refused_next_to_its_line_with_the_input_kept(sc: Selle
     html = _ship_refused(sc, order, {f"qty_{bag}": "3", f"qty_{card}": "1", "carrier": "colissimo",
                                      "tracking_number": "6A12345678901"})
     assert html.lstrip().startswith('<section id="next"')
-    assert (f'<p class="error" id="qty_{bag}-err">Quantité invalide pour BAG-RED-01 : entre 1 et 2 '
-            "(reste à expédier).</p>") in html
+    assert f'<p class="error" id="qty_{bag}-err">Il reste 2 articles à expédier pour cette ligne.</p>' in html
     assert re.search(rf'name="qty_{bag}" [^>]*value="3" aria-invalid="true" aria-describedby="qty_{bag}-err"',
                      html)
     assert 'value="6A12345678901"' in html
     assert "Le colis n&#39;a pas été enregistré : corrigez le champ signalé." in html
     assert fresh(order).status == OrderStatus.PAID
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("-1", "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis."),
+    ("\u22121", "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis."),
+    ("5", "Il reste 1 article à expédier pour cette ligne."),
+    ("12345678901234", "Il reste 1 article à expédier pour cette ligne."),
+])
+def test_a_wrong_quantity_says_what_is_left(sc: SellerClient, order_in: Make, wf: Workflow,
+                                           typed: str, message: str) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    wf.ship(order.id, actor=Actor.seller("atelier@example.fr"), quantities={bag: 1},
+            carrier="hand_delivery")
+    for htmx in (True, False):
+        response = sc.post(url(order, "expedition"), {f"qty_{bag}": typed, f"qty_{card}": "0",
+                                                      "carrier": "hand_delivery"}, htmx=htmx)
+        assert response.status_code == 422
+        html = response.get_data(as_text=True).replace("&#39;", "'")
+        assert f'<p class="error" id="qty_{bag}-err">{message}</p>' in html
+        assert "nombre entier" not in html and "entre 1 et" not in html
+    assert len(fresh(order).shipments) == 1
 
 
 def test_zero_lines_is_refused(sc: SellerClient, order_in: Make) -> None:
@@ -233,6 +254,20 @@ def test_a_bad_tracking_number_or_carrier_is_refused(sc: SellerClient, order_in:
     bag, _card = lines_of(order)
     html = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": carrier, "tracking_number": number})
     assert message in html.replace("&#39;", "'")
+
+
+def test_after_a_refusal_the_preview_follows_the_typed_number(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    refused_number = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "colissimo",
+                                               "tracking_number": "12"}, htmx=False)
+    preview = refused_number.split('id="tracking-preview"', 1)[1].split("</p>", 1)[0]
+    assert "Saisissez le numéro" not in preview
+    assert "Corrigez le numéro de suivi : le lien envoyé au client s&#39;affichera ici." in preview
+    refused_quantity = _ship_refused(sc, order, {f"qty_{bag}": "9", "carrier": "colissimo",
+                                                 "tracking_number": "6a12345678901"}, htmx=False)
+    preview = refused_quantity.split('id="tracking-preview"', 1)[1].split("</p>", 1)[0]
+    assert "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901" in preview
 
 
 def test_a_bad_custom_tracking_url_is_refused(sc: SellerClient, order_in: Make) -> None:

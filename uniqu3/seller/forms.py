@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..workflow import WorkflowError
 
 _QTY_FIELD = re.compile(r"qty_(\d{1,12})")
+_INTEGER = re.compile(r"([-\u2212]?)([0-9]+)")  # ASCII digits only: str.isdigit() takes "²"
 MAX_QTY_DIGITS = 6
 
 
@@ -65,10 +66,15 @@ def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
         text = raw.strip()
         if not text:
             continue
-        if not text.isdecimal() or len(text) > MAX_QTY_DIGITS:  # isdigit() takes "²", int() does not
+        number = _INTEGER.fullmatch(text)
+        if not number:
             errors[key] = _("Quantité invalide : un nombre entier est attendu.")
             continue
-        quantities[int(match.group(1))] = int(text)
+        # Any integer goes to the workflow, which says what is wrong with it (negative, more
+        # than is left); a huge one is capped, as it is refused the same way.
+        sign, digits = number.groups()
+        quantity = int(digits) if len(digits.lstrip("0")) <= MAX_QTY_DIGITS else 10**MAX_QTY_DIGITS
+        quantities[int(match.group(1))] = -quantity if sign else quantity
     shipped_on = None
     raw_date = (form.get("shipped_on") or "").strip()
     if raw_date:

@@ -608,13 +608,23 @@ class Workflow:
             qty = quantities.get(line.id, 0)
             if qty == 0:
                 continue
-            if qty < 0 or qty > line.remaining:
+            field = f"qty_{line.id}"
+            if qty < 0:
+                self._refuse(InvalidInput(
+                    "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.",
+                    field=field,
+                ))
+            if qty > line.remaining:
                 if line.remaining == 0:
                     self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
-                                              field=f"qty_{line.id}", sku=line.sku))
+                                              field=field, sku=line.sku))
+                # Two messages rather than ngettext: a refusal's template is one msgid.
+                if line.remaining == 1:
+                    self._refuse(InvalidInput("Il reste 1 article à expédier pour cette ligne.",
+                                              field=field))
                 self._refuse(InvalidInput(
-                    "Quantité invalide pour %(sku)s : entre 1 et %(remaining)s (reste à expédier).",
-                    field=f"qty_{line.id}", sku=line.sku, remaining=line.remaining,
+                    "Il reste %(remaining)s articles à expédier pour cette ligne.",
+                    field=field, remaining=line.remaining,
                 ))
             items.append((line, qty))
         if not items:
