@@ -256,6 +256,20 @@ def test_a_bad_tracking_number_or_carrier_is_refused(sc: SellerClient, order_in:
     assert message in html.replace("&#39;", "'")
 
 
+def test_after_a_refusal_the_preview_follows_the_typed_number(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, _card = lines_of(order)
+    refused_number = _ship_refused(sc, order, {f"qty_{bag}": "1", "carrier": "colissimo",
+                                               "tracking_number": "12"}, htmx=False)
+    preview = refused_number.split('id="tracking-preview"', 1)[1].split("</p>", 1)[0]
+    assert "Saisissez le numéro" not in preview
+    assert "Corrigez le numéro de suivi : le lien envoyé au client s&#39;affichera ici." in preview
+    refused_quantity = _ship_refused(sc, order, {f"qty_{bag}": "9", "carrier": "colissimo",
+                                                 "tracking_number": "6a12345678901"}, htmx=False)
+    preview = refused_quantity.split('id="tracking-preview"', 1)[1].split("</p>", 1)[0]
+    assert "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901" in preview
+
+
 def test_a_bad_custom_tracking_url_is_refused(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.PAID)
     bag, _card = lines_of(order)

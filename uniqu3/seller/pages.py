@@ -87,7 +87,13 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
     _point_to_fields(order, state)
     today = paris_today(now())
     carrier_code = state.value("ship", "carrier", default_carrier(order))
-    typed_number = "" if state.error("ship", "tracking_number") else state.value("ship", "tracking_number")
+    if state.error("ship", "tracking_number"):
+        # A refused number is explained next to its field, not a second time in the preview.
+        preview = Preview("empty",
+                          _("Corrigez le numéro de suivi : le lien envoyé au client s'affichera ici."))
+    else:
+        preview = tracking_preview(carrier_code, state.value("ship", "tracking_number"),
+                                   state.value("ship", "carrier_url"))
     context: dict[str, Any] = {
         "order": order,
         "state": state,
@@ -97,8 +103,7 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
         "carrier_code": carrier_code,
-        # A refused number is explained next to its field, not a second time in the preview.
-        "preview": tracking_preview(carrier_code, typed_number, state.value("ship", "carrier_url")),
+        "preview": preview,
         "today": today.isoformat(),
         "request_key": state.value("ship", "request_key") or str(uuid.uuid4()),
         "auto_days": current_app.config["AUTO_RECEIPT_DAYS"],
