@@ -32,10 +32,17 @@ def _orders(server: LiveServer, email: str) -> tuple[list[str], list[str], str]:
 
         def place(n: int) -> Order:
             return wf.place_order(order_input(email, f"axe-{email}-{n}"), actor=Actor.api("storefront")).order
-        unpaid, paid, partial, done, cancelled = (place(n) for n in range(5))
+        unpaid, paid, partial, done, cancelled, reported = (place(n) for n in range(6))
         wf.cancel(cancelled.id, actor=seller, reason="Rupture de stock")
-        for order in (paid, partial, done):
+        for order in (paid, partial, done, reported):
             wf.confirm_payment(order.id, actor=seller, note="Virement")
+        # A parcel the buyer reported: the report form, the seller's answers, « Problèmes ».
+        everything = {line.id: line.quantity for line in reported.lines}
+        problem = wf.ship(reported.id, actor=seller, quantities=everything, carrier="colissimo",
+                          tracking_number="6A98765432102").shipment
+        assert problem is not None
+        wf.request_receipt(problem.id, actor=seller)
+        wf.report_problem(problem.id, reason="damaged", message="Le bol est fêlé.\nLe carton aussi.")
         for order in (partial, done):
             bag, card = sorted(order.lines, key=lambda line: line.position)
             wf.ship(order.id, actor=seller, quantities={bag.id: 2}, carrier="colissimo",
@@ -49,10 +56,14 @@ def _orders(server: LiveServer, email: str) -> tuple[list[str], list[str], str]:
         wf.request_receipt(second.id, actor=seller)
         Workflow(db.session).confirm_receipt(first.id, ip="198.51.100.23", user_agent="Firefox")
         seller_pages = ["/commandes", "/commandes?statut=a-expedier", "/commandes?q=Martin", "/parametres",
+                        "/commandes?statut=problemes",
                         f"/commandes/{paid.reference}/preparation",
                         f"/commandes/{done.reference}/colis/1/preuve", "/commandes/UQ-2026-999999"]
-        seller_pages += [f"/commandes/{o.reference}" for o in (unpaid, paid, partial, done, cancelled)]
+        seller_pages += [f"/commandes/{o.reference}"
+                         for o in (unpaid, paid, partial, done, cancelled, reported)]
         buyer_pages = [f"/o/{order_token(o.id)}" for o in (unpaid, partial, done, cancelled)]
+        buyer_pages += [f"/o/{order_token(reported.id)}", f"/r/{receipt_token(problem.id)}",
+                        f"/r/{receipt_token(problem.id)}/probleme", f"/r/{receipt_token(second.id)}/probleme"]
         buyer_pages += [f"/r/{receipt_token(first.id)}", f"/r/{receipt_token(second.id)}", "/o/not-a-link",
                         "/dev/mailbox"]
         paid_page = f"/commandes/{paid.reference}"
