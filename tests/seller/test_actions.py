@@ -392,6 +392,21 @@ def test_a_cancelled_order_no_longer_looks_open(sc: SellerClient, order_in: Make
     assert "Bon de préparation" not in page
 
 
+def test_an_action_after_the_session_ended_comes_back_to_the_order(sc: SellerClient,
+                                                                   make_order: Make) -> None:
+    order = make_order()
+    assert sc.token
+    with sc.client.session_transaction() as session:  # logged out, the form's token still good
+        session.pop("_user_id", None)
+    order_page = f"/commandes/{order.reference}"
+    response = sc.post(url(order, "paiement"), {"note": ""})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/connexion?next=" + order_page)
+    htmx = sc.post(url(order, "paiement"), {"note": ""}, htmx=True)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].endswith("?next=" + order_page)
+    assert fresh(order).status == OrderStatus.AWAITING_PAYMENT
+
+
 def test_cancel_without_javascript(sc: SellerClient, make_order: Make) -> None:
     order = make_order()
     response = sc.post(url(order, "annulation"), {"reason": ""})

@@ -60,7 +60,7 @@ def unauthorized() -> BaseResponse:
     """Not logged in: back to the login page, then to the page asked for."""
     if not session.get("_flashes"):  # the idle check may already have said why
         flash(login_manager.login_message, login_manager.login_message_category)
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    target = request.full_path.rstrip("?") if request.method == "GET" else _page_of_action()
     login_url = url_for("auth.login", next=target) if target and target != "/" else url_for("auth.login")
     if is_htmx():
         # htmx follows this header with a full page load instead of swapping a fragment.
@@ -68,6 +68,13 @@ def unauthorized() -> BaseResponse:
         response.headers["HX-Redirect"] = login_url
         return response
     return redirect(login_url)
+
+
+def _page_of_action() -> str | None:
+    """An action posted once the session has ended: its order's page, to come back to (the
+    post itself is not replayed: the seller sees the order again before acting)."""
+    reference = (request.view_args or {}).get("reference")
+    return url_for("seller.order_detail", reference=reference) if isinstance(reference, str) else None
 
 
 def check_idle() -> None:
