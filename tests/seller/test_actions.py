@@ -380,6 +380,18 @@ def test_cancel_with_a_reason(sc: SellerClient, order_in: Make) -> None:
     assert order.status == OrderStatus.CANCELLED and order.cancel_reason == "Rupture de stock"
 
 
+def test_a_cancelled_order_no_longer_looks_open(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    html = sc.post(url(order, "annulation"), {"reason": ""}, htmx=True).get_data(as_text=True)
+    page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True).replace("&#39;", "'")
+    for shown in (html.replace("&#39;", "'"), page):
+        assert '<h2 id="next-h">Commande annulée</h2>' in shown
+        assert "Prochaine étape" not in shown and 'class="todo"' not in shown
+        assert "Aucun colis : la commande est annulée." in shown
+        assert "Aucun colis expédié pour l'instant" not in shown
+    assert "Bon de préparation" not in page
+
+
 def test_cancel_without_javascript(sc: SellerClient, make_order: Make) -> None:
     order = make_order()
     response = sc.post(url(order, "annulation"), {"reason": ""})

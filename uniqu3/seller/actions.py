@@ -117,7 +117,7 @@ def cancel(reference: str) -> Response:
     result = workflow().cancel(order_id, actor=_actor(), reason=request.form.get("reason", ""))
     message = (_("Commande annulée : le client en est informé par e-mail.") if result.changed
                else _("La commande était déjà annulée."))
-    return _done(reference, since, message, ("next", "status", "payment"))
+    return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
 
 
 @bp.post("/commandes/<reference>/expedition")
