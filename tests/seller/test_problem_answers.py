@@ -68,6 +68,7 @@ def test_the_order_page_shows_the_report_and_the_three_answers(sc: SellerClient,
     for action in ("colis/1/message", "colis/1/relance", "colis/1/perdu"):
         assert f'action="/commandes/{reported.reference}/{action}"' in html
     assert "Relancer la confirmation" in html and "Colis perdu" in html
+    assert "Le client a signalé un problème sur un colis" in html  # the next step says so
     assert "Le client signale un problème sur le colis n° 1 : Colis non reçu." in html  # history
 
 
