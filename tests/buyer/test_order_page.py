@@ -85,6 +85,14 @@ def test_before_payment_the_page_says_how_to_pay(client: FlaskClient, make_order
     assert "À venir" not in text and "<form" not in text  # the recap lists everything
 
 
+def test_the_reference_in_the_title_is_kept_on_one_line(client: FlaskClient, make_order: Any) -> None:
+    order = make_order()
+    html = client.get(f"/o/{order_token(order.id)}").text
+    assert f'<h1>Commande <span class="ref">{order.reference}</span></h1>' in html
+    css = client.get("/static/css/buyer.css").text
+    assert ".buyer .ref { white-space: nowrap; }" in css
+
+
 def test_a_cancelled_order_says_so_with_its_reason(
     client: FlaskClient, wf: Workflow, make_order: Any
 ) -> None:
