@@ -493,3 +493,11 @@ def test_successful_partials_stay_small_for_a_typical_order(sc: SellerClient, ma
     response = sc.post(url(cancelled, "annulation"), {"reason": "Rupture de stock"}, htmx=True)
     assert len(response.data) <= PARTIAL_BUDGET
     assert Actor is not None
+
+
+def test_a_missing_page_keeps_the_sellers_navigation(sc: SellerClient) -> None:
+    response = sc.get("/commandes/UQ-2026-999999")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert '<nav class="menu" aria-label="Menu">' in html
+    assert 'href="/parametres"' in html and "Retour aux commandes" in html
