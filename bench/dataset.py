@@ -68,21 +68,24 @@ _CARRIER_WEIGHTS = (
     ("fedex", 1), ("other", 1), ("hand_delivery", 2),
 )
 
+#: RECEIPT_REMINDER_DAYS's default: days before the deadline that the buyer is reminded.
+REMINDER_DAYS = 2
+
 # Every column of every table, in the order the rows below are built.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "sellers": ("id", "email", "shop_name", "password_hash", "payment_instructions",
                 "notification_email", "locale", "active", "session_version", "orders_version",
-                "created_at"),
+                "created_at", "return_address"),
     "orders": ("id", "reference", "seller_id", "external_id", "request_hash", "buyer_name",
                "buyer_email", "billing_address", "shipping_address", "currency", "total_cents",
                "status", "paid_at", "payment_note", "cancelled_at", "cancel_reason", "created_at",
-               "updated_at", "version", "search_text"),
+               "updated_at", "version", "search_text", "open_problems"),
     "order_lines": ("id", "order_id", "position", "sku", "title", "quantity", "unit_price_cents",
                     "shipped_quantity"),
     "shipments": ("id", "order_id", "number", "carrier", "carrier_label", "tracking_number",
                   "tracking_url", "shipped_on", "status", "request_key", "created_at",
                   "receipt_requested_at", "receipt_due_at", "received_at", "received_by",
-                  "proof_ip", "proof_user_agent"),
+                  "proof_ip", "proof_user_agent", "reminder_due_at", "reminded_at", "lost_at"),
     "shipment_lines": ("id", "shipment_id", "order_line_id", "quantity"),
     "order_events": ("id", "order_id", "at", "kind", "actor", "actor_label", "details"),
     "outbox_emails": ("id", "dedupe_key", "kind", "order_id", "shipment_id", "to_email", "to_name",
@@ -356,6 +359,7 @@ class Dataset:
             sink.buffers["sellers"].append((
                 seller_id, email, shop, self.password_hash, rng.choice(french.PAYMENT_INSTRUCTIONS),
                 notification, locale, self.fmt.flag(True), 1, 0, self.fmt.moment(created),
+                f"{shop}\n{rng.randint(1, 90)} rue du Commerce\n{rng.randint(10, 95)}000 Ville",
             ))
         sink.maybe_flush()
         return sellers
@@ -479,6 +483,7 @@ class Dataset:
             moment(t0), moment(max(actions, default=t0)), 1 + len(actions),
             search_text(reference, buyer_name, buyer_email, (sku for sku, _, _ in items),
                         (parcel.tracking for parcel in parcels)),
+            0,  # no parcel of a generated order has a problem reported
         ))
         add_line = out["order_lines"]
         for i, (sku, title, price) in enumerate(items):
@@ -660,11 +665,23 @@ class Dataset:
             moment(requested) if requested is not None else None,
             moment(requested + self.due_seconds) if requested is not None else None,
             moment(parcel.received) if parcel.received is not None else None, parcel.by,
-            parcel.ip, parcel.ua,
+            parcel.ip, parcel.ua, *self._reminder(parcel), None,
         ))
         add = self._out["shipment_lines"]
         for line_id, qty in parcel.lines:
             add((self._next_id("shipment_lines"), parcel.id, line_id, qty))
+
+    def _reminder(self, parcel: _Parcel) -> tuple[str | None, str | None]:
+        """(reminder_due_at, reminded_at) as the workflow leaves them: due while still ahead,
+        sent once its time came before the parcel was received."""
+        if parcel.requested is None:
+            return None, None
+        at = parcel.requested + self.due_seconds - REMINDER_DAYS * DAY
+        if parcel.status == "awaiting_receipt" and at > self.now:
+            return self.fmt.moment(at), None
+        if parcel.received is None or parcel.received > at:
+            return None, self.fmt.moment(at)
+        return None, None
 
     def _email_row(self, t: float, kind: str, ctx: tuple[Any, ...], parcel: _Parcel | None,
                    extra: dict[str, Any]) -> None:
