@@ -8,8 +8,10 @@ process); without Redis, `jobs.dispatch` calls them inline right after the commi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from rq import Retry
 from sqlalchemy import select
@@ -45,17 +47,7 @@ def auto_receive(shipment_id: int) -> bool:
     wf = workflow()
     if wf.auto_receive(shipment_id):
         return True
-    now = wf.clock()
-    due = db.session.scalar(
-        select(Shipment.receipt_due_at).where(
-            Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT
-        )
-    )
-    db.session.rollback()
-    if due is not None and as_utc(due) > now:
-        # A new job id: this job's own record expires soon after it finishes.
-        schedule_auto_receipt(shipment_id, utcnow() + (as_utc(due) - now) + timedelta(seconds=1),
-                              per_shipment_id=False)
+    _again_if_early(shipment_id, Shipment.receipt_due_at, wf.clock(), schedule_auto_receipt)
     return False
 
 
@@ -69,17 +61,23 @@ def send_reminder(shipment_id: int) -> bool:
     wf = workflow()
     if wf.send_reminder(shipment_id):
         return True
-    now = wf.clock()
+    _again_if_early(shipment_id, Shipment.reminder_due_at, wf.clock(), schedule_reminder)
+    return False
+
+
+def _again_if_early(shipment_id: int, when: Any, now: datetime,
+                    schedule: Callable[..., None]) -> None:
+    """A job that fired before the time stored on the parcel (`when`, a column; clocks apart)
+    is scheduled again for the time that is left, under a new job id: this job's own record
+    expires soon after it finishes."""
     at = db.session.scalar(
-        select(Shipment.reminder_due_at).where(
-            Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT
-        )
+        select(when).where(Shipment.id == shipment_id,
+                           Shipment.status == ShipmentStatus.AWAITING_RECEIPT)
     )
     db.session.rollback()
     if at is not None and as_utc(at) > now:
-        schedule_reminder(shipment_id, utcnow() + (as_utc(at) - now) + timedelta(seconds=1),
-                          per_shipment_id=False)
-    return False
+        schedule(shipment_id, utcnow() + (as_utc(at) - now) + timedelta(seconds=1),
+                 per_shipment_id=False)
 
 
 @rq.job

@@ -144,17 +144,22 @@ def order_page(token: str) -> tuple[str, int] | str:
 
 
 # ----------------------------------------------------------------------------- receipt
+def _shipment_of(token: str) -> Shipment | None:
+    """The parcel a receipt link names; None for a tampered, expired or outdated link."""
+    try:
+        return db.session.get(Shipment, shipment_id_from_token(token))
+    except InvalidToken:
+        return None
+
+
 @bp.route("/r/<token>", methods=["GET", "POST"])
 # Checked in the view, to answer an outdated form with the button again.
 @csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF ships no types
 def confirm_receipt(token: str) -> tuple[str, int] | str:
-    try:
-        shipment_id = shipment_id_from_token(token)
-    except InvalidToken:
-        return invalid_link()
-    shipment = db.session.get(Shipment, shipment_id)
+    shipment = _shipment_of(token)
     if shipment is None:
         return invalid_link()
+    shipment_id = shipment.id
 
     state, status = _state(shipment), 200
     if request.method == "POST":
@@ -220,13 +225,10 @@ def _report_key() -> str:
                                        "ou écrivez directement au vendeur."))
 def report_problem(token: str) -> tuple[str, int] | str:
     """GET shows the form (or why it is closed), POST records the report."""
-    try:
-        shipment_id = shipment_id_from_token(token)
-    except InvalidToken:
-        return invalid_link()
-    shipment = db.session.get(Shipment, shipment_id)
+    shipment = _shipment_of(token)
     if shipment is None:
         return invalid_link()
+    shipment_id = shipment.id
     form = {"reason": (request.form.get("reason") or "")[:20],
             "message": (request.form.get("message") or "")[:rules.MESSAGE_MAX * 2]}
     if request.method == "GET":
