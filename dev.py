@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,6 +54,8 @@ def ensure_installed() -> None:
     say("installing UNIQU3 and its dependencies (pip install -e '.[dev]')")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    # mypy's cache can keep a newly installed package as missing: start it afresh.
+    shutil.rmtree(ROOT / ".mypy_cache", ignore_errors=True)
     STAMP.write_text(wanted)
 
 
