@@ -14,6 +14,7 @@ Blinker receivers are global: they are connected once per process and find the a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -71,22 +72,21 @@ def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
 
 
 def on_receipt_requested(sender: Any, *, shipment_id: int, due_at: datetime, **_: Any) -> None:
-    if current_mode() != RQ:
-        return  # inline: `flask admin sweep` receives the parcel once it is due
-    try:
-        tasks.schedule_auto_receipt(int(shipment_id), due_at)
-    except Exception as exc:
-        log.warning("Could not schedule the automatic receipt of shipment %s due %s (%s: %s); "
-                    "the sweep will do it once due.", shipment_id, due_at.isoformat(),
-                    type(exc).__name__, exc)
+    _schedule(tasks.schedule_auto_receipt, "the automatic receipt", int(shipment_id), due_at)
 
 
 def on_reminder_scheduled(sender: Any, *, shipment_id: int, at: datetime, **_: Any) -> None:
+    _schedule(tasks.schedule_reminder, "the receipt reminder", int(shipment_id), at)
+
+
+def _schedule(schedule: Callable[[int, datetime], None], what: str, shipment_id: int,
+              at: datetime) -> None:
+    """With RQ, a job at the parcel's time; inline, or with Redis down, `flask admin sweep`
+    does it once due (the time is stored on the parcel)."""
     if current_mode() != RQ:
-        return  # inline: `flask admin sweep` sends the reminder once it is due
+        return
     try:
-        tasks.schedule_reminder(int(shipment_id), at)
+        schedule(shipment_id, at)
     except Exception as exc:
-        log.warning("Could not schedule the receipt reminder of shipment %s at %s (%s: %s); "
-                    "the sweep will send it once due.", shipment_id, at.isoformat(),
-                    type(exc).__name__, exc)
+        log.warning("Could not schedule %s of shipment %s at %s (%s: %s); the sweep will do it "
+                    "once due.", what, shipment_id, at.isoformat(), type(exc).__name__, exc)
