@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -339,3 +340,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for figures in _WORKER_FIGURES:
         merged.merge(json.loads(figures))
     merged.write()
+
+
+def wait_for_background(app: Flask) -> None:
+    """Wait until the web process's background deliverer has sent what a request handed it."""
+    from jobs.background import deliverer
+
+    work = deliverer(app)
+    for _ in range(400):
+        if work.idle():
+            return
+        time.sleep(0.01)
+    raise AssertionError("background work still running")

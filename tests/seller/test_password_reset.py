@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from jobs.background import deliverer
-from tests.conftest import PASSWORD, SmtpSink
+from tests.conftest import PASSWORD, SmtpSink, wait_for_background
 from uniqu3 import create_app
 from uniqu3.extensions import db
 from uniqu3.models import OutboxEmail, OutboxStatus, Seller
@@ -29,13 +29,6 @@ NEW = "le chat dort sur le radiateur"
 _LINK = re.compile(r"http://localhost(/mot-de-passe/[A-Za-z0-9_.\-]+)")
 
 
-def wait_for_background(app: Flask) -> None:
-    work = deliverer(app)
-    for _ in range(400):
-        if work.idle():
-            return
-        time.sleep(0.01)
-    raise AssertionError("background work still running")
 
 
 def ask_reset(client: FlaskClient, email: str, address: str = "192.0.2.1") -> Any:
