@@ -115,6 +115,8 @@ def base_config(profile: str) -> dict[str, Any]:
         "ORDERS_LIST_CACHE_SIZE": _env_int("ORDERS_LIST_CACHE_SIZE", 256),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_MAX_BODY_BYTES": 256 * 1024,
+        # Requests per API key (`limits` notation), counted like the login throttle.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT") or "1000/minute",
         "DEV_MAILBOX": False,
         "DEMO_PASSWORD": "demo-uniqu3",
         # Static files under content-named URLs, compressed, served by WhiteNoise

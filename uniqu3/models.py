@@ -181,6 +181,9 @@ class Order(Base):
         # « Commandes »: a seller's orders, newest first, optionally by status.
         Index("ix_orders_seller_created", "seller_id", "created_at", "id"),
         Index("ix_orders_seller_status_created", "seller_id", "status", "created_at", "id"),
+        # The API's list: the key's orders, most recently updated first (keyset pagination).
+        Index("ix_orders_updated", "updated_at", "id"),
+        Index("ix_orders_seller_updated", "seller_id", "updated_at", "id"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         # « Problèmes »: the few orders with a parcel in problem (a partial index: it holds
         # only them, so it costs nothing to the other orders).
@@ -382,6 +385,30 @@ class OrderEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class IdempotencyKey(Base):
+    """An API request sent with `Idempotency-Key`: the key, what was asked, and the answer.
+
+    The unique (api key, key) pair makes two requests with the same key act once, even when
+    they arrive together; `status_code` stays NULL while the first one is being answered.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "key"),
+        Index("ix_idempotency_keys_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the method, path and body: the same key for another request is a conflict.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutboxEmail(Base):

@@ -1,4 +1,5 @@
-"""The periodic safety net: remind and receive every overdue parcel, retry every due e-mail.
+"""The periodic safety net: remind and receive every overdue parcel, retry every due e-mail,
+forget the API's Idempotency-Keys older than 24 hours.
 
 Run every five minutes by the RQ cron scheduler (`jobs.cron`), by `flask admin sweep`, or
 from the system's cron when there is no Redis. Everything it calls is idempotent
@@ -11,8 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from .api import idempotency
+from .extensions import db
 from .mail import deliver
-from .services import workflow
+from .services import now, workflow
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ class SweepReport:
     emails_retrying: int
     emails_failed: int = 0
     reminders_sent: int = 0
+    idempotency_keys_removed: int = 0
 
 
 def run_sweep() -> SweepReport:
@@ -50,6 +54,7 @@ def run_sweep() -> SweepReport:
         # the rows wait for their next try.
         if handled < DELIVERY_BATCH or not delivery.sent:
             break
+    report.idempotency_keys_removed = idempotency.remove_expired(db.session, now())
     if report.emails_sent or report.emails_retrying or report.emails_failed:
         log.info("Sweep: e-mails sent %d, to retry %d, failed %d.", report.emails_sent,
                  report.emails_retrying, report.emails_failed)

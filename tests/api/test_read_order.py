@@ -159,7 +159,15 @@ def test_the_created_order_matches_the_document(
     assert again.get_json() == created
 
 
-@pytest.mark.parametrize("reference", ["UQ-2026-999999", "uq-2026-000001", "UQ-2026-000001%00",
+def test_a_reference_is_read_whatever_its_case(client: FlaskClient, auth: dict[str, str],
+                                               make_order: Callable[..., Order]) -> None:
+    order = make_order()
+    response = client.get(f"/api/v1/orders/{order.reference.lower()}", headers=auth)
+    assert response.status_code == 200
+    assert response.get_json()["reference"] == order.reference
+
+
+@pytest.mark.parametrize("reference", ["UQ-2026-999999", "UQ-2026-000001%00", " UQ-2026-000001",
                                        "x" * 300, "'; DROP TABLE orders; --"])
 def test_an_unknown_reference_is_a_json_404(client: FlaskClient, auth: dict[str, str],
                                             make_order: Callable[..., Order], reference: str) -> None:

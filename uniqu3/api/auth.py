@@ -8,13 +8,21 @@ from flask_babel import lazy_gettext as _l
 from .. import apikeys
 from ..extensions import db
 from ..services import now
+from .blueprint import state
 from .errors import ApiError
 
 REALM = 'Bearer realm="UNIQU3"'
 
 
 def current_client() -> apikeys.ApiClient:
-    """The client of this request, or a 401 with `WWW-Authenticate: Bearer`."""
+    """The client of this request, or a 401 with `WWW-Authenticate: Bearer` (read once)."""
+    known: apikeys.ApiClient | None = state().get("client")
+    if known is None:
+        known = state()["client"] = _authenticate()
+    return known
+
+
+def _authenticate() -> apikeys.ApiClient:
     header = request.headers.get("Authorization", "")
     if not header.strip():
         raise ApiError(401, _l("Clé d'API manquante : envoyez l'en-tête Authorization: Bearer <clé>."),

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
+from .blueprint import state
 from .errors import ApiError
 
 
@@ -15,11 +16,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_body() -> Any:
-    """The decoded body; 415 when it is not JSON, 413 when too big, 400 when not parseable."""
-    if request.mimetype != "application/json":
-        raise ApiError(415, _l("Type de contenu non pris en charge : envoyez du JSON "
-                               "(Content-Type: application/json)."))
+def raw_body() -> bytes:
+    """The body's bytes, read once (the Idempotency-Key's fingerprint and the view both use
+    them); 413 when bigger than API_MAX_BODY_BYTES."""
+    cached: bytes | None = state().get("raw_body")
+    if cached is not None:
+        return cached
     limit: int = current_app.config["API_MAX_BODY_BYTES"]
     too_large = ApiError(413, _l("Requête trop volumineuse : %(max)d octets au plus.", max=limit))
     if request.content_length is not None and request.content_length > limit:
@@ -28,6 +30,21 @@ def json_body() -> Any:
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise too_large
+    state()["raw_body"] = raw
+    return raw
+
+
+def json_body(*, optional: bool = False) -> Any:
+    """The decoded body; 415 when it is not JSON, 413 when too big, 400 when not parseable.
+
+    `optional`: an empty body without a content type is allowed, and decoded as `{}`.
+    """
+    if optional and request.mimetype != "application/json" and not raw_body():
+        return {}
+    if request.mimetype != "application/json":
+        raise ApiError(415, _l("Type de contenu non pris en charge : envoyez du JSON "
+                               "(Content-Type: application/json)."))
+    raw = raw_body()
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError as exc:

@@ -1,7 +1,9 @@
 """Every API error is JSON: {"error": {"code", "message", "fields"}}, with a stable code.
 
 Codes: validation_failed, unauthorized, not_found, conflict, payload_too_large,
-unsupported_media_type, bad_request, method_not_allowed, rate_limited, internal.
+unsupported_media_type, bad_request, method_not_allowed, rate_limited, internal; a refusal of
+the workflow answers with its own rule's code (`not_paid`, `nothing_left_to_ship`…: the list
+is `uniqu3.workflow.errors.CODES`).
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from .. import workflow
 from ..extensions import db
-from .blueprint import bp
+from ..workflow import Conflict, WorkflowError
+from .blueprint import bp, state
 
 CODES: dict[int, str] = {
     400: "bad_request",
@@ -54,10 +58,12 @@ class ApiError(Exception):
         *,
         fields: Mapping[str, list[Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         # The message is lazy: it is rendered in the answer's language, not here.
         super().__init__(status)
         self.status = status
+        self.code = code  # None: the status's own (CODES)
         self.message = message
         self.fields = dict(fields or {})
         self.headers = dict(headers or {})
@@ -75,8 +81,9 @@ def error_response(
     *,
     fields: Mapping[str, list[Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
-    code = CODES.get(status) or ("internal" if status >= 500 else "bad_request")
+    code = code or CODES.get(status) or ("internal" if status >= 500 else "bad_request")
     if message is None:
         message = MESSAGES[status] if status in MESSAGES else MESSAGES[500 if status >= 500 else 400]
     # Messages are lazy: render them here, in the API's own language choice.
@@ -104,7 +111,26 @@ def http_error(exc: HTTPException) -> Response:
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.message, fields=exc.fields, headers=exc.headers)
+    return error_response(exc.status, exc.message, fields=exc.fields, headers=exc.headers, code=exc.code)
+
+
+#: A workflow refusal's HTTP status, by its kind; its `code` names the rule (`not_paid`…).
+WORKFLOW_STATUS: dict[type[WorkflowError], int] = {workflow.NotFound: 404, Conflict: 409}
+
+
+@bp.errorhandler(WorkflowError)
+def _workflow_refusal(exc: WorkflowError) -> Response:
+    """Every action's refusal, the same way: 422 (404 for what is not there, 409 for a
+    conflict) with the rule's code, its message in the reader's language, and the field it
+    names under the API's own name for it (`lines[0].quantity` for a form's `qty_12`)."""
+    status = next((code for kind, code in WORKFLOW_STATUS.items() if isinstance(exc, kind)), 422)
+    with force_locale(api_locale()):
+        message = exc.translated(gettext)
+    fields: dict[str, list[Any]] = {}
+    if exc.field:
+        names: Mapping[str, str] = state().get("field_names") or {}
+        fields[names.get(exc.field, exc.field)] = [message]
+    return error_response(status, message, fields=fields, code=exc.code)
 
 
 @bp.errorhandler(HTTPException)

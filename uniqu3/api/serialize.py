@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -21,12 +23,19 @@ from .errors import api_locale
 
 #: Reference shape ("UQ-2026-000123"); anything else is not looked up.
 REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
+_REFERENCE = re.compile(REFERENCE_PATTERN)
 
 RECEIPT_NOT_REQUESTED = "not_requested"
 RECEIPT_AWAITING = "awaiting"
 RECEIPT_RECEIVED = "received"
 RECEIPT_PROBLEM = "problem"  # the buyer reported a problem: no automatic receipt
 RECEIPT_LOST = "lost"
+
+
+def normal_reference(reference: str) -> str | None:
+    """A reference as stored ("uq-2026-000123" is "UQ-2026-000123"), or None if it is none."""
+    upper = reference.upper()
+    return upper if _REFERENCE.fullmatch(upper) else None
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -46,13 +55,21 @@ def order_links(reference: str) -> dict[str, str]:
 
 
 def order_json(order: Order) -> dict[str, Any]:
+    return orders_json([order])[0]
+
+
+def orders_json(orders: Sequence[Order]) -> list[dict[str, Any]]:
+    """Several orders, their parcels' proofs read in one query for all of them."""
+    if not orders:
+        return []
+    session = object_session(orders[0]) or db.session
+    proofs = receipt_proof.proofs(session, [s for order in orders for s in order.shipments])
     # Status labels speak the API's language: French unless Accept-Language asks for English.
     with force_locale(api_locale()):
-        return _order_json(order)
+        return [_order_json(order, proofs) for order in orders]
 
 
-def _order_json(order: Order) -> dict[str, Any]:
-    proofs = receipt_proof.proofs(object_session(order) or db.session, order.shipments)
+def _order_json(order: Order, proofs: Mapping[int, receipt_proof.ReceiptProof]) -> dict[str, Any]:
     return {
         "reference": order.reference,
         "external_id": order.external_id,

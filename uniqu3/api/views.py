@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, jsonify
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -16,10 +14,9 @@ from .auth import current_client
 from .blueprint import bp
 from .body import json_body
 from .errors import ApiError
+from .guard import public
 from .openapi import document
-from .serialize import REFERENCE_PATTERN, order_json, order_links
-
-_REFERENCE = re.compile(REFERENCE_PATTERN)
+from .serialize import normal_reference, order_json, order_links
 
 
 @bp.post("/orders")
@@ -48,8 +45,9 @@ def create_order() -> tuple[Response, int] | tuple[Response, int, dict[str, str]
 def get_order(reference: str) -> Response:
     client = current_client()
     order = None
-    if _REFERENCE.fullmatch(reference) and not client.reads_nothing():
-        order = load_order(db.session(), reference=reference, seller_id=client.seller_id, seller=True,
+    ref = normal_reference(reference)
+    if ref is not None and not client.reads_nothing():
+        order = load_order(db.session(), reference=ref, seller_id=client.seller_id, seller=True,
                            problems=True)
     if order is None:
         raise ApiError(404, _l("Commande introuvable : %(reference)s.", reference=reference[:40]))
@@ -57,6 +55,7 @@ def get_order(reference: str) -> Response:
 
 
 @bp.get("/openapi.json")
+@public
 def openapi() -> Response:
     return jsonify(document())
 

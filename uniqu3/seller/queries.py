@@ -34,10 +34,10 @@ from sqlalchemy import (
 from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderStatus, Shipment
+from ..models import Order, OrderEvent, OrderStatus
 from ..security import storable_id
 from ..workflow import rules
-from ..workflow.loading import load_order
+from ..workflow.loading import load_order, order_id_of, shipment_id_of
 
 PER_PAGE = 25
 COUNT_CAP = 1_000
@@ -337,9 +337,7 @@ def status_counts(seller_id: int) -> dict[str, Count]:
 
 
 def order_id(seller_id: int, reference: str) -> int | None:
-    return db.session.scalar(
-        select(Order.id).where(Order.seller_id == seller_id, Order.reference == reference)
-    )
+    return order_id_of(db.session, reference, seller_id=seller_id)
 
 
 def order_page(seller_id: int, reference: str) -> Order | None:
@@ -348,11 +346,7 @@ def order_page(seller_id: int, reference: str) -> Order | None:
 
 
 def shipment_id(seller_id: int, reference: str, number: int) -> int | None:
-    return db.session.scalar(
-        select(Shipment.id)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(Order.seller_id == seller_id, Order.reference == reference, Shipment.number == number)
-    )
+    return shipment_id_of(db.session, reference, number, seller_id=seller_id)
 
 
 def last_event_id(order_id: int) -> int:

@@ -40,7 +40,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc, paris_today, utcnow
-from . import problems, rules, signals
+from . import errors, problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
 from .loading import load_order
@@ -573,7 +573,7 @@ class Workflow:
             self._refuse(InvalidInput("L'identifiant de commande est obligatoire.", field="external_id"))
         problem = rules.email_problem(data.buyer_email)
         if problem:  # the buyer's e-mails must be sendable
-            self._refuse(InvalidInput(problem, field="buyer.email"))
+            self._refuse(InvalidInput(problem, field="buyer.email", code=errors.INVALID_EMAIL))
         if not rules.currency_accepted(data.currency):
             self._refuse(InvalidInput("Seul l'euro (EUR) est accepté.", field="currency"))
         if not rules.line_count_accepted(len(data.lines)):
@@ -643,13 +643,15 @@ class Workflow:
         try:
             number = carriers.check_tracking_number(chosen, raw_number or "")
         except carriers.InvalidTrackingNumber as exc:
-            self._refuse(InvalidInput(exc.template, field="tracking_number", **exc.params))
+            self._refuse(InvalidInput(exc.template, field="tracking_number",
+                                      code=errors.INVALID_TRACKING_NUMBER, **exc.params))
         url_template: str | None = None
         if chosen.code == "other" and custom_url.strip():
             try:
                 url_template = carriers.check_custom_url(custom_url)
             except carriers.InvalidTrackingUrl as exc:
-                self._refuse(InvalidInput(exc.template, field="carrier_url", **exc.params))
+                self._refuse(InvalidInput(exc.template, field="carrier_url",
+                                          code=errors.INVALID_TRACKING_URL, **exc.params))
         if number and any(s.tracking_number == number for s in order.shipments):
             self._refuse(InvalidInput(
                 "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.",

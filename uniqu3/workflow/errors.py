@@ -1,6 +1,10 @@
 """Refusals of the workflow. Each carries a stable code and a message a seller can read.
 
-Messages are French (the product's language); the web layer may translate them.
+Messages are French (the product's language); the web layer may translate them. The code
+names the rule that refused (`not_paid`, `quantity_exceeds_remaining`…): the API answers it
+as the error's `code`, so a program can act on it without reading the message. Every code is
+in `CODES` below, the one list of them (a refusal raised with its own `code=` excepted: a
+message made elsewhere, such as a carrier's).
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ class WorkflowError(Exception):
         self.message = template % params if params else template
         super().__init__(self.message)
         self.field = field
-        if code:
-            self.code = code
+        # The rule's own code, else the kind's (`invalid_input`…) for a message not listed.
+        self.code = code or CODES.get(template) or type(self).code
 
     def translated(self, gettext: Callable[..., str]) -> str:
         # A value may be a message of its own (a carrier's number hint): translated too.
@@ -56,3 +60,68 @@ class Conflict(WorkflowError):
     """The same marketplace order id came again with a different content."""
 
     code = "conflict"
+
+
+#: Refusals whose message is made elsewhere, named where they are raised.
+INVALID_EMAIL = "invalid_email"
+INVALID_TRACKING_NUMBER = "invalid_tracking_number"
+INVALID_TRACKING_URL = "invalid_tracking_url"
+#: Also answered by the API when a parcel names a SKU the order lacks, or one SKU twice.
+UNKNOWN_LINE = "unknown_line"
+REPEATED_SKU = "repeated_sku"
+
+#: The code of each refusal, by its message (the template, the same for every language).
+CODES: dict[str, str] = {
+    # the order
+    "Commande introuvable.": "order_not_found",
+    "Colis introuvable.": "shipment_not_found",
+    "Vendeur inconnu ou inactif.": "unknown_seller",
+    "La commande %(external_id)s existe déjà avec un contenu différent (%(reference)s).":
+        "external_id_conflict",
+    "L'identifiant de commande est obligatoire.": "external_id_required",
+    "Seul l'euro (EUR) est accepté.": "currency_not_accepted",
+    "Une commande a de 1 à %(max)s lignes.": "line_count",
+    "Une référence (SKU) apparaît deux fois.": REPEATED_SKU,
+    "Quantité invalide pour %(sku)s : de 1 à %(max)s.": "invalid_quantity",
+    "Prix invalide pour %(sku)s.": "invalid_price",
+    # payment and cancellation
+    "Cette commande est annulée : son paiement ne peut plus être confirmé.": "already_cancelled",
+    "Cette commande est annulée.": "already_cancelled",
+    "La commande ne peut plus être annulée : un colis a déjà été expédié.": "already_shipped",
+    # a parcel
+    "Cette commande est annulée : rien ne peut être expédié.": "already_cancelled",
+    "Le paiement doit être confirmé avant d'expédier la commande.": "not_paid",
+    "Tous les articles de cette commande sont déjà expédiés.": "nothing_left_to_ship",
+    "La quantité expédiée pour %(sku)s dépasse ce qui reste à expédier.": "quantity_exceeds_remaining",
+    "%(sku)s est déjà entièrement expédié.": "quantity_exceeds_remaining",
+    "Il reste 1 article à expédier pour cette ligne.": "quantity_exceeds_remaining",
+    "Il reste %(remaining)s articles à expédier pour cette ligne.": "quantity_exceeds_remaining",
+    "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.": "negative_quantity",
+    "Une ligne choisie n'appartient pas à cette commande.": UNKNOWN_LINE,
+    "Sélectionnez au moins une référence à expédier, avec sa quantité.": "no_line_to_ship",
+    "Choisissez un transporteur de la liste.": "unknown_carrier",
+    "Indiquez le nom du transporteur.": "carrier_name_required",
+    "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.":
+        "duplicate_tracking_number",
+    "La date d'expédition ne peut pas être dans le futur.": "ship_date_in_future",
+    "La date d'expédition ne peut pas précéder la date de la commande.": "ship_date_before_order",
+    # the receipt
+    "Le client a signalé un problème sur ce colis : répondez-lui, puis relancez la "
+    "confirmation ou déclarez le colis perdu.": "problem_open",
+    "Ce colis a été déclaré perdu.": "parcel_lost",
+    "Ce colis a été déclaré perdu par le vendeur : sa réception ne peut plus être confirmée.":
+        "parcel_lost",
+    "Ce colis a déjà été déclaré perdu par le vendeur.": "parcel_lost",
+    "Ce colis est déjà reçu.": "already_received",
+    "Ce colis est déjà reçu : un problème ne peut plus être signalé ici. Écrivez directement au vendeur.":
+        "already_received",
+    "Ce colis est déjà reçu : il ne peut plus être déclaré perdu.": "already_received",
+    "La confirmation de réception n'est pas encore activée pour ce colis.": "receipt_not_requested",
+    # a problem and the seller's answers
+    "Choisissez ce qui ne va pas avec ce colis.": "invalid_reason",
+    "Décrivez le problème en quelques mots.": "message_required",
+    "Écrivez votre message au client.": "message_required",
+    "Le message est trop long : %(max)s caractères au plus (%(count)s saisis).": "message_too_long",
+    "Aucun problème n'est en cours sur ce colis : rien à relancer.": "no_open_problem",
+    "Les quantités de ce colis ne correspondent plus à la commande.": "quantities_mismatch",
+}

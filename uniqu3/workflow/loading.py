@@ -74,3 +74,23 @@ def load_new_order(session: AnySession, order_id: int) -> Order:
     order: Order = session.scalars(stmt).unique().one()
     set_committed_value(order, "shipments", [])
     return order
+
+
+def order_id_of(session: AnySession, reference: str, *, seller_id: int | None = None) -> int | None:
+    """The id of the order with this reference (of this seller, if given), or None."""
+    stmt = select(Order.id).where(Order.reference == reference)
+    if seller_id is not None:
+        stmt = stmt.where(Order.seller_id == seller_id)
+    found: int | None = session.scalar(stmt)
+    return found
+
+
+def shipment_id_of(session: AnySession, reference: str, number: int, *,
+                   seller_id: int | None = None) -> int | None:
+    """The id of parcel `number` of the order with this reference (of this seller), or None."""
+    stmt = (select(Shipment.id).join(Order, Order.id == Shipment.order_id)
+            .where(Order.reference == reference, Shipment.number == number))
+    if seller_id is not None:
+        stmt = stmt.where(Order.seller_id == seller_id)
+    found: int | None = session.scalar(stmt)
+    return found

@@ -1,0 +1,144 @@
+"""The workflow's actions over the API (spec section 9): the same calls as the seller's
+buttons, for a storefront or a seller's label software.
+
+Each view finds the order among the key's (404 otherwise: a key bound to a seller never
+learns whether another seller's order exists), reads its body into its model (422 with the
+field paths), calls the workflow and answers the order as `GET` shows it. A refusal of the
+workflow is answered by `errors._workflow_refusal`: 422 with the rule's `code`.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..services import workflow
+from ..workflow import Actor, rules
+from ..workflow.errors import REPEATED_SKU, UNKNOWN_LINE
+from ..workflow.loading import load_order, order_id_of, shipment_id_of
+from .auth import current_client
+from .blueprint import bp, state
+from .errors import ApiError
+from .idempotency import current_row_id
+from .schemas.actions import CancellationInput, MessageInput, NoBody, PaymentInput, ShipmentInput
+from .serialize import normal_reference, order_json
+from .validation import INVALID, read_body
+
+UNKNOWN_ORDER = "Commande introuvable : %(reference)s."
+
+
+def _actor() -> Actor:
+    return Actor.api(current_client().name)
+
+
+def _order_id(reference: str) -> int:
+    """The key's order with this reference, or 404."""
+    client = current_client()
+    ref = normal_reference(reference)
+    order_id = None
+    if ref is not None and not client.reads_nothing():
+        order_id = order_id_of(db.session, ref, seller_id=client.seller_id)
+    if order_id is None:
+        raise ApiError(404, _l(UNKNOWN_ORDER, reference=reference[:40]))
+    return order_id
+
+
+def _shipment_id(reference: str, number: int) -> tuple[int, int]:
+    """The key's order with this reference and its parcel `number` (ids), or 404."""
+    order_id = _order_id(reference)  # the order's own 404 first
+    shipment_id = shipment_id_of(db.session, normal_reference(reference) or "", number,
+                                 seller_id=current_client().seller_id)
+    if shipment_id is None:
+        raise ApiError(404, _l("Colis n° %(number)s introuvable dans cette commande.", number=number))
+    return order_id, shipment_id
+
+
+def _answer(order_id: int, status: int = 200) -> tuple[Response, int]:
+    order = load_order(db.session, order_id=order_id, seller=True, problems=True)
+    assert order is not None  # orders are never deleted
+    return jsonify(order_json(order)), status
+
+
+def _request_key() -> str | None:
+    """A name for what this request does, when it has an Idempotency-Key: the workflow then
+    records it once even if the request is run again after a crash."""
+    row_id = current_row_id()
+    return f"api-idempotency-{row_id}" if row_id is not None else None
+
+
+@bp.post("/orders/<reference>/payment")
+def confirm_payment(reference: str) -> tuple[Response, int]:
+    order_id = _order_id(reference)
+    body = read_body(PaymentInput, optional=True)
+    workflow().confirm_payment(order_id, actor=_actor(), note=body.note)
+    return _answer(order_id)
+
+
+@bp.post("/orders/<reference>/cancellation")
+def cancel(reference: str) -> tuple[Response, int]:
+    order_id = _order_id(reference)
+    body = read_body(CancellationInput)
+    workflow().cancel(order_id, actor=_actor(), reason=body.reason)
+    return _answer(order_id)
+
+
+@bp.post("/orders/<reference>/shipments")
+def ship(reference: str) -> tuple[Response, int]:
+    order_id = _order_id(reference)
+    body = read_body(ShipmentInput)
+    order = load_order(db.session, order_id=order_id, shipments=False)
+    assert order is not None
+    line_ids = {line.sku: line.id for line in order.lines}
+    unknown = {i: _l("Aucune ligne de cette commande n'a cette référence (SKU).")
+               for i, item in enumerate(body.lines) if item.sku not in line_ids}
+    repeated = {i: _l("Cette référence (SKU) est déjà à la ligne %(line)d du colis.", line=j)
+                for i, j in rules.repeated_skus([item.sku for item in body.lines]).items()}
+    if unknown or repeated:
+        raise ApiError(422, INVALID, code=UNKNOWN_LINE if unknown else REPEATED_SKU,
+                       fields={f"lines[{i}].sku": [text] for i, text in {**repeated, **unknown}.items()})
+    # The workflow names a line's quantity as the seller's form does (qty_<line id>).
+    state()["field_names"] = {
+        **{f"qty_{line_ids[item.sku]}": f"lines[{i}].quantity" for i, item in enumerate(body.lines)},
+        "carrier_label": "carrier_name",
+    }
+    result = workflow().ship(
+        order_id, actor=_actor(),
+        quantities={line_ids[item.sku]: item.quantity for item in body.lines},
+        carrier=body.carrier, tracking_number=body.tracking_number or "", shipped_on=body.shipped_on,
+        carrier_label=body.carrier_name or "", request_key=_request_key(),
+    )
+    return _answer(order_id, 201 if result.changed else 200)
+
+
+@bp.post("/orders/<reference>/shipments/<int:number>/receipt-request")
+def request_receipt(reference: str, number: int) -> tuple[Response, int]:
+    order_id, shipment_id = _shipment_id(reference, number)
+    read_body(NoBody, optional=True)
+    workflow().request_receipt(shipment_id, actor=_actor())
+    return _answer(order_id)
+
+
+# ----------------------------------------------------------------------------- a parcel in problem
+@bp.post("/orders/<reference>/shipments/<int:number>/messages")
+def message_buyer(reference: str, number: int) -> tuple[Response, int]:
+    order_id, shipment_id = _shipment_id(reference, number)
+    body = read_body(MessageInput)
+    workflow().message_buyer(shipment_id, actor=_actor(), message=body.message, request_key=_request_key())
+    return _answer(order_id)
+
+
+@bp.post("/orders/<reference>/shipments/<int:number>/receipt-relaunch")
+def relaunch_receipt(reference: str, number: int) -> tuple[Response, int]:
+    order_id, shipment_id = _shipment_id(reference, number)
+    read_body(NoBody, optional=True)
+    workflow().relaunch_receipt(shipment_id, actor=_actor())
+    return _answer(order_id)
+
+
+@bp.post("/orders/<reference>/shipments/<int:number>/loss")
+def declare_lost(reference: str, number: int) -> tuple[Response, int]:
+    order_id, shipment_id = _shipment_id(reference, number)
+    read_body(NoBody, optional=True)
+    workflow().declare_lost(shipment_id, actor=_actor())
+    return _answer(order_id)

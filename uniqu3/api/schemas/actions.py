@@ -1,0 +1,108 @@
+"""Bodies of the workflow's actions over the API (payment, parcels, cancellation, answers).
+
+Shapes and limits only: whether the action is allowed (paid, quantities left, carrier and
+tracking number, ship date) is the workflow's to say, with the same refusal as in the
+seller's pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+
+from ...carriers import CARRIERS
+from ...models import OrderStatus
+from ...workflow.rules import MAX_LINES, MAX_QUANTITY, MESSAGE_MAX
+
+#: One line of text: no control character (C0 and DEL).
+ONE_LINE = r"^[^\u0000-\u001f\u007f]*$"
+#: Free text of several lines (a note, a reason): line breaks allowed, other control characters not.
+FREE_TEXT = r"^[^\u0000-\u0009\u000b-\u001f\u007f]*$"
+
+#: Orders per page of `GET /orders`: by default, and at most.
+LIST_DEFAULT = 25
+LIST_MAX = 100
+
+Note = Annotated[str, StringConstraints(max_length=500, pattern=FREE_TEXT)]
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ONE_LINE)]
+
+
+class _Body(BaseModel):
+    # Strict: "2" is not a quantity; unknown members are refused rather than ignored (a
+    # misspelt "tracking" would otherwise ship a parcel without its number).
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class PaymentInput(_Body):
+    """`POST /orders/{reference}/payment`: the seller was paid (E3 to the buyer)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Virement reçu le 5 décembre"}]})
+
+    note: Note = Field("", description="How and when the seller was paid (shown in the history).")
+
+
+class ShipmentLineInput(_Body):
+    sku: Sku = Field(description="A SKU of the order.")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="How many of it are in this parcel.")
+
+
+class ShipmentInput(_Body):
+    """`POST /orders/{reference}/shipments`: a parcel leaves (E4 to the buyer)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "lines": [{"sku": "BAG-RED-01", "quantity": 1}],
+        "carrier": "colissimo", "tracking_number": "6A12345678901", "shipped_on": "2026-12-05",
+    }]})
+
+    lines: list[ShipmentLineInput] = Field(min_length=1, max_length=MAX_LINES,
+                                           description="What the parcel holds, each SKU once.")
+    carrier: str = Field(json_schema_extra={"enum": list[JsonValue](sorted(CARRIERS))},
+                         max_length=40, description="The carrier's code.")
+    carrier_name: Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE)] | None = Field(
+        None, description="The carrier's name, required with the carrier `other`.")
+    tracking_number: Annotated[str, StringConstraints(max_length=64, pattern=ONE_LINE)] | None = Field(
+        None, description="Required except for the carriers without tracking.")
+    shipped_on: date | None = Field(
+        None, description="The day it left (Europe/Paris), not in the future; default today.")
+
+
+class CancellationInput(_Body):
+    """`POST /orders/{reference}/cancellation`: before anything shipped (E8 to the buyer)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Article en rupture de stock"}]})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=FREE_TEXT)] = Field(
+        description="Why the order is cancelled (told to the buyer).")
+
+
+class MessageInput(_Body):
+    """`POST /orders/{reference}/shipments/{number}/message`: a message to the buyer (P3)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Bonjour, le transporteur a ouvert une enquête ; je reviens vers vous demain."}]})
+
+    message: Annotated[str, StringConstraints(min_length=1, max_length=MESSAGE_MAX,
+                                              pattern=FREE_TEXT)] = Field(
+        description="Sent to the buyer by e-mail and kept in the history.")
+
+
+class OrderListQuery(BaseModel):
+    """`GET /orders`'s query: filters, and where the previous page ended."""
+
+    # Query strings are text: "25" is read as a number here (the body models are strict).
+    model_config = ConfigDict(extra="ignore")
+
+    status: OrderStatus | None = Field(None, description="Only the orders in this status.")
+    updated_since: AwareDatetime | None = Field(
+        None, description="Only the orders changed at or after this time (ISO 8601, with its offset).")
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        None, description="The order the marketplace knows under this id (at most one per seller).")
+    limit: int = Field(LIST_DEFAULT, ge=1, le=LIST_MAX, description="Orders per page.")
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="`next_cursor` of the previous page, as it was given.")
+
+
+class NoBody(_Body):
+    """The actions that take nothing: no body, or `{}`."""
