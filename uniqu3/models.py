@@ -405,6 +405,9 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(255))
     # SHA-256 of the method, path and body: the same key for another request is a conflict.
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # A random name for what the request does, kept by a retry that takes the row over: the
+    # workflow records a parcel under it once (`Shipment.request_key`).
+    token: Mapped[str] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSON)

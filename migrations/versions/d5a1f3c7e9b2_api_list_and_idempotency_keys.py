@@ -29,6 +29,7 @@ def upgrade():
         sa.Column('api_key_id', sa.Integer(), nullable=False),
         sa.Column('key', sa.String(length=255), nullable=False),
         sa.Column('fingerprint', sa.String(length=64), nullable=False),
+        sa.Column('token', sa.String(length=32), nullable=False),
         sa.Column('status_code', sa.Integer(), nullable=True),
         sa.Column('response_body', sa.Text(), nullable=True),
         sa.Column('response_headers', sa.JSON(), nullable=True),

@@ -50,7 +50,8 @@ def history(order: Order) -> list[tuple[str, str, str]]:
 
 
 def parcels(order: Order) -> int:
-    return db.session.scalar(select(func.count()).select_from(Shipment).where(Shipment.order_id == order.id)) or 0
+    count = select(func.count()).select_from(Shipment).where(Shipment.order_id == order.id)
+    return db.session.scalar(count) or 0
 
 
 def refused(response: TestResponse, code: str, status: int = 422) -> dict[str, Any]:
@@ -68,7 +69,8 @@ def paid(make_order: Callable[..., Order], wf: Workflow) -> Order:
 
 
 # ----------------------------------------------------------------------------- payment
-def test_payment_confirms_it_tells_the_buyer_and_records_who(make_order: Callable[..., Order], act: Post) -> None:
+def test_payment_confirms_it_tells_the_buyer_and_records_who(make_order: Callable[..., Order],
+                                                             act: Post) -> None:
     order = make_order()
     response = act(order, "payment", {"note": "Virement reçu"})
     assert response.status_code == 200

@@ -202,8 +202,9 @@ def test_unknown_api_paths_are_json_404(client: FlaskClient, path: str) -> None:
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("put", ORDERS_URL, {"POST", "OPTIONS"}),
-    ("get", ORDERS_URL, {"POST", "OPTIONS"}),
+    ("put", ORDERS_URL, {"GET", "HEAD", "POST", "OPTIONS"}),
+    ("delete", ORDERS_URL, {"GET", "HEAD", "POST", "OPTIONS"}),
+    ("get", "/api/v1/orders/UQ-2026-000001/payment", {"POST", "OPTIONS"}),
     ("delete", "/api/v1/orders/UQ-2026-000001", {"GET", "HEAD", "OPTIONS"}),
     ("post", "/api/v1/orders/UQ-2026-000001", {"GET", "HEAD", "OPTIONS"}),
 ])

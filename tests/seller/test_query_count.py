@@ -148,3 +148,27 @@ def test_the_api_get_runs_the_same_queries_for_a_small_or_a_big_order(
         return count_plain(client, count_queries, f"/api/v1/orders/{order.reference}", headers=headers)
 
     assert count(big) == count(small)
+
+
+def test_the_api_list_runs_the_same_queries_for_2_or_25_orders(
+    app: Any, seller: Seller, wf: Workflow, order_in: Make, count_queries: Callable[[], Any]
+) -> None:
+    from uniqu3 import apikeys
+    from uniqu3.extensions import db
+    from uniqu3.timeutil import utcnow
+
+    with app.app_context():
+        _, key = apikeys.create_key(db.session, name="shop", seller=seller, now=utcnow())
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    order_in(OrderStatus.PAID)
+    order_in(OrderStatus.RECEIVED)
+    small = count_plain(client, count_queries, "/api/v1/orders", headers=headers)
+    for n in range(20):
+        order_in(OrderStatus.SHIPPED if n % 2 else OrderStatus.PARTIALLY_SHIPPED)
+    for n in range(3):
+        _big_order(wf, seller, f"MKT-L0{n}")
+    assert count_plain(client, count_queries, "/api/v1/orders", headers=headers) == small
+    # The key, the page of orders with their sellers, their lines, their parcels, the parcels'
+    # lines and problem reports, the e-mails of the proofs of receipt.
+    assert small == 7

@@ -20,7 +20,7 @@ from ..workflow.loading import load_order, order_id_of, shipment_id_of
 from .auth import current_client
 from .blueprint import bp, state
 from .errors import ApiError
-from .idempotency import current_row_id
+from .idempotency import request_token
 from .schemas.actions import CancellationInput, MessageInput, NoBody, PaymentInput, ShipmentInput
 from .serialize import normal_reference, order_json
 from .validation import INVALID, read_body
@@ -63,8 +63,8 @@ def _answer(order_id: int, status: int = 200) -> tuple[Response, int]:
 def _request_key() -> str | None:
     """A name for what this request does, when it has an Idempotency-Key: the workflow then
     records it once even if the request is run again after a crash."""
-    row_id = current_row_id()
-    return f"api-idempotency-{row_id}" if row_id is not None else None
+    token = request_token()
+    return f"api-{token}" if token is not None else None
 
 
 @bp.post("/orders/<reference>/payment")

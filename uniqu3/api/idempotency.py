@@ -11,13 +11,14 @@ request can be tried again. A key is kept KEEP (24 h); the sweep removes older o
 A row left unanswered (the process died between the action and the storing of its answer) is
 taken over by a retry after LEASE: the workflow's actions are idempotent on their own (a
 payment already confirmed is answered as it is; a parcel carries the key's row as its
-request key, so it is not shipped twice).
+request key, its row's token, so it is not shipped twice).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 from flask import Response, request
@@ -58,19 +59,21 @@ def begin(api_key_id: int) -> Response | None:
     if not 1 <= len(key) <= MAX_LENGTH or not key.isascii() or not key.isprintable():
         raise ApiError(400, _l("En-tête Idempotency-Key invalide : de 1 à %(max)d caractères ASCII "
                                "imprimables.", max=MAX_LENGTH))
-    fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + raw_body()).hexdigest()
+    fingerprint = request_fingerprint(request.method, request.path, raw_body())
     session = db.session
     at = now()
     for _ in range(3):
         try:
+            token = uuid.uuid4().hex
             row_id = session.scalar(insert(_TABLE).returning(_TABLE.c.id), {
-                "api_key_id": api_key_id, "key": key, "fingerprint": fingerprint, "created_at": at})
+                "api_key_id": api_key_id, "key": key, "fingerprint": fingerprint, "token": token,
+                "created_at": at})
             session.commit()
-            state()["idempotency_row"] = row_id
+            state()["idempotency"] = (row_id, token)
             return None
         except IntegrityError:
             session.rollback()
-        row = session.execute(select(IdempotencyKey.id, IdempotencyKey.fingerprint,
+        row = session.execute(select(IdempotencyKey.id, IdempotencyKey.fingerprint, IdempotencyKey.token,
                                      IdempotencyKey.status_code, IdempotencyKey.response_body,
                                      IdempotencyKey.response_headers, IdempotencyKey.created_at)
                               .where(IdempotencyKey.api_key_id == api_key_id, IdempotencyKey.key == key)
@@ -88,24 +91,31 @@ def begin(api_key_id: int) -> Response | None:
         if row.status_code is not None:
             return _replay(row.status_code, row.response_body or "", row.response_headers or {})
         if row.created_at <= at - LEASE and _take_over(session, row.id, row.created_at, at):
-            state()["idempotency_row"] = row.id
+            state()["idempotency"] = (row.id, row.token)
             return None
         raise ApiError(409, _l("Une requête avec cet Idempotency-Key est en cours : réessayez dans "
                                "un instant pour en avoir la réponse."), headers={"Retry-After": "1"})
     raise ApiError(409, _l("Conflit avec l'état actuel de la ressource."), headers={"Retry-After": "1"})
 
 
-def current_row_id() -> int | None:
-    """This request's key row (None without Idempotency-Key): a stable name for what it does."""
-    row_id: int | None = state().get("idempotency_row")
-    return row_id
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """What a key stands for: the same method, path and body bytes."""
+    return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
+
+
+def request_token() -> str | None:
+    """A name for what this request does (None without Idempotency-Key), the same for a retry
+    that takes its key over: the workflow records the request once under it."""
+    owned: tuple[int, str] | None = state().get("idempotency")
+    return owned[1] if owned is not None else None
 
 
 def finish(response: Response) -> Response:
     """After the view: store its answer with the key (a 5xx frees the key instead)."""
-    row_id = state().pop("idempotency_row", None)
-    if row_id is None:
+    owned: tuple[int, str] | None = state().pop("idempotency", None)
+    if owned is None:
         return response
+    row_id = owned[0]
     session = db.session
     try:
         session.rollback()  # whatever the view left open: the row is written on its own
