@@ -40,7 +40,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc, paris_today, utcnow
-from . import problems, rules, signals
+from . import closing, problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
 from .loading import load_order
@@ -209,6 +209,13 @@ class Workflow:
         self._commit()
         return Result(order)
 
+    def close_remainder(self, order_id: int, *, actor: Actor, reason: str,
+                        quantities: Mapping[int, int] | None = None,
+                        request_key: str | None = None) -> Result:
+        """« Clore le reste » (the seller): see closing.close_remainder."""
+        return closing.close_remainder(self, order_id, actor=actor, reason=reason, quantities=quantities,
+                                       request_key=request_key)
+
     # ------------------------------------------------------------------ shipment
     def ship(
         self,
@@ -259,7 +266,7 @@ class Workflow:
                 update(OrderLine)
                 .where(
                     OrderLine.id == line.id,
-                    OrderLine.shipped_quantity + qty <= OrderLine.quantity,
+                    OrderLine.shipped_quantity + OrderLine.closed_quantity + qty <= OrderLine.quantity,
                 )
                 .values(shipped_quantity=OrderLine.shipped_quantity + qty)
                 .execution_options(synchronize_session=False)
@@ -596,8 +603,11 @@ class Workflow:
                 ))
 
     def _check_quantities(
-        self, order: Order, quantities: Mapping[int, int]
+        self, order: Order, quantities: Mapping[int, int], *, prefix: str = "qty",
+        nothing: InvalidInput | None = None,
     ) -> list[tuple[OrderLine, int]]:
+        """Each chosen line with its quantity, 1 … what is left to ship (a parcel's items, or
+        the quantities to close); `nothing`: the refusal when no line is chosen."""
         by_id = {line.id: line for line in order.lines}
         unknown = [line_id for line_id in quantities if line_id not in by_id]
         if unknown:
@@ -608,13 +618,16 @@ class Workflow:
             qty = quantities.get(line.id, 0)
             if qty == 0:
                 continue
-            field = f"qty_{line.id}"
+            field = f"{prefix}_{line.id}"
             if qty < 0:
                 self._refuse(InvalidInput(
                     "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.",
                     field=field,
                 ))
             if qty > line.remaining:
+                if line.remaining == 0 and line.closed_quantity:
+                    self._refuse(InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.",
+                                              field=field, sku=line.sku))
                 if line.remaining == 0:
                     self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
                                               field=field, sku=line.sku))
@@ -628,7 +641,7 @@ class Workflow:
                 ))
             items.append((line, qty))
         if not items:
-            self._refuse(InvalidInput(
+            self._refuse(nothing or InvalidInput(
                 "Sélectionnez au moins une référence à expédier, avec sa quantité.", field="lines"
             ))
         return items
@@ -686,7 +699,7 @@ class Workflow:
         order.status = derive_status(
             cancelled=order.cancelled_at is not None,
             paid=order.paid_at is not None,
-            lines=[(line.quantity, line.shipped_quantity) for line in order.lines],
+            lines=[(line.quantity, line.shipped_quantity, line.closed_quantity) for line in order.lines],
             shipment_statuses=statuses,
         )
         order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
