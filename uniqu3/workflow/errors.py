@@ -99,6 +99,7 @@ CODES: dict[str, str] = {
     "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.": "negative_quantity",
     "Une ligne choisie n'appartient pas à cette commande.": UNKNOWN_LINE,
     "Sélectionnez au moins une référence à expédier, avec sa quantité.": "no_line_to_ship",
+    "%(sku)s n'a plus rien à expédier : le reste est clos.": "quantity_exceeds_remaining",
     "Choisissez un transporteur de la liste.": "unknown_carrier",
     "Indiquez le nom du transporteur.": "carrier_name_required",
     "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.":
@@ -124,4 +125,16 @@ CODES: dict[str, str] = {
     "Le message est trop long : %(max)s caractères au plus (%(count)s saisis).": "message_too_long",
     "Aucun problème n'est en cours sur ce colis : rien à relancer.": "no_open_problem",
     "Les quantités de ce colis ne correspondent plus à la commande.": "quantities_mismatch",
+    # closing the remainder (out of stock)
+    "Cette commande est annulée : il n'y a rien à clore.": "already_cancelled",
+    "Le paiement n'est pas confirmé : rien n'est à clore. Pour abandonner la commande, annulez-la.":
+        "not_paid",
+    "Tout est déjà expédié ou clos : il ne reste rien à clore.": "nothing_left_to_close",
+    "Choisissez au moins un article à clore, avec sa quantité.": "no_line_to_close",
+    "Indiquez le motif : le client le lira dans l'e-mail.": "reason_required",
+    "Il ne reste plus autant d'articles à clore pour %(sku)s.": "quantity_exceeds_remaining",
+    # several orders at once
+    "Sélectionnez au moins une commande.": "no_order_selected",
+    "%(max)s commandes au plus par action : %(count)s sont sélectionnées.": "too_many_orders",
+    "Aucun colis n'est expédié pour cette commande : rien à confirmer.": "nothing_to_confirm",
 }
