@@ -30,7 +30,8 @@ def subjects_and_links(sink: SmtpSink, app: Flask) -> list[tuple[str, str, list[
     found = []
     for message in sink.parsed():
         text = message.get_body(preferencelist=("plain",)).get_content()
-        found.append((str(message["To"]), str(message["Subject"]), re.findall(r"http://localhost(/\S+)", text)))
+        links = re.findall(r"http://localhost(/\S+)", text)
+        found.append((str(message["To"]), str(message["Subject"]), links))
     return found
 
 
@@ -62,9 +63,9 @@ def test_an_api_key_takes_an_order_from_intake_to_received(
                                               "carrier": "colissimo", "tracking_number": "6A12345678901"},
                  key="ship-1")
     assert first["status"] == "partially_shipped"
-    second = post(f"/orders/{ref}/shipments", {"lines": [{"sku": "CARD-01", "quantity": 1}],
-                                               "carrier": "lettre_suivie", "tracking_number": "1K12345678901"},
-                  key="ship-2")
+    second = post(f"/orders/{ref}/shipments", {
+        "lines": [{"sku": "CARD-01", "quantity": 1}], "carrier": "lettre_suivie",
+        "tracking_number": "1K12345678901"}, key="ship-2")
     assert second["status"] == "shipped"
     assert [s["number"] for s in second["shipments"]] == [1, 2]
 
