@@ -16,7 +16,7 @@ from ..extensions import db
 from ..services import workflow
 from ..workflow import Actor, rules
 from ..workflow.errors import REPEATED_SKU, UNKNOWN_LINE
-from ..workflow.loading import load_order, order_id_of, shipment_id_of
+from ..workflow.loading import line_ids_of, load_order, order_id_of, shipment_id_of
 from .auth import current_client
 from .blueprint import bp, state
 from .errors import ApiError
@@ -32,6 +32,10 @@ def _actor() -> Actor:
     return Actor.api(current_client().name)
 
 
+def _not_found(reference: str) -> ApiError:
+    return ApiError(404, _l(UNKNOWN_ORDER, reference=reference[:40]))
+
+
 def _order_id(reference: str) -> int:
     """The key's order with this reference, or 404."""
     client = current_client()
@@ -40,18 +44,33 @@ def _order_id(reference: str) -> int:
     if ref is not None and not client.reads_nothing():
         order_id = order_id_of(db.session, ref, seller_id=client.seller_id)
     if order_id is None:
-        raise ApiError(404, _l(UNKNOWN_ORDER, reference=reference[:40]))
+        raise _not_found(reference)
     return order_id
+
+
+def _line_ids(reference: str) -> tuple[int, dict[str, int]]:
+    """The key's order with this reference and its lines' ids by SKU, or 404."""
+    client = current_client()
+    ref = normal_reference(reference)
+    found = None
+    if ref is not None and not client.reads_nothing():
+        found = line_ids_of(db.session, ref, seller_id=client.seller_id)
+    if found is None:
+        raise _not_found(reference)
+    return found
 
 
 def _shipment_id(reference: str, number: int) -> tuple[int, int]:
     """The key's order with this reference and its parcel `number` (ids), or 404."""
-    order_id = _order_id(reference)  # the order's own 404 first
-    shipment_id = shipment_id_of(db.session, normal_reference(reference) or "", number,
-                                 seller_id=current_client().seller_id)
-    if shipment_id is None:
+    client = current_client()
+    ref = normal_reference(reference)
+    found = None
+    if ref is not None and not client.reads_nothing():
+        found = shipment_id_of(db.session, ref, number, seller_id=client.seller_id)
+    if found is None:
+        _order_id(reference)  # the order's own 404 first
         raise ApiError(404, _l("Colis n° %(number)s introuvable dans cette commande.", number=number))
-    return order_id, shipment_id
+    return found
 
 
 def _answer(order_id: int, status: int = 200) -> tuple[Response, int]:
@@ -85,11 +104,8 @@ def cancel(reference: str) -> tuple[Response, int]:
 
 @bp.post("/orders/<reference>/shipments")
 def ship(reference: str) -> tuple[Response, int]:
-    order_id = _order_id(reference)
+    order_id, line_ids = _line_ids(reference)
     body = read_body(ShipmentInput)
-    order = load_order(db.session, order_id=order_id, shipments=False)
-    assert order is not None
-    line_ids = {line.sku: line.id for line in order.lines}
     unknown = {i: _l("Aucune ligne de cette commande n'a cette référence (SKU).")
                for i, item in enumerate(body.lines) if item.sku not in line_ids}
     repeated = {i: _l("Cette référence (SKU) est déjà à la ligne %(line)d du colis.", line=j)

@@ -346,7 +346,8 @@ def order_page(seller_id: int, reference: str) -> Order | None:
 
 
 def shipment_id(seller_id: int, reference: str, number: int) -> int | None:
-    return shipment_id_of(db.session, reference, number, seller_id=seller_id)
+    found = shipment_id_of(db.session, reference, number, seller_id=seller_id)
+    return found[1] if found is not None else None
 
 
 def last_event_id(order_id: int) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, scoped_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
-from ..models import Order, Shipment
+from ..models import Order, OrderLine, Shipment
 
 AnySession = Session | scoped_session[Any]
 
@@ -86,11 +86,26 @@ def order_id_of(session: AnySession, reference: str, *, seller_id: int | None = 
 
 
 def shipment_id_of(session: AnySession, reference: str, number: int, *,
-                   seller_id: int | None = None) -> int | None:
-    """The id of parcel `number` of the order with this reference (of this seller), or None."""
-    stmt = (select(Shipment.id).join(Order, Order.id == Shipment.order_id)
+                   seller_id: int | None = None) -> tuple[int, int] | None:
+    """The ids of the order with this reference (of this seller, if given) and of its parcel
+    `number`, or None."""
+    stmt = (select(Order.id, Shipment.id).join(Shipment, Shipment.order_id == Order.id)
             .where(Order.reference == reference, Shipment.number == number))
     if seller_id is not None:
         stmt = stmt.where(Order.seller_id == seller_id)
-    found: int | None = session.scalar(stmt)
-    return found
+    found = session.execute(stmt).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def line_ids_of(session: AnySession, reference: str, *,
+                seller_id: int | None = None) -> tuple[int, dict[str, int]] | None:
+    """The id of the order with this reference (of this seller, if given) and its lines' ids
+    by SKU, in one query; None when there is no such order."""
+    stmt = (select(Order.id, OrderLine.sku, OrderLine.id).outerjoin(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.reference == reference))
+    if seller_id is not None:
+        stmt = stmt.where(Order.seller_id == seller_id)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return None
+    return rows[0][0], {sku: line_id for _, sku, line_id in rows if line_id is not None}
