@@ -23,6 +23,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc
+from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
@@ -135,6 +136,7 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
         wf._email(EmailKind.PROBLEM_RECORDED_BUYER, order, shipment=shipment, data=data,
                   key=f"{EmailKind.PROBLEM_RECORDED_BUYER.value}:report:{report_id}")
     wf._set_status(order)
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_REPORTED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)
 
@@ -170,6 +172,7 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
     wf._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={"due_at": due_iso},
               key=f"{EmailKind.CONFIRM_RECEIPT_BUYER.value}:shipment:{shipment.id}:{due_iso}")
     wf._set_status(order)
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
     wf._pending_receipts.append((shipment.id, due))
     if remind_at is not None:
         wf._pending_reminders.append((shipment.id, remind_at))
@@ -184,6 +187,8 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
     order = wf._lock(shipment.order_id, None)
     assert order is not None
     now = wf.clock()
+    # Read under the order's lock: every change of the parcel takes that lock first.
+    was = wf.session.scalar(select(Shipment.status).where(Shipment.id == shipment_id))
     res = wf.session.execute(
         update(Shipment)
         .where(Shipment.id == shipment_id, Shipment.status.in_([str(s) for s in LOSABLE]))
@@ -217,6 +222,9 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
     })
     wf._email(EmailKind.PARCEL_LOST_BUYER, order, shipment=shipment, data={"items": items})
     wf._set_status(order)
+    # Lost after the buyer's report answers the problem; lost otherwise changes the parcel.
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED if was == ShipmentStatus.PROBLEM
+                else webhook_events.SHIPMENT_UPDATED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)
 
