@@ -94,6 +94,8 @@ class EmailKind(enum.StrEnum):
     PROBLEM_RECORDED_BUYER = "P2"
     SELLER_MESSAGE_BUYER = "P3"
     PARCEL_LOST_BUYER = "P4"
+    # « Clore le reste »: the items the seller will not ship, and their amount.
+    REMAINDER_CLOSED_BUYER = "C1"
     # The seller's account, not an order (order_id is NULL).
     PASSWORD_RESET = "A1"
     PASSWORD_CHANGED = "A2"
@@ -263,12 +265,15 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # « Clore le reste »: quantities the seller will not ship (out of stock); never shipped.
+    closed_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
     @property
     def remaining(self) -> int:
-        return self.quantity - self.shipped_quantity
+        """What is left to ship: neither shipped nor closed."""
+        return self.quantity - self.shipped_quantity - self.closed_quantity
 
     @property
     def line_total_cents(self) -> int:

@@ -4,7 +4,7 @@ New tables only: nothing to fill for the rows already there. Downgrade drops the
 delivery still waiting.
 
 Revision ID: d9e1b7c2a4f6
-Revises: c4d8e2f1a6b3
+Revises: d5a1c7e3b902
 Create Date: 2026-12-06 11:20:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd9e1b7c2a4f6'
-down_revision = 'c4d8e2f1a6b3'
+down_revision = 'd5a1c7e3b902'
 branch_labels = None
 depends_on = None
 

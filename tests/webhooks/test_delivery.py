@@ -154,3 +154,14 @@ def test_the_sweep_delivers_what_was_never_handed_over(
     assert report.webhooks_delivered == 1
     assert receiver.types() == ["order.created"]
     db.session.rollback()
+
+
+def test_closing_everything_left_of_an_unshipped_order_cancels_it_for_the_marketplace(
+        wf: Workflow, make_order: Callable[..., Any], receiver: Receiver,
+        register: Callable[..., str]) -> None:
+    register()
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.close_remainder(order.id, actor=SELLER, reason="Rupture de stock")
+    assert receiver.types() == ["order.created", "order.paid", "order.cancelled"]
+    assert receiver.accepted()[-1].json()["data"]["order"]["status"] == "cancelled"

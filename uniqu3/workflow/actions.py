@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..timeutil import as_utc, paris_today, utcnow
 from ..webhooks import events as webhook_events
-from . import problems, rules, signals
+from . import closing, problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
 from .loading import load_order
@@ -214,6 +214,13 @@ class Workflow:
         self._commit()
         return Result(order)
 
+    def close_remainder(self, order_id: int, *, actor: Actor, reason: str,
+                        quantities: Mapping[int, int] | None = None,
+                        request_key: str | None = None) -> Result:
+        """« Clore le reste » (the seller): see closing.close_remainder."""
+        return closing.close_remainder(self, order_id, actor=actor, reason=reason, quantities=quantities,
+                                       request_key=request_key)
+
     # ------------------------------------------------------------------ shipment
     def ship(
         self,
@@ -264,7 +271,7 @@ class Workflow:
                 update(OrderLine)
                 .where(
                     OrderLine.id == line.id,
-                    OrderLine.shipped_quantity + qty <= OrderLine.quantity,
+                    OrderLine.shipped_quantity + OrderLine.closed_quantity + qty <= OrderLine.quantity,
                 )
                 .values(shipped_quantity=OrderLine.shipped_quantity + qty)
                 .execution_options(synchronize_session=False)
@@ -493,21 +500,12 @@ class Workflow:
         shipment = self.session.get(Shipment, shipment_id)
         if shipment is None:
             return False
-        order = self._lock(shipment.order_id, None)
-        assert order is not None
-        res = self.session.execute(
-            update(Shipment)
-            .where(
-                Shipment.id == shipment_id,
-                Shipment.status == ShipmentStatus.AWAITING_RECEIPT,
-                Shipment.receipt_due_at <= now,
-            )
-            .values(status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO)
-            .execution_options(synchronize_session=False)
+        order, shipment, moved = self._move_parcel(
+            shipment, (ShipmentStatus.AWAITING_RECEIPT,), Shipment.receipt_due_at <= now,
+            status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO,
         )
-        if rows_matched(res) != 1:
+        if not moved:
             return False
-        shipment = self._shipment(shipment_id, fresh=True)
         due = as_utc(shipment.receipt_due_at or now).isoformat()
         self._event(order, "auto_received", Actor.system(), {
             "shipment_id": shipment.id,
@@ -538,6 +536,23 @@ class Workflow:
                 self._refuse(NotFound("Commande introuvable."))
             return None
         return self._load(order_id)
+
+    def _move_parcel(
+        self, shipment: Shipment, allowed: Iterable[str], *conditions: ColumnElement[bool], **values: Any
+    ) -> tuple[Order, Shipment, bool]:
+        """Take the lock of the parcel's order, then set `values` on the parcel if its status is
+        one of `allowed` and it meets `conditions`: the state is in the UPDATE's WHERE clause, so
+        it is checked and changed at once. Returns the order, the parcel as it now is, and
+        whether it changed."""
+        order = self._lock(shipment.order_id, None)
+        assert order is not None
+        res = self.session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment.id, Shipment.status.in_([str(s) for s in allowed]), *conditions)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return order, self._shipment(shipment.id, fresh=True), rows_matched(res) == 1
 
     def _load(self, order_id: int) -> Order:
         order = load_order(self.session, order_id=order_id, seller=True)
@@ -607,8 +622,11 @@ class Workflow:
                 ))
 
     def _check_quantities(
-        self, order: Order, quantities: Mapping[int, int]
+        self, order: Order, quantities: Mapping[int, int], *, prefix: str = "qty",
+        nothing: InvalidInput | None = None,
     ) -> list[tuple[OrderLine, int]]:
+        """Each chosen line with its quantity, 1 … what is left to ship (a parcel's items, or
+        the quantities to close); `nothing`: the refusal when no line is chosen."""
         by_id = {line.id: line for line in order.lines}
         unknown = [line_id for line_id in quantities if line_id not in by_id]
         if unknown:
@@ -619,13 +637,16 @@ class Workflow:
             qty = quantities.get(line.id, 0)
             if qty == 0:
                 continue
-            field = f"qty_{line.id}"
+            field = f"{prefix}_{line.id}"
             if qty < 0:
                 self._refuse(InvalidInput(
                     "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.",
                     field=field,
                 ))
             if qty > line.remaining:
+                if line.remaining == 0 and line.closed_quantity:
+                    self._refuse(InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.",
+                                              field=field, sku=line.sku))
                 if line.remaining == 0:
                     self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
                                               field=field, sku=line.sku))
@@ -639,7 +660,7 @@ class Workflow:
                 ))
             items.append((line, qty))
         if not items:
-            self._refuse(InvalidInput(
+            self._refuse(nothing or InvalidInput(
                 "Sélectionnez au moins une référence à expédier, avec sa quantité.", field="lines"
             ))
         return items
@@ -697,7 +718,7 @@ class Workflow:
         order.status = derive_status(
             cancelled=order.cancelled_at is not None,
             paid=order.paid_at is not None,
-            lines=[(line.quantity, line.shipped_quantity) for line in order.lines],
+            lines=[(line.quantity, line.shipped_quantity, line.closed_quantity) for line in order.lines],
             shipment_statuses=statuses,
         )
         order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
