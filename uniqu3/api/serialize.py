@@ -54,18 +54,19 @@ def order_links(reference: str) -> dict[str, str]:
     }
 
 
-def order_json(order: Order) -> dict[str, Any]:
-    return orders_json([order])[0]
+def order_json(order: Order, *, locale: str | None = None) -> dict[str, Any]:
+    return orders_json([order], locale=locale)[0]
 
 
-def orders_json(orders: Sequence[Order]) -> list[dict[str, Any]]:
+def orders_json(orders: Sequence[Order], *, locale: str | None = None) -> list[dict[str, Any]]:
     """Several orders, their parcels' proofs read in one query for all of them."""
     if not orders:
         return []
     session = object_session(orders[0]) or db.session
     proofs = receipt_proof.proofs(session, [s for order in orders for s in order.shipments])
-    # Status labels speak the API's language: French unless Accept-Language asks for English.
-    with force_locale(api_locale()):
+    # Status labels speak the API's language: French unless Accept-Language asks for English
+    # (`locale` when there is no request to ask, as for the webhooks' bodies).
+    with force_locale(locale or api_locale()):
         return [_order_json(order, proofs) for order in orders]
 
 

@@ -40,6 +40,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc, paris_today, utcnow
+from ..webhooks import events as webhook_events
 from . import closing, errors, problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
@@ -90,6 +91,7 @@ class Workflow:
         self._pending_receipts: list[tuple[int, datetime]] = []
         self._pending_reminders: list[tuple[int, datetime]] = []
         self._changed_sellers: set[int] = set()
+        self._pending_webhooks: list[tuple[str, Order, Shipment | None]] = []
 
     # ------------------------------------------------------------------ order placed
     def place_order(self, data: OrderInput, *, actor: Actor, source: str = "api") -> Result:
@@ -163,6 +165,7 @@ class Workflow:
         })
         self._email(EmailKind.NEW_ORDER_SELLER, order, seller=seller)
         self._email(EmailKind.ORDER_RECORDED_BUYER, order, seller=seller)
+        self._webhook(webhook_events.ORDER_CREATED, order)
         self._commit()
         return Result(order)
 
@@ -185,6 +188,7 @@ class Workflow:
         self._event(order, "payment_confirmed", actor, {"note": note} if note else {})
         self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order)
         self._set_status(order)
+        self._webhook(webhook_events.ORDER_PAID, order)
         self._commit()
         return Result(order)
 
@@ -206,6 +210,7 @@ class Workflow:
         self._event(order, "cancelled", actor, {"reason": reason} if reason else {})
         self._email(EmailKind.CANCELLED_BUYER, order)
         self._set_status(order)
+        self._webhook(webhook_events.ORDER_CANCELLED, order)
         self._commit()
         return Result(order)
 
@@ -311,6 +316,7 @@ class Workflow:
             ],
         })
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_CREATED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
 
@@ -354,6 +360,7 @@ class Workflow:
             "due_at": as_utc(due).isoformat(),
         })
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_RECEIPT_REQUESTED, order, shipment)
         self._pending_receipts.append((shipment.id, due))
         if remind_at is not None:
             self._pending_reminders.append((shipment.id, remind_at))
@@ -412,6 +419,9 @@ class Workflow:
             "received_at": as_utc(now).isoformat(),
         })
         self._set_status(order)
+        if was == ShipmentStatus.PROBLEM:
+            self._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
+        self._webhook(webhook_events.SHIPMENT_RECEIVED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
 
@@ -506,6 +516,7 @@ class Workflow:
         self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="seller")
         self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="buyer")
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_RECEIVED, order, shipment)
         return True
 
     def _lock(self, order_id: int, allowed: Iterable[str] | None) -> Order | None:
@@ -726,6 +737,11 @@ class Workflow:
             details=details,
         ))
 
+    def _webhook(self, type: str, order: Order, shipment: Shipment | None = None) -> None:
+        """An event for the webhooks, written by `_commit` in this transaction, once every
+        change is flushed: its body is the order as it is committed."""
+        self._pending_webhooks.append((type, order, shipment))
+
     def _email(
         self,
         kind: EmailKind,
@@ -769,6 +785,12 @@ class Workflow:
         emails, receipts, reminders = self._pending_emails, self._pending_receipts, self._pending_reminders
         self._pending_emails, self._pending_receipts, self._pending_reminders = [], [], []
         changed, self._changed_sellers = sorted(self._changed_sellers), set()
+        pending_webhooks, self._pending_webhooks = self._pending_webhooks, []
+        deliveries: list[int] = []
+        if pending_webhooks:
+            self.session.flush()
+            for type, order, shipment in pending_webhooks:
+                deliveries += webhook_events.record(self.session, type, order, shipment, at=self.clock())
         if changed:
             # Last statement before the commit, sellers in id order: the seller row's lock is
             # held as briefly as possible and two transactions always take them in one order.
@@ -780,6 +802,8 @@ class Workflow:
         # Only now, with the work committed, may anyone act on it.
         if emails:
             signals.emails_queued.send(self, ids=emails)
+        if deliveries:
+            signals.webhooks_queued.send(self, ids=deliveries)
         for shipment_id, due in receipts:
             signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
         for shipment_id, at in reminders:
@@ -787,7 +811,7 @@ class Workflow:
 
     def _refuse(self, error: WorkflowError) -> None:
         self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
-        self._pending_reminders = []
+        self._pending_reminders, self._pending_webhooks = [], []
         self.session.rollback()
         raise error
 
