@@ -336,3 +336,38 @@ def test_a_lost_parcel_puts_its_items_back_to_ship(in_problem: Order, act: Post)
     assert [line["remaining_quantity"] for line in data["lines"]] == [2, 1]
     assert emails(in_problem)[-1] == "P4"
     assert act(in_problem, "shipments", {**PARCEL, "tracking_number": "6A12345678902"}).status_code == 201
+
+
+# ----------------------------------------------------------------------------- closing the remainder
+def test_the_remainder_out_of_stock_is_closed_and_the_order_shipped(paid: Order, act: Post) -> None:
+    act(paid, "shipments", PARCEL)
+    response = act(paid, "remainder-closure", {"reason": "Rupture de stock",
+                                               "lines": [{"sku": "CARD-01", "quantity": 1}]})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert [line["remaining_quantity"] for line in data["lines"]] == [1, 0]
+    assert data["status"] == "partially_shipped"
+    everything = act(paid, "remainder-closure", {"reason": "Plus de stock du tout"})
+    assert everything.status_code == 200
+    assert everything.get_json()["status"] == "shipped"
+    assert history(paid)[-1][:2] == ("remainder_closed", "api")
+    refused(act(paid, "remainder-closure", {"reason": "Encore"}), "nothing_left_to_close")
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    ({"reason": "Rupture", "lines": [{"sku": "CARD-01", "quantity": 2}]}, "quantity_exceeds_remaining",
+     "lines[0].quantity"),
+    ({"reason": "Rupture", "lines": [{"sku": "NOPE", "quantity": 1}]}, "unknown_line", "lines[0].sku"),
+    ({"reason": "Rupture", "lines": []}, "validation_failed", "lines"),
+    ({"lines": [{"sku": "CARD-01", "quantity": 1}]}, "validation_failed", "reason"),
+])
+def test_a_closure_refused_closes_nothing(paid: Order, act: Post, body: dict[str, Any], code: str,
+                                          field: str) -> None:
+    before = emails(paid), history(paid)
+    error = refused(act(paid, "remainder-closure", body), code)
+    assert field in error["fields"], error
+    assert (emails(paid), history(paid)) == before
+
+
+def test_closing_before_payment_is_refused(make_order: Callable[..., Order], act: Post) -> None:
+    refused(act(make_order(), "remainder-closure", {"reason": "Rupture"}), "not_paid")

@@ -9,6 +9,8 @@ workflow is answered by `errors._workflow_refusal`: 422 with the rule's `code`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Response, jsonify
 from flask_babel import lazy_gettext as _l
 
@@ -21,7 +23,15 @@ from .auth import current_client
 from .blueprint import bp, state
 from .errors import ApiError
 from .idempotency import request_token
-from .schemas.actions import CancellationInput, MessageInput, NoBody, PaymentInput, ShipmentInput
+from .schemas.actions import (
+    CancellationInput,
+    ClosureInput,
+    LineQuantity,
+    MessageInput,
+    NoBody,
+    PaymentInput,
+    ShipmentInput,
+)
 from .serialize import normal_reference, order_json
 from .validation import INVALID, read_body
 
@@ -73,6 +83,22 @@ def _shipment_id(reference: str, number: int) -> tuple[int, int]:
     return found
 
 
+def _quantities(lines: list[LineQuantity], line_ids: Mapping[str, int], form_prefix: str) -> dict[int, int]:
+    """Quantities by SKU (the API's) as quantities by line id (the workflow's); 422 for a SKU
+    the order lacks or one given twice. The workflow's refusal of a line's quantity names the
+    line as the seller's form does (`qty_<line id>`): it is answered as `lines[i].quantity`."""
+    unknown = {i: _l("Aucune ligne de cette commande n'a cette référence (SKU).")
+               for i, item in enumerate(lines) if item.sku not in line_ids}
+    repeated = {i: _l("Cette référence (SKU) est déjà dans lines[%(line)d].", line=j)
+                for i, j in rules.repeated_skus([item.sku for item in lines]).items()}
+    if unknown or repeated:
+        raise ApiError(422, INVALID, code=UNKNOWN_LINE if unknown else REPEATED_SKU,
+                       fields={f"lines[{i}].sku": [text] for i, text in {**repeated, **unknown}.items()})
+    state()["field_names"] = {f"{form_prefix}_{line_ids[item.sku]}": f"lines[{i}].quantity"
+                              for i, item in enumerate(lines)}
+    return {line_ids[item.sku]: item.quantity for item in lines}
+
+
 def _answer(order_id: int, status: int = 200) -> tuple[Response, int]:
     order = load_order(db.session, order_id=order_id, seller=True, problems=True)
     assert order is not None  # orders are never deleted
@@ -106,25 +132,25 @@ def cancel(reference: str) -> tuple[Response, int]:
 def ship(reference: str) -> tuple[Response, int]:
     order_id, line_ids = _line_ids(reference)
     body = read_body(ShipmentInput)
-    unknown = {i: _l("Aucune ligne de cette commande n'a cette référence (SKU).")
-               for i, item in enumerate(body.lines) if item.sku not in line_ids}
-    repeated = {i: _l("Cette référence (SKU) est déjà à la ligne %(line)d du colis.", line=j)
-                for i, j in rules.repeated_skus([item.sku for item in body.lines]).items()}
-    if unknown or repeated:
-        raise ApiError(422, INVALID, code=UNKNOWN_LINE if unknown else REPEATED_SKU,
-                       fields={f"lines[{i}].sku": [text] for i, text in {**repeated, **unknown}.items()})
-    # The workflow names a line's quantity as the seller's form does (qty_<line id>).
-    state()["field_names"] = {
-        **{f"qty_{line_ids[item.sku]}": f"lines[{i}].quantity" for i, item in enumerate(body.lines)},
-        "carrier_label": "carrier_name",
-    }
+    quantities = _quantities(body.lines, line_ids, "qty")
+    state()["field_names"]["carrier_label"] = "carrier_name"
     result = workflow().ship(
         order_id, actor=_actor(),
-        quantities={line_ids[item.sku]: item.quantity for item in body.lines},
+        quantities=quantities,
         carrier=body.carrier, tracking_number=body.tracking_number or "", shipped_on=body.shipped_on,
         carrier_label=body.carrier_name or "", request_key=_request_key(),
     )
     return _answer(order_id, 201 if result.changed else 200)
+
+
+@bp.post("/orders/<reference>/remainder-closure")
+def close_remainder(reference: str) -> tuple[Response, int]:
+    order_id, line_ids = _line_ids(reference)
+    body = read_body(ClosureInput)
+    quantities = _quantities(body.lines, line_ids, "close") if body.lines is not None else None
+    workflow().close_remainder(order_id, actor=_actor(), reason=body.reason, quantities=quantities,
+                               request_key=_request_key())
+    return _answer(order_id)
 
 
 @bp.post("/orders/<reference>/shipments/<int:number>/receipt-request")

@@ -43,9 +43,9 @@ class PaymentInput(_Body):
     note: Note = Field("", description="How and when the seller was paid (shown in the history).")
 
 
-class ShipmentLineInput(_Body):
+class LineQuantity(_Body):
     sku: Sku = Field(description="A SKU of the order.")
-    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="How many of it are in this parcel.")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="How many of it.")
 
 
 class ShipmentInput(_Body):
@@ -56,7 +56,7 @@ class ShipmentInput(_Body):
         "carrier": "colissimo", "tracking_number": "6A12345678901", "shipped_on": "2026-12-05",
     }]})
 
-    lines: list[ShipmentLineInput] = Field(min_length=1, max_length=MAX_LINES,
+    lines: list[LineQuantity] = Field(min_length=1, max_length=MAX_LINES,
                                            description="What the parcel holds, each SKU once.")
     carrier: str = Field(json_schema_extra={"enum": list[JsonValue](sorted(CARRIERS))},
                          max_length=40, description="The carrier's code.")
@@ -75,6 +75,20 @@ class CancellationInput(_Body):
 
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=FREE_TEXT)] = Field(
         description="Why the order is cancelled (told to the buyer).")
+
+
+class ClosureInput(_Body):
+    """`POST /orders/{reference}/remainder-closure`: what is left to ship will not be (out of
+    stock); the buyer is told which items and the amount concerned."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "Rupture de stock", "lines": [{"sku": "CARD-01", "quantity": 1}]}]})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=FREE_TEXT)] = Field(
+        description="Why (told to the buyer).")
+    lines: list[LineQuantity] | None = Field(
+        None, min_length=1, max_length=MAX_LINES,
+        description="The quantities to close, each SKU once; absent: everything left to ship.")
 
 
 class MessageInput(_Body):
