@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import limits
+
 ROOT = Path(__file__).resolve().parent.parent
 # The English catalogue (French is the msgids); compiled .mo files are committed.
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -219,6 +221,11 @@ def check(config: dict[str, Any]) -> None:
     """Refuse settings that cannot work, and production settings that are unsafe there."""
     if int(config.get("TRUSTED_PROXIES") or 0) < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or more (the number of proxies in front of the app).")
+    rate = config.get("API_RATE_LIMIT") or ""
+    try:
+        limits.parse(rate)
+    except ValueError as exc:
+        raise ConfigError(f"API_RATE_LIMIT must be a rate such as 1000/minute, not {rate!r}.") from exc
     if config.get("UNIQU3_PROFILE") != "production":
         return
     if weak_key(config.get("SECRET_KEY")):

@@ -60,3 +60,12 @@ def test_with_redis_the_count_is_shared_by_every_process(
     first, second = create_app(config).test_client(), create_app(config).test_client()
     answers = [client.get(ORDERS_URL, headers=key).status_code for client in (first, second) * 2]
     assert answers == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("rate", ["lots", "1000", "10/fortnight"])
+def test_a_rate_that_means_nothing_is_refused_at_start(rate: str) -> None:
+    from uniqu3 import create_app
+    from uniqu3.config import ConfigError
+
+    with pytest.raises(ConfigError, match="API_RATE_LIMIT"):
+        create_app({"API_RATE_LIMIT": rate, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
