@@ -53,3 +53,16 @@ def test_codes_are_stable_identifiers() -> None:
 ])
 def test_a_refusal_carries_the_code_of_its_message(error: InvalidInput, code: str) -> None:
     assert error.code == code
+
+
+def test_every_code_named_where_it_is_raised_is_in_the_list_of_all() -> None:
+    from uniqu3.workflow import errors
+    from uniqu3.workflow.errors import ALL_CODES
+
+    named = set()
+    for _, _, call in refusals():
+        for keyword in call.keywords:
+            if keyword.arg == "code" and isinstance(keyword.value, ast.Attribute):
+                named.add(getattr(errors, keyword.value.attr))
+    assert named and named <= ALL_CODES
+    assert set(CODES.values()) <= ALL_CODES

@@ -138,3 +138,10 @@ CODES: dict[str, str] = {
     "%(max)s commandes au plus par action : %(count)s sont sélectionnées.": "too_many_orders",
     "Aucun colis n'est expédié pour cette commande : rien à confirmer.": "nothing_to_confirm",
 }
+
+#: Every code a refusal may carry: the listed ones, those named where raised, and each kind's own.
+ALL_CODES: frozenset[str] = frozenset({
+    *CODES.values(), INVALID_EMAIL, INVALID_TRACKING_NUMBER, INVALID_TRACKING_URL, UNKNOWN_LINE,
+    REPEATED_SKU, WorkflowError.code, NotFound.code, InvalidTransition.code, InvalidInput.code,
+    Conflict.code,
+})
