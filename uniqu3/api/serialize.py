@@ -20,9 +20,8 @@ from ..money import cents_to_decimal_str
 from ..timeutil import iso_utc
 from .blueprint import PREFIX
 from .errors import api_locale
+from .schemas.orders import REFERENCE_PATTERN
 
-#: Reference shape ("UQ-2026-000123"); anything else is not looked up.
-REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
 _REFERENCE = re.compile(REFERENCE_PATTERN)
 
 RECEIPT_NOT_REQUESTED = "not_requested"
