@@ -28,17 +28,38 @@ def test_the_document_is_served_without_a_key(client: FlaskClient) -> None:
     assert response.status_code == 200
     doc = response.get_json()
     assert doc["openapi"] == "3.1.0"
-    assert set(doc["paths"]) == {"/orders", "/orders/{reference}"}
+    assert set(doc["paths"]) == {
+        "/orders", "/orders/{reference}", "/orders/{reference}/payment", "/orders/{reference}/shipments",
+        "/orders/{reference}/shipments/{number}/receipt-request", "/orders/{reference}/cancellation",
+        "/orders/{reference}/remainder-closure", "/orders/{reference}/shipments/{number}/messages",
+        "/orders/{reference}/shipments/{number}/receipt-relaunch",
+        "/orders/{reference}/shipments/{number}/loss",
+    }
+    assert set(doc["paths"]["/orders"]) == {"get", "post"}
     assert doc["servers"] == [{"url": "/api/v1"}]
     assert doc["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "bearerFormat": "uq_live_<prefix>_<secret>",
     }
     post = doc["paths"]["/orders"]["post"]["responses"]
-    assert set(post) == {"200", "201", "400", "401", "409", "413", "415", "422"}
-    for status in ("400", "401", "409", "413", "415", "422"):
+    assert set(post) == {"200", "201", "400", "401", "409", "413", "415", "422", "429"}
+    for status in ("400", "401", "409", "413", "415", "422", "429"):
         assert post[status]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Error"
         }
+    assert post["429"]["headers"]["Retry-After"]["required"] is True
+    # Every POST takes an Idempotency-Key; every answer with a key may be 429.
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            names = [p["name"] for p in operation.get("parameters", ())]
+            assert ("Idempotency-Key" in names) == (method == "post"), (method, path)
+            assert "429" in operation["responses"], (method, path)
+    ship = doc["paths"]["/orders/{reference}/shipments"]["post"]
+    assert set(ship["responses"]["201"]["links"]) == {"RequestReceipt", "GetOrder"}
+    assert ship["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ShipmentInput"}
+    assert doc["components"]["schemas"]["ShipmentInput"]["examples"]
+    codes = doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"]
+    assert {"not_paid", "nothing_left_to_ship", "quantity_exceeds_remaining", "rate_limited"} <= set(codes)
 
 
 def test_the_example_of_the_document_is_accepted(client: FlaskClient, auth: dict[str, str],

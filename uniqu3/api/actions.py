@@ -10,9 +10,11 @@ workflow is answered by `errors._workflow_refusal`: 422 with the rule's `code`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Response, jsonify
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel
 
 from ..extensions import db
 from ..services import workflow
@@ -23,6 +25,7 @@ from .auth import current_client
 from .blueprint import bp, state
 from .errors import ApiError
 from .idempotency import request_token
+from .openapi import REFERENCE, UNAUTHORIZED, Answer, Operation, error, register
 from .schemas.actions import (
     CancellationInput,
     ClosureInput,
@@ -32,6 +35,7 @@ from .schemas.actions import (
     PaymentInput,
     ShipmentInput,
 )
+from .schemas.orders import Order
 from .serialize import normal_reference, order_json
 from .validation import INVALID, read_body
 
@@ -184,3 +188,94 @@ def declare_lost(reference: str, number: int) -> tuple[Response, int]:
     read_body(NoBody, optional=True)
     workflow().declare_lost(shipment_id, actor=_actor())
     return _answer(order_id)
+
+
+# ----------------------------------------------------------------------------- the document
+NUMBER: Mapping[str, Any] = {"name": "number", "in": "path", "required": True,
+                             "description": "The parcel's number in the order (1, 2…).",
+                             "schema": {"type": "integer", "minimum": 1, "examples": [1]}}
+NOT_FOUND = error("No such order (or another seller's, for a seller's key).")
+NO_PARCEL = error("No such order, or no parcel of that number in it.")
+REFUSED = error("Refused, nothing changed: `code` names the workflow's rule (`not_paid`, "
+                "`nothing_left_to_ship`, `quantity_exceeds_remaining`, `already_cancelled`…) with "
+                "the field concerned in `fields`; or a body of the wrong shape (`validation_failed`, "
+                "every problem by field path).")
+BODY_ERRORS = {413: error("Body larger than API_MAX_BODY_BYTES (256 KB by default)."),
+               415: error("Content-Type is not application/json.")}
+
+
+def _same_order(*operation_ids: str, parcel: bool = False) -> dict[str, Any]:
+    """Links from an order answered to the next operations on it (`parcel`: on its first parcel)."""
+    links: dict[str, Any] = {}
+    for operation_id in operation_ids:
+        parameters = {"reference": "$response.body#/reference"}
+        if parcel:
+            parameters["number"] = "$response.body#/shipments/0/number"
+        links[operation_id[0].upper() + operation_id[1:]] = {"operationId": operation_id,
+                                                               "parameters": parameters}
+    return links
+
+
+#: From a paid order to a parcel of its first line (a carrier without tracking number).
+SHIP_FIRST_LINE = {"CreateShipment": {
+    "operationId": "createShipment",
+    "parameters": {"reference": "$response.body#/reference"},
+    "requestBody": {"lines": [{"sku": "$response.body#/lines/0/sku", "quantity": 1}],
+                    "carrier": "hand_delivery"},
+}}
+
+
+def _action(path: str, operation_id: str, summary: str, answer: Answer, *,
+            body: type[BaseModel] | None = None, body_required: bool = True, parcel: bool = False,
+            description: str = "", status: int = 200, more: Mapping[int, Answer] | None = None,
+            ) -> Operation:
+    """An action on an order (`parcel`: on one of its parcels): its answer and the errors they share."""
+    return Operation(
+        "post", path, operation_id, summary, description=description,
+        parameters=(REFERENCE, NUMBER) if parcel else (REFERENCE,),
+        body=body, body_required=body_required,
+        answers={status: answer, **(more or {}), 401: UNAUTHORIZED,
+                 404: NO_PARCEL if parcel else NOT_FOUND, 422: REFUSED, **BODY_ERRORS},
+    )
+
+
+register(
+    _action("/orders/{reference}/payment", "confirmPayment",
+            "« Confirmer le paiement »: the seller was paid (E3 to the buyer).",
+            Answer("The order, paid (again: as it is, nothing more done).", Order,
+                   links={**SHIP_FIRST_LINE, **_same_order("getOrder", "cancelOrder")}),
+            body=PaymentInput, body_required=False),
+    _action("/orders/{reference}/shipments", "createShipment",
+            "A parcel leaves: its items, carrier, tracking number and date (E4 to the buyer).",
+            Answer("The order with the new parcel (the last of `shipments`).", Order,
+                   links=_same_order("requestReceipt", "getOrder", parcel=True)),
+            body=ShipmentInput, status=201,
+            more={200: Answer("This request's parcel was already recorded (a retry after its answer "
+                              "was lost): nothing more done.", Order)},
+            description="Only once paid; each quantity from 1 to what is left to ship; a tracking "
+                        "number except for the carriers without one; a ship date not in the future."),
+    _action("/orders/{reference}/shipments/{number}/receipt-request", "requestReceipt",
+            "« Activer la confirmation de réception »: the buyer is asked to confirm (E5); "
+            "received automatically after AUTO_RECEIPT_DAYS.",
+            Answer("The order, the parcel awaiting the buyer's confirmation.", Order,
+                   links=_same_order("getOrder")), parcel=True),
+    _action("/orders/{reference}/cancellation", "cancelOrder",
+            "Cancel the order while nothing has shipped (E8 to the buyer).",
+            Answer("The order, cancelled.", Order, links=_same_order("getOrder")), body=CancellationInput),
+    _action("/orders/{reference}/remainder-closure", "closeRemainder",
+            "« Clore le reste »: what is left to ship will not be (the buyer is told the items and "
+            "the amount).",
+            Answer("The order, its status following what was shipped.", Order, links=_same_order("getOrder")),
+            body=ClosureInput),
+    _action("/orders/{reference}/shipments/{number}/messages", "messageBuyer",
+            "A message to the buyer about a parcel (e-mailed, kept in the history).",
+            Answer("The order.", Order, links=_same_order("getOrder")), body=MessageInput, parcel=True),
+    _action("/orders/{reference}/shipments/{number}/receipt-relaunch", "relaunchReceipt",
+            "« Relancer la confirmation » of a parcel in problem: a new request and a new deadline.",
+            Answer("The order, the parcel awaiting receipt again.", Order, links=_same_order("getOrder")),
+            parcel=True),
+    _action("/orders/{reference}/shipments/{number}/loss", "declareLost",
+            "« Colis perdu »: the parcel is closed as lost, its items are to ship again (the buyer "
+            "is told).",
+            Answer("The order, the parcel lost.", Order, links=_same_order("getOrder")), parcel=True),
+)

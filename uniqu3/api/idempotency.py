@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -43,6 +44,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEEP = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
 MAX_LENGTH = 255
+#: Printable ASCII, no space at either end (as the OpenAPI document states it).
+KEY_PATTERN = r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?"
+KEY_SHAPE = re.compile(KEY_PATTERN)
 #: The headers of an answer that are stored with it (the others are the app's usual ones).
 STORED_HEADERS = ("Location",)
 
@@ -55,8 +59,8 @@ def begin(api_key_id: int) -> Response | None:
     raw = request.headers.get(HEADER)
     if raw is None:
         return None
-    key = raw.strip()
-    if not 1 <= len(key) <= MAX_LENGTH or not key.isascii() or not key.isprintable():
+    key = raw
+    if len(key) > MAX_LENGTH or not KEY_SHAPE.fullmatch(key):
         raise ApiError(400, _l("En-tête Idempotency-Key invalide : de 1 à %(max)d caractères ASCII "
                                "imprimables.", max=MAX_LENGTH))
     fingerprint = request_fingerprint(request.method, request.path, raw_body())

@@ -26,7 +26,8 @@ from ..workflow.loading import select_orders
 from .auth import current_client
 from .blueprint import bp
 from .errors import ApiError
-from .schemas.actions import OrderListQuery
+from .openapi import UNAUTHORIZED, Answer, Operation, error, register
+from .schemas.actions import OrderList, OrderListQuery
 from .serialize import orders_json
 from .validation import INVALID, refused
 
@@ -81,3 +82,21 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise ApiError(422, INVALID, fields={"cursor": [BAD_CURSOR]}) from exc
     return at, last_id
+
+
+register(Operation(
+    "get", "/orders", "listOrders", "The key's orders, most recently updated first, a page at a time.",
+    description="Keyset pagination: give `next_cursor` as `cursor` for the next page. To follow "
+                "changes, ask with `updated_since` the time of the previous sync.",
+    query=OrderListQuery,
+    answers={
+        200: Answer("A page of orders.", OrderList, links={
+            "GetFirstOrder": {"operationId": "getOrder",
+                              "parameters": {"reference": "$response.body#/orders/0/reference"}},
+            "NextPage": {"operationId": "listOrders",
+                         "parameters": {"cursor": "$response.body#/next_cursor"}},
+        }),
+        401: UNAUTHORIZED,
+        422: error("A parameter is refused: each one by name in `fields`."),
+    },
+))

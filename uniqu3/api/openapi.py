@@ -38,6 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
+from . import idempotency
 from .blueprint import PREFIX
 from .schemas.errors import Error
 from .schemas.orders import REFERENCE_PATTERN, Order, OrderInput
@@ -71,6 +72,8 @@ class Operation:
     parameters: Sequence[Mapping[str, Any]] = ()
     description: str = ""
     body_examples: Mapping[str, Any] = field(default_factory=dict)
+    #: False: the body may be left out (every member optional).
+    body_required: bool = True
 
 
 def error(description: str, headers: Mapping[str, Any] | None = None) -> Answer:
@@ -87,8 +90,30 @@ REFERENCE: Mapping[str, Any] = {
     "name": "reference",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": f"^{REFERENCE_PATTERN}$", "examples": ["UQ-2026-000123"]},
+    "description": "Read whatever its case.",
+    # The pattern in either case (JSON Schema's regular expressions have no flags).
+    "schema": {"type": "string", "pattern": "^" + REFERENCE_PATTERN.replace("UQ", "[Uu][Qq]") + "$",
+               "examples": ["UQ-2026-000123"]},
 }
+
+#: Every POST takes it (`uniqu3.api.idempotency`).
+IDEMPOTENCY_KEY: Mapping[str, Any] = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The same key with the same request (method, path, body) answers the same "
+                   "(with `Idempotent-Replayed: true`) and acts once, for 24 hours; with another "
+                   "request, 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH,
+               "pattern": f"^{idempotency.KEY_PATTERN}$",
+               "examples": ["0b6f1c8e-2f6a-4d8e-9a57-3c1d2b7e9f10"]},
+}
+IDEMPOTENCY_400 = error("The body is not valid JSON, or the Idempotency-Key header is unusable.")
+IDEMPOTENCY_409 = error("The Idempotency-Key was used for another request, or its first request is "
+                        "still being answered (`Retry-After`).")
+RATE_LIMITED = error("Too many requests with this key (API_RATE_LIMIT).",
+                     {"Retry-After": {"required": True, "description": "Seconds to wait.",
+                                      "schema": {"type": "integer", "minimum": 1}}})
 
 OPERATIONS: list[Operation] = [
     Operation(
@@ -100,7 +125,13 @@ OPERATIONS: list[Operation] = [
                 "Order recorded; the seller and the buyer are e-mailed.", Order,
                 headers={"Location": {"required": True, "schema": {"type": "string"}}},
                 links={"GetOrder": {"operationId": "getOrder",
-                                    "parameters": {"reference": "$response.body#/reference"}}},
+                                    "parameters": {"reference": "$response.body#/reference"}},
+                       "ConfirmPayment": {"operationId": "confirmPayment",
+                                          "parameters": {"reference": "$response.body#/reference"}},
+                       "CancelOrder": {"operationId": "cancelOrder",
+                                       "parameters": {"reference": "$response.body#/reference"}},
+                       "FindOrder": {"operationId": "listOrders",
+                                     "parameters": {"external_id": "$response.body#/external_id"}}},
             ),
             200: Answer("The same order was already recorded (a replay): nothing done, no e-mail.",
                         Order),
@@ -190,14 +221,21 @@ def _operation(op: Operation) -> dict[str, Any]:
     parameters = [dict(p) for p in op.parameters]
     if op.query is not None:
         parameters += _query_parameters(op.query)
+    answers = dict(op.answers)
+    if op.method == "post":  # every POST takes an Idempotency-Key (uniqu3.api.guard)
+        parameters.append(dict(IDEMPOTENCY_KEY))
+        answers.setdefault(400, IDEMPOTENCY_400)
+        answers.setdefault(409, IDEMPOTENCY_409)
+    if 401 in answers:  # every call with a key counts against its rate
+        answers.setdefault(429, RATE_LIMITED)
     if parameters:
         out["parameters"] = parameters
     if op.body is not None:
         content: dict[str, Any] = {"schema": _ref(op.body)}
         if op.body_examples:
             content["examples"] = {name: {"value": value} for name, value in op.body_examples.items()}
-        out["requestBody"] = {"required": True, "content": {JSON: content}}
-    out["responses"] = {str(status): _answer(answer) for status, answer in op.answers.items()}
+        out["requestBody"] = {"required": op.body_required, "content": {JSON: content}}
+    out["responses"] = {str(status): _answer(answer) for status, answer in sorted(answers.items())}
     return out
 
 

@@ -7,14 +7,26 @@ seller's pages.
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from flask_babel import lazy_gettext as _l
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+)
 
 from ...carriers import CARRIERS
 from ...models import OrderStatus
 from ...workflow.rules import MAX_LINES, MAX_QUANTITY, MESSAGE_MAX
+from .fields import problem
+from .orders import Order
 
 #: One line of text: no control character (C0 and DEL).
 ONE_LINE = r"^[^\u0000-\u001f\u007f]*$"
@@ -102,6 +114,17 @@ class MessageInput(_Body):
         description="Sent to the buyer by e-mail and kept in the history.")
 
 
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T.+")
+
+
+def _iso_date_time(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would also read a number as a Unix time."""
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise problem(_l("Date et heure ISO 8601 attendues, avec leur décalage "
+                         "(ex. 2026-12-01T10:00:00Z)."))
+    return value
+
+
 class OrderListQuery(BaseModel):
     """`GET /orders`'s query: filters, and where the previous page ended."""
 
@@ -109,8 +132,9 @@ class OrderListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: OrderStatus | None = Field(None, description="Only the orders in this status.")
-    updated_since: AwareDatetime | None = Field(
-        None, description="Only the orders changed at or after this time (ISO 8601, with its offset).")
+    updated_since: Annotated[AwareDatetime, BeforeValidator(_iso_date_time)] | None = Field(
+        None, description="Only the orders changed at or after this time (ISO 8601, with its offset).",
+        examples=["2026-12-01T10:00:00Z"])
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         None, description="The order the marketplace knows under this id (at most one per seller).")
     limit: int = Field(LIST_DEFAULT, ge=1, le=LIST_MAX, description="Orders per page.")
@@ -120,3 +144,10 @@ class OrderListQuery(BaseModel):
 
 class NoBody(_Body):
     """The actions that take nothing: no body, or `{}`."""
+
+
+class OrderList(BaseModel):
+    """A page of `GET /orders`."""
+
+    orders: list[Order] = Field(description="Most recently updated first, as `GET /orders/{reference}`.")
+    next_cursor: str | None = Field(description="Give it as `cursor` for the next page; null on the last.")

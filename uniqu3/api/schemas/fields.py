@@ -295,6 +295,30 @@ def _messages(error: Any) -> list[Any]:
         return [NOT_OBJECT]
     if kind == "list_type":
         return [NOT_LIST]
+    # pydantic's own constraints (the actions' bodies, the list's query), in the reader's words.
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return [_l("Champ inconnu.")]
+    if kind in ("string_type", "string_unicode"):
+        return [NOT_TEXT]
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return [_l("Nombre entier attendu.")]
+    if kind == "string_pattern_mismatch":
+        return [CONTROL_CHARS]
+    if kind == "string_too_short":
+        return [EMPTY]
+    if kind == "string_too_long":
+        return [too_long(ctx.get("max_length", 0))]
+    if kind == "too_short":
+        return [_l("Au moins %(min)d élément(s).", min=ctx.get("min_length", 0))]
+    if kind == "too_long":
+        return [_l("%(max)d éléments au plus.", max=ctx.get("max_length", 0))]
+    if kind == "greater_than_equal":
+        return [_l("%(min)s au moins.", min=ctx.get("ge", ""))]
+    if kind == "less_than_equal":
+        return [_l("%(max)s au plus.", max=ctx.get("le", ""))]
+    if kind.startswith("date"):
+        return [_l("Date attendue, au format AAAA-MM-JJ.")]
     return [INVALID]
 
 
