@@ -248,7 +248,7 @@ register(
     _action("/orders/{reference}/shipments", "createShipment",
             "A parcel leaves: its items, carrier, tracking number and date (E4 to the buyer).",
             Answer("The order with the new parcel (the last of `shipments`).", Order,
-                   links=_same_order("requestReceipt", "getOrder", parcel=True)),
+                   links={**_same_order("requestReceipt", parcel=True), **_same_order("getOrder")}),
             body=ShipmentInput, status=201,
             more={200: Answer("This request's parcel was already recorded (a retry after its answer "
                               "was lost): nothing more done.", Order)},

@@ -24,8 +24,8 @@ from pydantic import (
 
 from ...carriers import CARRIERS
 from ...models import OrderStatus
-from ...workflow.rules import MAX_LINES, MAX_QUANTITY, MESSAGE_MAX
-from .fields import problem
+from ...workflow.rules import MAX_LINES, MESSAGE_MAX
+from .fields import Quantity, problem
 from .orders import Order
 
 #: One line of text: no control character (C0 and DEL).
@@ -57,7 +57,8 @@ class PaymentInput(_Body):
 
 class LineQuantity(_Body):
     sku: Sku = Field(description="A SKU of the order.")
-    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="How many of it.")
+    # The intake's quantity: 1 … MAX_QUANTITY, and 2.0 is the integer 2 (JSON has one number type).
+    quantity: Annotated[int, Field(description="How many of it."), Quantity]
 
 
 class ShipmentInput(_Body):
