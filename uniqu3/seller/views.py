@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
+from ..database import reads_only
 from ..labels import STATUS_LABELS
 from ..services import now
 from ..timeutil import paris_today
@@ -26,7 +27,7 @@ from .list_cache import rendered_lists
 from .listing import list_texts, shown_orders
 from .pages import order_context, tracking_preview
 from .queries import Cursor
-from .rendering import render_block, render_page, url_maker, wants_fragment
+from .rendering import query_url_maker, render_block, render_page, url_maker, wants_fragment
 
 
 @bp.get("/")
@@ -41,6 +42,7 @@ def _list_filter() -> tuple[queries.Tab, str]:
 
 
 @bp.get("/commandes")
+@reads_only
 def orders() -> Response:
     tab, query = _list_filter()
     raw_after = request.args.get("apres")
@@ -58,7 +60,9 @@ def orders() -> Response:
             "q": query,
             "page": page,
             "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
-            "counts": queries.status_counts(seller_id),
+            "counts": {slug: count.shown(locale) for slug, count in queries.status_counts(seller_id).items()},
+            "list_url": query_url_maker("seller.orders"),
+            "export_url": query_url_maker("seller.export_csv"),
             "from_older_page": bool(raw_after),
         })
 
