@@ -12,6 +12,9 @@ error handler below, the same way for every action.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,10 +22,10 @@ from werkzeug.wrappers import Response
 
 from ..errors import render_error
 from ..services import workflow
-from ..workflow import Actor, WorkflowError
+from ..workflow import Actor, Result, WorkflowError
 from . import queries
 from .blueprint import bp
-from .forms import FormState, parse_ship
+from .forms import FormState, parse_close, parse_ship
 from .pages import order_context
 from .rendering import wants_fragment
 
@@ -76,6 +79,7 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
 #: The form each action view shows again when the workflow refuses it (other views: the
 #: view's own name).
 _FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship",
+          "seller.close_remainder": "close",
           "seller.request_receipt": "receipt-{number}", "seller.message_buyer": "message-{number}",
           "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}"}
 
@@ -120,6 +124,21 @@ def cancel(reference: str) -> Response:
     return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
 
 
+@bp.post("/commandes/<reference>/cloture")
+def close_remainder(reference: str) -> Response:
+    quantities, reason, request_key, errors = parse_close(request.form)
+    if errors:  # a quantity that is not even a number: the workflow is not asked
+        _own_order_id(reference)
+        state = FormState("close", dict(request.form), errors, next(iter(errors.values())))
+        return _refused(reference, state)
+    order_id, since = _start(reference)
+    result = workflow().close_remainder(order_id, actor=_actor(), reason=reason, quantities=quantities,
+                                        request_key=request_key)
+    message = (_("Reste clos : le client reçoit par e-mail la liste des articles et le montant à lui "
+                 "rembourser.") if result.changed else _("Ces articles étaient déjà clos."))
+    return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
+
+
 @bp.post("/commandes/<reference>/expedition")
 def ship(reference: str) -> Response:
     r, errors = parse_ship(request.form)
@@ -144,56 +163,48 @@ def ship(reference: str) -> Response:
     return _done(reference, since, message, parts, shipment_number=number, anchor=f"colis-{number}")
 
 
-@bp.post("/commandes/<reference>/colis/<int:number>/reception")
-def request_receipt(reference: str, number: int) -> Response:
+# ----------------------------------------------------------------------------- a parcel's actions
+def _parcel_action(reference: str, number: int, action: Callable[[int], Result], texts: tuple[str, str],
+                   parts: tuple[str, ...]) -> Response:
+    """One of the seller's parcels (404 otherwise) given to `action`; `texts` says it was done,
+    or that it was already."""
     shipment_id = queries.shipment_id(current_user.id, reference, number)
     if shipment_id is None:
         abort(404)
     since = _start(reference)[1]
-    result = workflow().request_receipt(shipment_id, actor=_actor())
-    message = (_("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
-                 "demande par e-mail.", number=number) if result.changed
-               else _("La confirmation de réception était déjà activée pour ce colis."))
-    return _done(reference, since, message, ("shipment", "status"), shipment_number=number,
+    result = action(shipment_id)
+    done, already = texts
+    return _done(reference, since, done if result.changed else already, parts, shipment_number=number,
                  anchor=f"colis-{number}")
 
 
-# ----------------------------------------------------------------------------- a parcel in problem
-def _parcel(reference: str, number: int) -> tuple[int, int]:
-    """One of the seller's parcels (404 otherwise) and the order's last history entry."""
-    shipment_id = queries.shipment_id(current_user.id, reference, number)
-    if shipment_id is None:
-        abort(404)
-    return shipment_id, _start(reference)[1]
+@bp.post("/commandes/<reference>/colis/<int:number>/reception")
+def request_receipt(reference: str, number: int) -> Response:
+    return _parcel_action(reference, number, partial(workflow().request_receipt, actor=_actor()), (
+        _("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
+          "demande par e-mail.", number=number),
+        _("La confirmation de réception était déjà activée pour ce colis.")), ("shipment", "status"))
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/message")
 def message_buyer(reference: str, number: int) -> Response:
-    shipment_id, since = _parcel(reference, number)
-    result = workflow().message_buyer(shipment_id, actor=_actor(), message=request.form.get("message", ""),
-                                      request_key=request.form.get("request_key") or None)
-    text = (_("Message envoyé au client par e-mail.") if result.changed
-            else _("Ce message était déjà envoyé."))
-    return _done(reference, since, text, ("shipment",), shipment_number=number, anchor=f"colis-{number}")
+    action = partial(workflow().message_buyer, actor=_actor(), message=request.form.get("message", ""),
+                     request_key=request.form.get("request_key") or None)
+    return _parcel_action(reference, number, action, (
+        _("Message envoyé au client par e-mail."), _("Ce message était déjà envoyé.")), ("shipment",))
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/relance")
 def relaunch_receipt(reference: str, number: int) -> Response:
-    shipment_id, since = _parcel(reference, number)
-    result = workflow().relaunch_receipt(shipment_id, actor=_actor())
-    text = (_("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
-              "par e-mail, avec un nouveau délai complet.", number=number) if result.changed
-            else _("La confirmation de ce colis était déjà relancée."))
-    return _done(reference, since, text, ("shipment", "status"), shipment_number=number,
-                 anchor=f"colis-{number}")
+    return _parcel_action(reference, number, partial(workflow().relaunch_receipt, actor=_actor()), (
+        _("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
+          "par e-mail, avec un nouveau délai complet.", number=number),
+        _("La confirmation de ce colis était déjà relancée.")), ("shipment", "status"))
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/perdu")
 def declare_lost(reference: str, number: int) -> Response:
-    shipment_id, since = _parcel(reference, number)
-    result = workflow().declare_lost(shipment_id, actor=_actor())
-    text = (_("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
-              "informé par e-mail.", number=number) if result.changed
-            else _("Ce colis était déjà déclaré perdu."))
-    return _done(reference, since, text, ("shipment", "status", "lines", "next"), shipment_number=number,
-                 anchor=f"colis-{number}")
+    return _parcel_action(reference, number, partial(workflow().declare_lost, actor=_actor()), (
+        _("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
+          "informé par e-mail.", number=number),
+        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next"))

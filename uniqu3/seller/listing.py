@@ -56,7 +56,8 @@ class ShownOrder(NamedTuple):
     needs_action: bool  # a parcel in problem waits for the seller's answer
 
 
-def shown_orders(rows: Sequence[Row[*tuple[Any, ...]]], locale: str, order_url: Callable[[str], str]) -> list[ShownOrder]:
+def shown_orders(rows: Sequence[Row[*tuple[Any, ...]]], locale: str,
+                 order_url: Callable[[str], str]) -> list[ShownOrder]:
     """Rows of queries.LIST_COLUMNS, ready to print."""
     statuses = list_texts(locale).statuses
     # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.

@@ -23,6 +23,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc
+from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
@@ -58,13 +59,15 @@ def reminder_time(wf: actions.Workflow, due: datetime, now: datetime) -> datetim
     return at if at > now else None
 
 
-def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now: datetime) -> None:
-    wf.session.execute(
+def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now: datetime) -> bool:
+    """Close the parcel's open reports; whether there was one."""
+    res = wf.session.execute(
         update(ShipmentProblem)
         .where(ShipmentProblem.shipment_id == shipment_id, ShipmentProblem.resolved_at.is_(None))
         .values(resolved_at=now, resolution=resolution)
         .execution_options(synchronize_session=False)
     )
+    return rows_matched(res) > 0
 
 
 # ----------------------------------------------------------------------------- the buyer
@@ -82,18 +85,9 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
     text = clean_message(message)
     _check_message(wf, text, missing=InvalidInput("Décrivez le problème en quelques mots.", field="message")
                    if reason == ProblemReason.OTHER else None)
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
+    order, shipment, first = wf._move_parcel(wf._shipment(shipment_id), REPORTABLE,
+                                             status=ShipmentStatus.PROBLEM, reminder_due_at=None)
     now = wf.clock()
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status.in_([str(s) for s in REPORTABLE]))
-        .values(status=ShipmentStatus.PROBLEM, reminder_due_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    shipment = wf._shipment(shipment_id, fresh=True)
-    first = rows_matched(res) == 1
     if not first:
         if shipment.status == ShipmentStatus.RECEIVED:
             wf._refuse(InvalidTransition(
@@ -135,6 +129,7 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
         wf._email(EmailKind.PROBLEM_RECORDED_BUYER, order, shipment=shipment, data=data,
                   key=f"{EmailKind.PROBLEM_RECORDED_BUYER.value}:report:{report_id}")
     wf._set_status(order)
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_REPORTED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)
 
@@ -143,21 +138,14 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
 def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Relancer la confirmation »: back to awaiting receipt, a new full deadline, a new E5
     and its own reminder. Only from `problem`; again once relaunched changes nothing."""
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
     now = wf.clock()
     due = now + timedelta(days=wf.auto_receipt_days)
     remind_at = reminder_time(wf, due, now)
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.PROBLEM)
-        .values(status=ShipmentStatus.AWAITING_RECEIPT, receipt_requested_at=now, receipt_due_at=due,
-                reminder_due_at=remind_at, reminded_at=None)
-        .execution_options(synchronize_session=False)
+    order, shipment, moved = wf._move_parcel(
+        wf._shipment(shipment_id), (ShipmentStatus.PROBLEM,), status=ShipmentStatus.AWAITING_RECEIPT,
+        receipt_requested_at=now, receipt_due_at=due, reminder_due_at=remind_at, reminded_at=None,
     )
-    shipment = wf._shipment(shipment_id, fresh=True)
-    if rows_matched(res) != 1:
+    if not moved:
         if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Aucun problème n'est en cours sur ce colis : rien à relancer."))
@@ -170,6 +158,7 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
     wf._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={"due_at": due_iso},
               key=f"{EmailKind.CONFIRM_RECEIPT_BUYER.value}:shipment:{shipment.id}:{due_iso}")
     wf._set_status(order)
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
     wf._pending_receipts.append((shipment.id, due))
     if remind_at is not None:
         wf._pending_reminders.append((shipment.id, remind_at))
@@ -180,18 +169,10 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
 def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Colis perdu »: the parcel is closed as lost and its quantities are to ship again
     (P4 to the buyer). From any state but received; again once lost changes nothing."""
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
     now = wf.clock()
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status.in_([str(s) for s in LOSABLE]))
-        .values(status=ShipmentStatus.LOST, lost_at=now, reminder_due_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    shipment = wf._shipment(shipment_id, fresh=True)
-    if rows_matched(res) != 1:
+    order, shipment, moved = wf._move_parcel(wf._shipment(shipment_id), LOSABLE,
+                                             status=ShipmentStatus.LOST, lost_at=now, reminder_due_at=None)
+    if not moved:
         if shipment.status == ShipmentStatus.LOST:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Ce colis est déjà reçu : il ne peut plus être déclaré perdu."))
@@ -208,7 +189,7 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
             wf._refuse(InvalidTransition("Les quantités de ce colis ne correspondent plus à la commande."))
     for line in order.lines:
         wf.session.refresh(line, ["shipped_quantity"])
-    resolve_reports(wf, shipment_id, "lost", now)
+    had_problem = resolve_reports(wf, shipment_id, "lost", now)
     items = [{"sku": by_id[sl.order_line_id].sku, "title": by_id[sl.order_line_id].title,
               "quantity": sl.quantity} for sl in shipment.lines if sl.order_line_id in by_id]
     wf._event(order, "parcel_lost", actor, {
@@ -217,6 +198,9 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
     })
     wf._email(EmailKind.PARCEL_LOST_BUYER, order, shipment=shipment, data={"items": items})
     wf._set_status(order)
+    # Lost after the buyer's report answers the problem; lost otherwise changes the parcel.
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED if had_problem
+                else webhook_events.SHIPMENT_UPDATED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)
 
@@ -281,20 +265,14 @@ def _remind_one(wf: actions.Workflow, shipment_id: int, now: datetime) -> bool:
     shipment = wf.session.get(Shipment, shipment_id)
     if shipment is None:
         return False
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT,
-               Shipment.reminder_due_at <= now,
-               # A reminder of a deadline already past would only confuse: the receipt follows.
-               Shipment.receipt_due_at > now)
-        .values(reminder_due_at=None, reminded_at=now)
-        .execution_options(synchronize_session=False)
+    order, shipment, moved = wf._move_parcel(
+        shipment, (ShipmentStatus.AWAITING_RECEIPT,), Shipment.reminder_due_at <= now,
+        # A reminder of a deadline already past would only confuse: the receipt follows.
+        Shipment.receipt_due_at > now,
+        reminder_due_at=None, reminded_at=now,
     )
-    if rows_matched(res) != 1:
+    if not moved:
         return False
-    shipment = wf._shipment(shipment_id, fresh=True)
     due_iso = as_utc(shipment.receipt_due_at or now).isoformat()
     wf._event(order, "receipt_reminded", Actor.system(), {
         "shipment_id": shipment.id, "number": shipment.number, "due_at": due_iso,
