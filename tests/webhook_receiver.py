@@ -126,3 +126,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def main() -> None:
+    """`python -m tests.webhook_receiver PORT SECRET`: a receiver in a process of its own (the
+    benchmark's); on SIGTERM it prints what it got as one JSON line and exits."""
+    import signal
+    import sys
+
+    receiver = Receiver(secret=sys.argv[2], port=int(sys.argv[1]))
+    receiver.start()
+
+    def stop(*_: Any) -> None:
+        receiver.stop()
+        print(json.dumps({"requests": len(receiver.requests), "accepted": len(receiver.accepted()),
+                          "distinct": len(receiver.accepted_ids()),
+                          "unverified": len(receiver.unverified())}), flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
