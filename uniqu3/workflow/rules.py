@@ -1,6 +1,6 @@
 """Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-- which statuses allow which action (`can_ship`, `can_cancel`; for a parcel: `can_report`,
+- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`; for a parcel: `can_report`,
   `can_confirm`, `can_declare_lost`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
 - what people type: an e-mail address, a shop's name. A rule on typed text returns why the
@@ -39,8 +39,16 @@ SHIPPABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID, OrderStatus.PARTIALLY_SH
 CANCELLABLE: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
 
 
+#: « Clore le reste »: a paid order with something left to ship, like shipping.
+CLOSABLE: tuple[OrderStatus, ...] = SHIPPABLE
+
+
 def can_ship(order: Order) -> bool:
     return order.status in SHIPPABLE
+
+
+def can_close(order: Order) -> bool:
+    return order.status in CLOSABLE
 
 
 def can_cancel(order: Order) -> bool:
@@ -56,14 +64,17 @@ def ship_refusal(order: Order) -> InvalidTransition:
     return InvalidTransition("Tous les articles de cette commande sont déjà expédiés.")
 
 
-def parcel_quantity_refusal(sku: str, remaining: int, quantity: int, field: str) -> InvalidInput | None:
-    """Why `quantity` of a line (its SKU, what is left of it to ship) may not go in a parcel (0
-    leaves the line out), or None."""
+def parcel_quantity_refusal(sku: str, remaining: int, quantity: int, field: str, *,
+                            closed: bool = False) -> InvalidInput | None:
+    """Why `quantity` of a line (its SKU, what is left of it to ship; `closed`: part of it was
+    closed) may not go in a parcel or be closed (0 leaves the line out), or None."""
     if quantity < 0:
         return InvalidInput(
             "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.", field=field)
     if quantity <= remaining:
         return None
+    if remaining == 0 and closed:
+        return InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.", field=field, sku=sku)
     if remaining == 0:
         return InvalidInput("%(sku)s est déjà entièrement expédié.", field=field, sku=sku)
     # Two messages rather than ngettext: a refusal's template is one msgid.

@@ -349,7 +349,8 @@ def _check_contents(parcel: _Parcel, remaining: dict[int, int]) -> bool:
     for line_id, quantity in wanted.items():
         line = lines[line_id]
         # The line as earlier parcels of this file leave it.
-        refusal = rules.parcel_quantity_refusal(line.sku, remaining[line_id], quantity, "quantity")
+        refusal = rules.parcel_quantity_refusal(line.sku, remaining[line_id], quantity, "quantity",
+                                                closed=bool(line.closed_quantity))
         if refusal is not None:
             target = next((r for r in parcel.reports if r.row.sku == line.sku), parcel.reports[0])
             target.problems.append(refusal)
