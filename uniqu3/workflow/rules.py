@@ -3,7 +3,7 @@
 - which statuses allow which action (`can_ship`, `can_close`, `can_cancel`; for a parcel: `can_report`,
   `can_confirm`, `can_declare_lost`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
-- what people type: an e-mail address, a shop's name. A rule on typed text returns why the
+- what people type: an e-mail address, a postal code, a shop's name. A rule on typed text returns why the
   value is refused (French, or through the caller's `gettext`, with the values filled in),
   or None when it is accepted.
 
@@ -13,6 +13,7 @@ decision is always the one taken here.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -151,6 +152,26 @@ def repeated_skus(skus: Sequence[str]) -> dict[int, int]:
         else:
             first[sku] = i
     return repeats
+
+
+# ----------------------------------------------------------------------------- addresses
+#: Postal codes (ECMA-262 compatible patterns, also stated in the OpenAPI document): France's
+#: five digits, and elsewhere 2 to 10 letters, digits, spaces or dashes.
+FR_POSTAL_CODE_PATTERN = r"[0-9]{5}"
+POSTAL_CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 -]{0,8}[A-Za-z0-9]"
+_FR_POSTAL_CODE = re.compile(FR_POSTAL_CODE_PATTERN)
+_POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
+
+
+def postal_code_problem(code: str, country: str, gettext: Gettext = french) -> str | None:
+    """Why a postal code is refused for this country (ISO 3166-1 alpha-2), or None."""
+    if country == "FR":
+        if _FR_POSTAL_CODE.fullmatch(code):
+            return None
+        return gettext("Code postal français invalide : 5 chiffres attendus (ex. 69003).")
+    if _POSTAL_CODE.fullmatch(code):
+        return None
+    return gettext("Code postal invalide : de 2 à 10 lettres, chiffres, espaces ou tirets.")
 
 
 # ----------------------------------------------------------------------------- e-mail
