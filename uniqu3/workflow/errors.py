@@ -66,6 +66,7 @@ class Conflict(WorkflowError):
 INVALID_EMAIL = "invalid_email"
 INVALID_TRACKING_NUMBER = "invalid_tracking_number"
 INVALID_TRACKING_URL = "invalid_tracking_url"
+UNKNOWN_CARRIER = "unknown_carrier"
 #: Also answered by the API when a parcel names a SKU the order lacks, or one SKU twice.
 UNKNOWN_LINE = "unknown_line"
 REPEATED_SKU = "repeated_sku"
@@ -100,7 +101,7 @@ CODES: dict[str, str] = {
     "Une ligne choisie n'appartient pas à cette commande.": UNKNOWN_LINE,
     "Sélectionnez au moins une référence à expédier, avec sa quantité.": "no_line_to_ship",
     "%(sku)s n'a plus rien à expédier : le reste est clos.": "quantity_exceeds_remaining",
-    "Choisissez un transporteur de la liste.": "unknown_carrier",
+    "Choisissez un transporteur de la liste.": UNKNOWN_CARRIER,
     "Indiquez le nom du transporteur.": "carrier_name_required",
     "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.":
         "duplicate_tracking_number",
@@ -133,6 +134,26 @@ CODES: dict[str, str] = {
     "Choisissez au moins un article à clore, avec sa quantité.": "no_line_to_close",
     "Indiquez le motif : le client le lira dans l'e-mail.": "reason_required",
     "Il ne reste plus autant d'articles à clore pour %(sku)s.": "quantity_exceeds_remaining",
+    # a file of tracking numbers (its rows' problems)
+    "Le fichier dépasse %(max)s Mo : découpez-le en plusieurs fichiers.": "file_too_large",
+    "Le fichier est vide.": "empty_file",
+    "Colonnes manquantes : %(columns)s. La première ligne nomme les colonnes : référence, transporteur, "
+    "numéro de suivi, et si besoin date d'expédition, SKU et quantité.": "missing_columns",
+    "Le fichier n'a aucune ligne après celle des colonnes.": "empty_file",
+    "Date d'expédition illisible : « %(value)s » (attendu : JJ/MM/AAAA).": "invalid_date",
+    "Le fichier n'est pas un CSV lisible (ligne %(line)s).": "unreadable_file",
+    "Le fichier a plus de %(max)s lignes : découpez-le en plusieurs fichiers.": "file_too_large",
+    "Le fichier n'est ni en UTF-8 ni en Windows-1252 : enregistrez-le en CSV UTF-8.": "unreadable_file",
+    "La référence de la commande manque.": "reference_required",
+    "Quantité invalide : « %(value)s ».": "invalid_quantity",
+    "Commande inconnue : %(reference)s.": "order_not_found",
+    "Le colis %(number)s apparaît sur plusieurs lignes avec un autre transporteur ou une autre date.":
+        "inconsistent_parcel",
+    "Ce colis est sur plusieurs lignes : indiquez le SKU de chacune.": "sku_required",
+    "Indiquez le SKU : la commande a plusieurs articles.": "sku_required",
+    "Le SKU %(sku)s n'est pas dans cette commande.": UNKNOWN_LINE,
+    "Le SKU %(sku)s apparaît deux fois pour ce colis.": REPEATED_SKU,
+    "Une autre ligne de ce colis est refusée : corrigez-la pour expédier le colis.": "parcel_refused",
     # several orders at once
     "Sélectionnez au moins une commande.": "no_order_selected",
     "%(max)s commandes au plus par action : %(count)s sont sélectionnées.": "too_many_orders",
@@ -141,7 +162,7 @@ CODES: dict[str, str] = {
 
 #: Every code a refusal may carry: the listed ones, those named where raised, and each kind's own.
 ALL_CODES: frozenset[str] = frozenset({
-    *CODES.values(), INVALID_EMAIL, INVALID_TRACKING_NUMBER, INVALID_TRACKING_URL, UNKNOWN_LINE,
-    REPEATED_SKU, WorkflowError.code, NotFound.code, InvalidTransition.code, InvalidInput.code,
+    *CODES.values(), INVALID_EMAIL, INVALID_TRACKING_NUMBER, INVALID_TRACKING_URL, UNKNOWN_CARRIER,
+    UNKNOWN_LINE, REPEATED_SKU, WorkflowError.code, NotFound.code, InvalidTransition.code, InvalidInput.code,
     Conflict.code,
 })

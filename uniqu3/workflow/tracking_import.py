@@ -32,7 +32,7 @@ from ..models import Order
 from ..timeutil import paris_today
 from . import rules
 from .actions import Workflow
-from .errors import InvalidInput, NotFound, WorkflowError
+from .errors import INVALID_TRACKING_NUMBER, UNKNOWN_CARRIER, InvalidInput, NotFound, WorkflowError
 from .inputs import Actor
 from .loading import select_orders
 
@@ -270,7 +270,9 @@ def _check_row(report: RowReport, orders: dict[str, Order], today: date) -> _Par
         number = carriers.check_tracking_number(carrier, row.tracking)
         report.tracking_number = number
     except carriers.CarrierError as error:
-        problems.append(InvalidInput(error.template, **error.params))
+        tracking = isinstance(error, carriers.InvalidTrackingNumber)
+        code = INVALID_TRACKING_NUMBER if tracking else UNKNOWN_CARRIER
+        problems.append(InvalidInput(error.template, code=code, **error.params))
     day = _day(row.shipped_on, today, problems)
     if order is not None and day is not None:
         refusal = rules.ship_date_refusal(day, today, paris_today(order.created_at))

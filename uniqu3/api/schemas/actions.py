@@ -58,7 +58,7 @@ class PaymentInput(_Body):
 class LineQuantity(_Body):
     sku: Sku = Field(description="A SKU of the order.")
     # The intake's quantity: 1 … MAX_QUANTITY, and 2.0 is the integer 2 (JSON has one number type).
-    quantity: Annotated[int, Field(description="How many of it."), Quantity]
+    quantity: Annotated[Quantity, Field(description="How many of it.")]
 
 
 class ShipmentInput(_Body):
