@@ -10,7 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..workflow import WorkflowError
+from ..workflow import ParcelDetails, WorkflowError
 
 _QTY_FIELD = re.compile(r"qty_(\d{1,12})")
 _INTEGER = re.compile(r"([-\u2212]?)([0-9]+)")  # ASCII digits only: str.isdigit() takes "²"
@@ -48,12 +48,27 @@ class FormState:
 @dataclass
 class ShipRequest:
     quantities: dict[int, int]
-    carrier: str
-    tracking_number: str
-    shipped_on: date | None
-    carrier_url: str
-    carrier_label: str
+    parcel: ParcelDetails
     request_key: str | None
+
+
+def parse_parcel(form: Mapping[str, str], errors: dict[str, str]) -> ParcelDetails:
+    """Carrier, tracking and ship date of the ship form and of a parcel's correction; a date
+    that is not one goes to `errors`."""
+    shipped_on = None
+    raw_date = (form.get("shipped_on") or "").strip()
+    if raw_date:
+        try:
+            shipped_on = date.fromisoformat(raw_date)
+        except ValueError:
+            errors["shipped_on"] = _("Date d'expédition invalide.")
+    return ParcelDetails(
+        carrier=(form.get("carrier") or "").strip(),
+        tracking_number=form.get("tracking_number") or "",
+        shipped_on=shipped_on,
+        carrier_url=(form.get("carrier_url") or "").strip(),
+        carrier_label=(form.get("carrier_label") or "").strip(),
+    )
 
 
 def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
@@ -75,25 +90,10 @@ def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
         sign, digits = number.groups()
         quantity = int(digits) if len(digits.lstrip("0")) <= MAX_QTY_DIGITS else 10**MAX_QTY_DIGITS
         quantities[int(match.group(1))] = -quantity if sign else quantity
-    shipped_on = None
-    raw_date = (form.get("shipped_on") or "").strip()
-    if raw_date:
-        try:
-            shipped_on = date.fromisoformat(raw_date)
-        except ValueError:
-            errors["shipped_on"] = _("Date d'expédition invalide.")
+    parcel = parse_parcel(form, errors)
     raw_key = (form.get("request_key") or "").strip()
     try:
         request_key: str | None = str(uuid.UUID(raw_key)) if raw_key else None
     except ValueError:
         request_key = None
-    request = ShipRequest(
-        quantities=quantities,
-        carrier=(form.get("carrier") or "").strip(),
-        tracking_number=form.get("tracking_number") or "",
-        shipped_on=shipped_on,
-        carrier_url=(form.get("carrier_url") or "").strip(),
-        carrier_label=(form.get("carrier_label") or "").strip(),
-        request_key=request_key,
-    )
-    return request, errors
+    return ShipRequest(quantities=quantities, parcel=parcel, request_key=request_key), errors

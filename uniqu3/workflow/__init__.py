@@ -2,7 +2,7 @@
 
 from .actions import Result, SweepResult, Workflow
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
-from .inputs import Actor, Address, LineInput, OrderInput
+from .inputs import Actor, Address, LineInput, OrderInput, ParcelDetails
 from .status import derive_status
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "LineInput",
     "NotFound",
     "OrderInput",
+    "ParcelDetails",
     "Result",
     "SweepResult",
     "Workflow",
