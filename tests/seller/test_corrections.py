@@ -64,6 +64,19 @@ def test_a_correction_with_htmx_redraws_the_parcel_and_adds_the_history(sc: Sell
     assert emails(order, "E4U") == 1
 
 
+def test_after_an_action_the_form_is_fetched_when_opened(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    html = correct(sc, order, htmx=True).get_data(as_text=True)
+    form_url = f"/commandes/{order.reference}/colis/1/suivi"
+    assert f'data-hx-get="{form_url}" data-hx-trigger="toggle from:closest details"' in html
+    assert 'name="tracking_number"' not in html  # the answer stays small
+    fragment = sc.get(form_url, htmx=True).get_data(as_text=True)
+    assert fragment.startswith(f'<form method="post" action="{form_url}"')
+    assert 'value="6A98765432109"' in fragment and "<html" not in fragment
+    plain = sc.get(form_url)
+    assert plain.status_code == 302 and plain.headers["Location"] == f"/commandes/{order.reference}#colis-1"
+
+
 def test_a_correction_without_javascript_redirects_to_the_parcel(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.PARTIALLY_SHIPPED)
     response = correct(sc, order, carrier="chronopost", tracking_number="XY123456789FR")

@@ -4,14 +4,18 @@ htmx, POST-redirect-GET without JavaScript, a refusal by the blueprint's error h
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..services import workflow
-from . import actions
+from ..workflow import rules
+from . import actions, queries
 from .blueprint import bp
 from .forms import FormState, parse_parcel
+from .pages import order_context
+from .rendering import wants_fragment
 
 
 @bp.post("/commandes/<reference>/paiement/annulation")
@@ -36,3 +40,21 @@ def edit_shipment(reference: str, number: int) -> Response:
             if result.changed else _("Rien n'a changé dans ce colis : le client n'est pas prévenu."))
     return actions._done(reference, since, text, ("shipment",), shipment_number=number,
                          anchor=f"colis-{number}")
+
+
+@bp.get("/commandes/<reference>/colis/<int:number>/suivi")
+def edit_shipment_form(reference: str, number: int) -> Response | str:
+    """A parcel's correction form alone, fetched by htmx when the seller opens it in a parcel
+    an action redrew; without htmx, the parcel on the order page."""
+    actions.own_shipment_id(reference, number)
+    if not wants_fragment():
+        response = redirect(url_for("seller.order_detail", reference=reference) + f"#colis-{number}")
+        response.vary.add("HX-Request")
+        return response
+    order = queries.order_page(current_user.id, reference)
+    if order is None:
+        abort(404)
+    shipment = next(s for s in order.shipments if s.number == number)
+    if not rules.can_edit_parcel(shipment.status):
+        return ""  # received or lost meanwhile: nothing to correct
+    return render_template("seller/_edit_parcel.html", shipment=shipment, **order_context(order))
