@@ -233,3 +233,9 @@ def test_undo_payment_is_refused_after_a_lost_parcel(wf: Workflow, shipped: Ship
     assert db.session.get(Order, shipped.order_id).status == "paid"  # type: ignore[union-attr]
     refused(lambda: wf.undo_payment(shipped.order_id, actor=SELLER), shipped.order_id,
             InvalidTransition, "déjà parti")
+
+
+def test_undo_payment_is_refused_once_quantities_were_closed(wf: Workflow, paid: Order) -> None:
+    line = paid.lines[0]
+    wf.close_remainder(paid.id, actor=SELLER, quantities={line.id: 1}, reason="Rupture")
+    refused(lambda: wf.undo_payment(paid.id, actor=SELLER), paid.id, InvalidTransition, "close")

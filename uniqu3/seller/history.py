@@ -145,6 +145,16 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "payment_undone":
         return _("Confirmation du paiement (du %(when)s) annulée : le client en est informé par e-mail.",
                  when=_when(d.get("paid_at"))), str(d.get("reason") or "")
+    if kind == "remainder_closed":
+        amount = money(int(d.get("amount_cents") or 0))
+        if d.get("cancelled"):
+            text = _("Reste clos, rien n'étant expédié : commande annulée. Articles non expédiés : %(items)s "
+                     "(%(amount)s) ; le client en est informé par e-mail.", items=_items(d.get("items")),
+                     amount=amount)
+        else:
+            text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s) ; le client en est informé "
+                     "par e-mail.", items=_items(d.get("items")), amount=amount)
+        return text, str(d.get("reason") or "")
     if kind == "cancelled":
         return _("Commande annulée : le client en est informé par e-mail."), str(d.get("reason") or "")
     return kind, ""

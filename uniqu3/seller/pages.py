@@ -115,6 +115,8 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "can_undo_payment": rules.can_undo_payment(order),
         "can_edit_parcel": rules.can_edit_parcel,
         "shipment_label": shipment_label,
+        "can_close": rules.can_close(order),
+        "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
         "parts": (),
         "new_entries": [],
         "new_shipment": None,

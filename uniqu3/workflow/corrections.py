@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .. import search_index
 from ..models import EmailKind, Order, OutboxEmail, Shipment, ShipmentStatus
 from ..timeutil import as_utc, paris_today
+from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition, NotFound
 from .inputs import Actor, ParcelDetails
@@ -50,6 +51,11 @@ def undo_payment(wf: actions.Workflow, order_id: int, *, actor: Actor, reason: s
         if not current.is_paid:
             wf._refuse(InvalidTransition(
                 "Le paiement de cette commande n'est pas confirmé : rien à annuler."))
+    if order is not None and not order.shipments and not can_undo_payment(order):
+        wf._refuse(InvalidTransition(
+            "Une partie de cette commande a été close : la confirmation du paiement ne peut plus être "
+            "annulée."
+        ))
     if order is None or not can_undo_payment(order):
         wf._refuse(InvalidTransition(
             "Un colis de cette commande est déjà parti : la confirmation du paiement ne peut plus "
@@ -137,5 +143,6 @@ def edit_shipment(wf: actions.Workflow, order_id: int, number: int, data: Parcel
     wf._email(EmailKind.PARCEL_UPDATED_BUYER, order, shipment=shipment,
               data={"due_at": as_utc(due).isoformat() if due else None},
               key=again_key(EmailKind.PARCEL_UPDATED_BUYER, f"shipment:{shipment.id}", order))
+    wf._webhook(webhook_events.SHIPMENT_UPDATED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)

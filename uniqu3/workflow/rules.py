@@ -1,7 +1,7 @@
 """Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-- which statuses allow which action (`can_ship`, `can_cancel`, `can_undo_payment`; for a parcel:
-  `can_report`, `can_confirm`, `can_declare_lost`, `can_edit_parcel`);
+- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`, `can_undo_payment`; for a
+  parcel: `can_report`, `can_confirm`, `can_declare_lost`, `can_edit_parcel`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
 - what people type: an e-mail address, a shop's name. A rule on typed text returns why the
   value is refused (French, or through the caller's `gettext`, with the values filled in),
@@ -37,21 +37,31 @@ SHIPPABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID, OrderStatus.PARTIALLY_SH
 CANCELLABLE: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
 
 
+#: « Clore le reste »: a paid order with something left to ship, like shipping.
+CLOSABLE: tuple[OrderStatus, ...] = SHIPPABLE
+
+
 def can_ship(order: Order) -> bool:
     return order.status in SHIPPABLE
+
+
+def can_close(order: Order) -> bool:
+    return order.status in CLOSABLE
 
 
 def can_cancel(order: Order) -> bool:
     return order.status in CANCELLABLE
 
 
-#: A payment confirmed by mistake may be undone while nothing has left: a paid order without
-#: any parcel (a parcel declared lost was shipped all the same).
+#: A payment confirmed by mistake may be undone while nothing has left and nothing was closed:
+#: a paid order without any parcel (a parcel declared lost was shipped all the same) and
+#: without closed quantities (the buyer was told their amount).
 PAYMENT_UNDOABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID,)
 
 
 def can_undo_payment(order: Order) -> bool:
-    return order.status in PAYMENT_UNDOABLE and not order.shipments
+    return (order.status in PAYMENT_UNDOABLE and not order.shipments
+            and not any(line.closed_quantity for line in order.lines))
 
 
 #: A parcel whose receipt is still open: the buyer may report a problem (« Signaler un
