@@ -69,7 +69,7 @@ def test_the_order_page_of_an_english_seller(make_seller: Callable[..., Seller],
                   "Handed over in person on", "Ask the buyer to confirm receipt",
                   "Order received: 2 lines, €75.30.", "by the marketplace",
                   "handed over in person on 20/11/2026: BAG-RED-01 × 2.", "Payment confirmed on",
-                  "Change the carrier, tracking or date", "Handover date"):
+                  "Correct the tracking or date", "Handover date"):
         assert words in text, words
     assert "Remise en main propre" not in text  # stored in French with the parcel, shown in English
     assert french_left(text, *DATA) == []

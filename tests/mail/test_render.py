@@ -165,6 +165,10 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     fourth = make_order(owner=shop, external_id="MKT-4")
     wf.confirm_payment(fourth.id, actor=actor)
     wf.undo_payment(fourth.id, actor=actor, reason="Chèque <b>refusé</b> %(ref)s")
+    fifth = make_order(owner=shop, external_id="MKT-5")
+    wf.confirm_payment(fifth.id, actor=actor)
+    wf.close_remainder(fifth.id, actor=actor, reason="Rupture <b>de stock</b>",
+                       quantities={fifth.lines[1].id: 1})
     accounts = Accounts(db.session, clock=clock)
     accounts.request_password_reset(shop.email)
     accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")

@@ -1,4 +1,4 @@
-"""Corrections on the order page: « Modifier le transporteur, le suivi ou la date » of a parcel and
+"""Corrections on the order page: « Corriger le suivi ou la date » of a parcel and
 « Annuler la confirmation du paiement », with htmx and as plain form posts, their refusals, CSRF,
 and a hand delivery that reads as one."""
 
@@ -42,7 +42,7 @@ def text(response: Any) -> str:
 def test_the_edit_form_starts_from_the_parcels_values(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.PARTIALLY_SHIPPED)
     page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True)
-    assert "Modifier le transporteur, le suivi ou la date" in page
+    assert "Corriger le suivi ou la date" in page
     assert f'action="/commandes/{order.reference}/colis/1/suivi"' in page
     assert f'id="edit-1-tracking_number" name="tracking_number" autocomplete="off" spellcheck="false" ' \
            f'maxlength="64" value="6A{order.id:011d}"' in page
@@ -68,7 +68,7 @@ def test_after_an_action_the_form_is_fetched_when_opened(sc: SellerClient, order
     order = order_in(OrderStatus.PARTIALLY_SHIPPED)
     html = correct(sc, order, htmx=True).get_data(as_text=True)
     form_url = f"/commandes/{order.reference}/colis/1/suivi"
-    assert f'data-hx-get="{form_url}" data-hx-trigger="toggle from:closest details"' in html
+    assert f'data-hx-get="{form_url}" data-hx-trigger="toggle once" data-hx-swap="beforeend"' in html
     assert 'name="tracking_number"' not in html  # the answer stays small
     fragment = sc.get(form_url, htmx=True).get_data(as_text=True)
     assert fragment.startswith(f'<form method="post" action="{form_url}"')
@@ -122,7 +122,7 @@ def test_a_date_that_is_not_a_date_is_refused(sc: SellerClient, order_in: Make) 
 def test_a_received_parcel_has_no_edit_form_and_is_refused(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.RECEIVED)
     page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True)
-    assert "Modifier le transporteur, le suivi ou la date" not in page
+    assert "Corriger le suivi ou la date" not in page
     response = correct(sc, order, htmx=True)
     assert response.status_code == 422
     assert "Ce colis est déjà reçu : son suivi ne peut plus être modifié." in response.get_data(as_text=True)
