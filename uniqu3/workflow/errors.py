@@ -134,6 +134,18 @@ CODES: dict[str, str] = {
     "Choisissez au moins un article à clore, avec sa quantité.": "no_line_to_close",
     "Indiquez le motif : le client le lira dans l'e-mail.": "reason_required",
     "Il ne reste plus autant d'articles à clore pour %(sku)s.": "quantity_exceeds_remaining",
+    # corrections: undoing a payment, editing a parcel
+    "Une partie de cette commande a été close : la confirmation du paiement ne peut plus être annulée.":
+        "remainder_closed",
+    "Un colis de cette commande est déjà parti : la confirmation du paiement ne peut plus être annulée.":
+        "already_shipped",
+    "Cette commande est annulée : son paiement ne peut plus être modifié.": "already_cancelled",
+    "Le paiement de cette commande n'est pas confirmé : rien à annuler.": "not_paid",
+    "Ce colis est déjà reçu : son suivi ne peut plus être modifié.": "already_received",
+    "Ce colis a été déclaré perdu : son suivi ne peut plus être modifié. Ses articles sont à expédier "
+    "dans un nouveau colis.": "parcel_lost",
+    "La date d'expédition ne peut pas suivre la demande de confirmation de réception (le %(day)s).":
+        "ship_date_after_receipt_request",
     # a file of tracking numbers (its rows' problems)
     "Le fichier dépasse %(max)s Mo : découpez-le en plusieurs fichiers.": "file_too_large",
     "Le fichier est vide.": "empty_file",
