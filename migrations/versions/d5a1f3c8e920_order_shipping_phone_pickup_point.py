@@ -7,7 +7,7 @@ Downgrade: the schema before this revision knows only the items, so each order's
 back to its items' total (the shipping subtracted); the phone and the pickup point are dropped.
 
 Revision ID: d5a1f3c8e920
-Revises: c4d8e2f1a6b3
+Revises: d9e1b7c2a4f6
 Create Date: 2026-12-06 11:45:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5a1f3c8e920'
-down_revision = 'c4d8e2f1a6b3'
+down_revision = 'd9e1b7c2a4f6'
 branch_labels = None
 depends_on = None
 
