@@ -98,9 +98,10 @@ class Receiver:
             handler.send_response(status)
             if 300 <= status < 400:
                 handler.send_header("Location", self.url + "/ailleurs")
-            handler.send_header("Content-Length", "2")
+            body = b"" if status == 204 else b"ok"  # a 204 has no body
+            handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
-            handler.wfile.write(b"ok")
+            handler.wfile.write(body)
         except OSError:  # the client gave up waiting (a timeout test)
             pass
 
@@ -125,3 +126,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def main() -> None:
+    """`python -m tests.webhook_receiver PORT SECRET`: a receiver in a process of its own (the
+    benchmark's); on SIGTERM it prints what it got as one JSON line and exits."""
+    import signal
+    import sys
+
+    receiver = Receiver(secret=sys.argv[2], port=int(sys.argv[1]))
+    receiver.start()
+
+    def stop(*_: Any) -> None:
+        receiver.stop()
+        print(json.dumps({"requests": len(receiver.requests), "accepted": len(receiver.accepted()),
+                          "distinct": len(receiver.accepted_ids()),
+                          "unverified": len(receiver.unverified())}), flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

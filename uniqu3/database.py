@@ -1,12 +1,13 @@
-"""Database engine settings: SQLite in WAL mode with a busy timeout."""
+"""Database engine settings: SQLite in WAL mode with a busy timeout; what the outboxes share."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Table, bindparam, event
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.sql import Update
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -43,3 +44,22 @@ def rows_matched(result: Result[Any]) -> int:
     UPDATE's is a CursorResult, which has the count."""
     assert isinstance(result, CursorResult)
     return result.rowcount
+
+
+_OUTCOME_STATEMENTS: dict[tuple[str, tuple[str, ...]], Update] = {}
+
+
+def outcome_statement(table: Table, names: tuple[str, ...]) -> Update:
+    """An outbox row's outcome, written only by the run that holds its claim:
+    `UPDATE <table> SET <names>, claim_token = NULL WHERE id = :row_id AND claim_token = :token`
+    (values as `new_<name>`), built once per table and set of columns, run with executemany."""
+    statement = _OUTCOME_STATEMENTS.get((table.name, names))
+    if statement is None:
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
+            .values(claim_token=None,
+                    **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
+        )
+        _OUTCOME_STATEMENTS[(table.name, names)] = statement
+    return statement

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from ..models import Order, OrderStatus, ShipmentStatus
+from .errors import InvalidInput, InvalidTransition
 
 Gettext = Callable[..., str]
 
@@ -53,6 +55,45 @@ def can_close(order: Order) -> bool:
 
 def can_cancel(order: Order) -> bool:
     return order.status in CANCELLABLE
+
+
+def ship_refusal(order: Order) -> InvalidTransition:
+    """Why an order that may not ship (not `can_ship`) gets no parcel."""
+    if order.is_cancelled:
+        return InvalidTransition("Cette commande est annulée : rien ne peut être expédié.")
+    if not order.is_paid:
+        return InvalidTransition("Le paiement doit être confirmé avant d'expédier la commande.")
+    return InvalidTransition("Tous les articles de cette commande sont déjà expédiés.")
+
+
+def parcel_quantity_refusal(sku: str, remaining: int, quantity: int, field: str, *,
+                            closed: bool = False) -> InvalidInput | None:
+    """Why `quantity` of a line (its SKU, what is left of it to ship; `closed`: part of it was
+    closed) may not go in a parcel or be closed (0 leaves the line out), or None."""
+    if quantity < 0:
+        return InvalidInput(
+            "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.", field=field)
+    if quantity <= remaining:
+        return None
+    if remaining == 0 and closed:
+        return InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.", field=field, sku=sku)
+    if remaining == 0:
+        return InvalidInput("%(sku)s est déjà entièrement expédié.", field=field, sku=sku)
+    # Two messages rather than ngettext: a refusal's template is one msgid.
+    if remaining == 1:
+        return InvalidInput("Il reste 1 article à expédier pour cette ligne.", field=field)
+    return InvalidInput("Il reste %(remaining)s articles à expédier pour cette ligne.", field=field,
+                        remaining=remaining)
+
+
+def ship_date_refusal(day: date, today: date, ordered_on: date) -> InvalidInput | None:
+    """A parcel leaves between the order's day and today (Paris days), or is refused."""
+    if day > today:
+        return InvalidInput("La date d'expédition ne peut pas être dans le futur.", field="shipped_on")
+    if day < ordered_on:
+        return InvalidInput("La date d'expédition ne peut pas précéder la date de la commande.",
+                            field="shipped_on")
+    return None
 
 
 #: A parcel whose receipt is still open: the buyer may report a problem (« Signaler un
