@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 
@@ -82,6 +83,19 @@ class OrderInput:
 
 #: OrderInput's members added after the first orders were recorded, with their defaults.
 _ADDED_MEMBERS: dict[str, Any] = {"shipping_cents": 0, "buyer_phone": None, "pickup_point": None}
+
+
+@dataclass(frozen=True)
+class ParcelDetails:
+    """How a parcel travels, as the seller gives it: carrier (with its name and tracking page
+    for « Autre transporteur »), tracking number and ship date (None: today when shipping,
+    unchanged when correcting)."""
+
+    carrier: str
+    tracking_number: str = ""
+    shipped_on: date | None = None
+    carrier_url: str = ""
+    carrier_label: str = ""
 
 
 @dataclass(frozen=True)
