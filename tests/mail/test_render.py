@@ -148,6 +148,8 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     wf.report_problem(parcel.id, reason="damaged", message="Carton <b>ouvert</b> %(ref)s\nVase cassé")
     wf.message_buyer(parcel.id, actor=actor, message="Désolée <i>!</i>\nJe renvoie un vase.")
     wf.declare_lost(parcel.id, actor=actor)
+    wf.close_remainder(third.id, actor=actor, reason="Plus de <b>vase</b> %(ref)s")
+    wf.record_refund(third.id, actor=actor, amount_cents=100, method="paypal", reference="PP <i>1</i>")
     accounts = Accounts(db.session, clock=clock)
     accounts.request_password_reset(shop.email)
     accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import intake
 from ..models import OrderStatus, ProblemReason, ShipmentStatus
-from ..workflow import rules
+from ..workflow import refunds, rules
 from .blueprint import PREFIX
 from .errors import CODES
 from .serialize import REFERENCE_PATTERN
@@ -146,15 +146,19 @@ ADDRESS_OUT: dict[str, Any] = {
 
 LINE_OUT: dict[str, Any] = {
     "type": "object",
-    "required": ["position", "sku", "title", "quantity", "shipped_quantity", "remaining_quantity",
-                 "unit_price", "line_total"],
+    "required": ["position", "sku", "title", "quantity", "shipped_quantity", "closed_quantity",
+                 "remaining_quantity", "unit_price", "line_total"],
     "properties": {
         "position": {"type": "integer", "minimum": 1},
         "sku": {"type": "string"},
         "title": {"type": "string"},
         "quantity": {"type": "integer", "minimum": 1},
         "shipped_quantity": {"type": "integer", "minimum": 0},
-        "remaining_quantity": {"type": "integer", "minimum": 0},
+        "closed_quantity": {"type": "integer", "minimum": 0,
+                            "description": "Closed by the seller (« Clore le reste »): will not be shipped, "
+                                           "its amount is owed back to the buyer."},
+        "remaining_quantity": {"type": "integer", "minimum": 0,
+                               "description": "Still to ship: quantity − shipped − closed."},
         "unit_price": _MONEY,
         "line_total": _MONEY,
     },
@@ -244,7 +248,8 @@ ORDER_OUT: dict[str, Any] = {
     "type": "object",
     "required": ["reference", "external_id", "seller", "status", "status_label", "buyer",
                  "billing_address", "shipping_address", "currency", "totals", "lines", "shipments",
-                 "paid_at", "cancelled_at", "cancel_reason", "created_at", "updated_at", "links"],
+                 "paid_at", "cancelled_at", "cancel_reason", "refund_owed", "refund_due", "refunds",
+                 "created_at", "updated_at", "links"],
     "properties": {
         "reference": {"type": "string", "pattern": f"^{REFERENCE_PATTERN}$",
                       "examples": ["UQ-2026-000123"]},
@@ -274,6 +279,27 @@ ORDER_OUT: dict[str, Any] = {
         "paid_at": _nullable(_TIMESTAMP),
         "cancelled_at": _nullable(_TIMESTAMP),
         "cancel_reason": {"type": ["string", "null"]},
+        "refund_owed": {**_MONEY, "description": "What the buyer must get back in all: everything paid "
+                        "for a cancelled paid order (items and shipping costs), else the closed quantities "
+                        "of a paid order; 0.00 until paid. Equals `refund_due` + the sum of `refunds`."},
+        "refund_due": {**_MONEY, "description": "What is still to refund."},
+        "refunds": {
+            "type": "array",
+            "description": "The refunds recorded (« Remboursement effectué »), oldest first; never more "
+                           "in all than what was paid.",
+            "items": {
+                "type": "object",
+                "required": ["amount", "method", "method_label", "reference", "note", "recorded_at"],
+                "properties": {
+                    "amount": _MONEY,
+                    "method": {"type": "string", "enum": list(refunds.METHODS)},
+                    "method_label": {"type": "string", "examples": ["Virement"]},
+                    "reference": {"type": "string"},
+                    "note": {"type": "string"},
+                    "recorded_at": _TIMESTAMP,
+                },
+            },
+        },
         "created_at": _TIMESTAMP,
         "updated_at": _TIMESTAMP,
         "links": {
