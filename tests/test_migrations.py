@@ -48,7 +48,8 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(empty_database
         assert diff == []
         tables = set(inspect(db.engine).get_table_names())
         assert {"sellers", "orders", "order_lines", "shipments", "shipment_lines",
-                "order_events", "outbox_emails", "api_keys"} <= tables
+                "order_events", "outbox_emails", "api_keys", "webhook_endpoints",
+                "webhook_events", "webhook_deliveries"} <= tables
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()

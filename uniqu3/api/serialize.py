@@ -21,9 +21,6 @@ from ..workflow.loading import loaded_refunds
 from .blueprint import PREFIX
 from .errors import api_locale
 
-#: Reference shape ("UQ-2026-000123"); anything else is not looked up.
-REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
-
 RECEIPT_NOT_REQUESTED = "not_requested"
 RECEIPT_AWAITING = "awaiting"
 RECEIPT_RECEIVED = "received"
@@ -47,9 +44,10 @@ def order_links(reference: str) -> dict[str, str]:
     }
 
 
-def order_json(order: Order) -> dict[str, Any]:
-    # Status labels speak the API's language: French unless Accept-Language asks for English.
-    with force_locale(api_locale()):
+def order_json(order: Order, *, locale: str | None = None) -> dict[str, Any]:
+    # Status labels speak the API's language: French unless Accept-Language asks for English
+    # (`locale` when there is no request to ask, as for the webhooks' bodies).
+    with force_locale(locale or api_locale()):
         return _order_json(order)
 
 

@@ -2,7 +2,15 @@
 
 from flask import Flask
 
-from . import demo, keys, orders, outbox, sellers  # noqa: F401  (registers the commands)
+from . import (  # noqa: F401  (registers the commands)
+    demo,
+    keys,
+    orders,
+    outbox,
+    sellers,
+    tracking,
+    webhooks,
+)
 from .group import bp
 
 

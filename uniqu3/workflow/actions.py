@@ -40,6 +40,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc, paris_today, utcnow
+from ..webhooks import events as webhook_events
 from . import closing, problems, refunds, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
@@ -90,6 +91,7 @@ class Workflow:
         self._pending_receipts: list[tuple[int, datetime]] = []
         self._pending_reminders: list[tuple[int, datetime]] = []
         self._changed_sellers: set[int] = set()
+        self._pending_webhooks: list[tuple[str, Order, Shipment | None]] = []
 
     # ------------------------------------------------------------------ order placed
     def place_order(self, data: OrderInput, *, actor: Actor, source: str = "api") -> Result:
@@ -163,6 +165,7 @@ class Workflow:
         })
         self._email(EmailKind.NEW_ORDER_SELLER, order, seller=seller)
         self._email(EmailKind.ORDER_RECORDED_BUYER, order, seller=seller)
+        self._webhook(webhook_events.ORDER_CREATED, order)
         self._commit()
         return Result(order)
 
@@ -185,6 +188,7 @@ class Workflow:
         self._event(order, "payment_confirmed", actor, {"note": note} if note else {})
         self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order)
         self._set_status(order)
+        self._webhook(webhook_events.ORDER_PAID, order)
         self._commit()
         return Result(order)
 
@@ -207,6 +211,7 @@ class Workflow:
         # A paid order: the buyer is told what will be refunded (everything paid).
         self._email(EmailKind.CANCELLED_BUYER, order, data={"refund_cents": refunds.owed_back_cents(order)})
         self._set_status(order)
+        self._webhook(webhook_events.ORDER_CANCELLED, order)
         self._commit()
         return Result(order)
 
@@ -248,13 +253,7 @@ class Workflow:
             repeat = self._shipment_by_key(current, request_key)
             if repeat is not None:
                 return self._unchanged(current, repeat)
-            if current.is_cancelled:
-                self._refuse(InvalidTransition("Cette commande est annulée : rien ne peut être expédié."))
-            if not current.is_paid:
-                self._refuse(InvalidTransition(
-                    "Le paiement doit être confirmé avant d'expédier la commande."
-                ))
-            self._refuse(InvalidTransition("Tous les articles de cette commande sont déjà expédiés."))
+            self._refuse(rules.ship_refusal(current))
         assert order is not None
         repeat = self._shipment_by_key(order, request_key)
         if repeat is not None:
@@ -318,6 +317,7 @@ class Workflow:
             ],
         })
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_CREATED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
 
@@ -361,6 +361,7 @@ class Workflow:
             "due_at": as_utc(due).isoformat(),
         })
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_RECEIPT_REQUESTED, order, shipment)
         self._pending_receipts.append((shipment.id, due))
         if remind_at is not None:
             self._pending_reminders.append((shipment.id, remind_at))
@@ -419,6 +420,9 @@ class Workflow:
             "received_at": as_utc(now).isoformat(),
         })
         self._set_status(order)
+        if was == ShipmentStatus.PROBLEM:
+            self._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
+        self._webhook(webhook_events.SHIPMENT_RECEIVED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
 
@@ -513,6 +517,7 @@ class Workflow:
         self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="seller")
         self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="buyer")
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_RECEIVED, order, shipment)
         return True
 
     def _lock(self, order_id: int, allowed: Iterable[str] | None) -> Order | None:
@@ -633,27 +638,10 @@ class Workflow:
             qty = quantities.get(line.id, 0)
             if qty == 0:
                 continue
-            field = f"{prefix}_{line.id}"
-            if qty < 0:
-                self._refuse(InvalidInput(
-                    "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.",
-                    field=field,
-                ))
-            if qty > line.remaining:
-                if line.remaining == 0 and line.closed_quantity:
-                    self._refuse(InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.",
-                                              field=field, sku=line.sku))
-                if line.remaining == 0:
-                    self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
-                                              field=field, sku=line.sku))
-                # Two messages rather than ngettext: a refusal's template is one msgid.
-                if line.remaining == 1:
-                    self._refuse(InvalidInput("Il reste 1 article à expédier pour cette ligne.",
-                                              field=field))
-                self._refuse(InvalidInput(
-                    "Il reste %(remaining)s articles à expédier pour cette ligne.",
-                    field=field, remaining=line.remaining,
-                ))
+            refusal = rules.parcel_quantity_refusal(line.sku, line.remaining, qty, f"{prefix}_{line.id}",
+                                                    closed=bool(line.closed_quantity))
+            if refusal is not None:
+                self._refuse(refusal)
             items.append((line, qty))
         if not items:
             self._refuse(nothing or InvalidInput(
@@ -696,15 +684,9 @@ class Workflow:
     def _check_ship_date(self, order: Order, shipped_on: date | None, now: datetime) -> date:
         today = paris_today(now)
         day = shipped_on or today
-        if day > today:
-            self._refuse(InvalidInput(
-                "La date d'expédition ne peut pas être dans le futur.", field="shipped_on"
-            ))
-        if day < paris_today(order.created_at):
-            self._refuse(InvalidInput(
-                "La date d'expédition ne peut pas précéder la date de la commande.",
-                field="shipped_on",
-            ))
+        refusal = rules.ship_date_refusal(day, today, paris_today(order.created_at))
+        if refusal is not None:
+            self._refuse(refusal)
         return day
 
     def _set_status(self, order: Order) -> None:
@@ -731,6 +713,11 @@ class Workflow:
             actor_label=actor.label,
             details=details,
         ))
+
+    def _webhook(self, type: str, order: Order, shipment: Shipment | None = None) -> None:
+        """An event for the webhooks, written by `_commit` in this transaction, once every
+        change is flushed: its body is the order as it is committed."""
+        self._pending_webhooks.append((type, order, shipment))
 
     def _email(
         self,
@@ -775,6 +762,12 @@ class Workflow:
         emails, receipts, reminders = self._pending_emails, self._pending_receipts, self._pending_reminders
         self._pending_emails, self._pending_receipts, self._pending_reminders = [], [], []
         changed, self._changed_sellers = sorted(self._changed_sellers), set()
+        pending_webhooks, self._pending_webhooks = self._pending_webhooks, []
+        deliveries: list[int] = []
+        if pending_webhooks:
+            self.session.flush()
+            for type, order, shipment in pending_webhooks:
+                deliveries += webhook_events.record(self.session, type, order, shipment, at=self.clock())
         if changed:
             # Last statement before the commit, sellers in id order: the seller row's lock is
             # held as briefly as possible and two transactions always take them in one order.
@@ -786,6 +779,8 @@ class Workflow:
         # Only now, with the work committed, may anyone act on it.
         if emails:
             signals.emails_queued.send(self, ids=emails)
+        if deliveries:
+            signals.webhooks_queued.send(self, ids=deliveries)
         for shipment_id, due in receipts:
             signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
         for shipment_id, at in reminders:
@@ -793,7 +788,7 @@ class Workflow:
 
     def _refuse(self, error: WorkflowError) -> None:
         self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
-        self._pending_reminders = []
+        self._pending_reminders, self._pending_webhooks = [], []
         self.session.rollback()
         raise error
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from ..database import rows_matched
 from ..models import EmailKind, OrderEvent, OrderLine
+from ..webhooks import events as webhook_events
 from . import actions, refunds, rules  # actions: a cycle by design, Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
@@ -87,6 +88,8 @@ def close_remainder(wf: actions.Workflow, order_id: int, *, actor: Actor, reason
         "refund_cents": amount + (refunds.shipping_cents(order) if cancels else 0),
     }, key=f"{EmailKind.REMAINDER_CLOSED_BUYER.value}:order:{order.id}:{key or uuid.uuid4().hex}")
     wf._set_status(order)
+    if cancels:
+        wf._webhook(webhook_events.ORDER_CANCELLED, order)
     wf._commit()
     return actions.Result(order)
 

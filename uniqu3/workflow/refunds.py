@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 
 from ..models import EmailKind, Order, OrderLine, Refund
 from ..money import format_money
+from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
@@ -153,5 +154,6 @@ def record_refund(wf: actions.Workflow, order_id: int, *, actor: Actor, amount_c
         "refunded_cents": refunded + amount_cents, "due_cents": left,
     }, key=f"{EmailKind.REFUND_RECORDED_BUYER.value}:refund:{refund_id or uuid.uuid4().hex}")
     wf._set_status(order)
+    wf._webhook(webhook_events.REFUND_RECORDED, order)
     wf._commit()
     return actions.Result(order)
