@@ -100,7 +100,7 @@ def import_orders(file: str) -> None:
 @command("sweep")
 def sweep() -> None:
     """Passer maintenant en « Reçu » les colis dont le délai est écoulé (jamais ceux dont le client a
-    signalé un problème), envoyer les rappels et les e-mails dus."""
+    signalé un problème), envoyer les rappels, les e-mails et les webhooks dus."""
     from ..sweep import run_sweep
 
     report = run_sweep()
@@ -109,6 +109,9 @@ def sweep() -> None:
                  count=report.auto_received))
     click.echo(_("E-mails : %(sent)d envoyé(s), %(retrying)d en attente d'un nouvel essai.",
                  sent=report.emails_sent, retrying=report.emails_retrying))
+    click.echo(_("Webhooks : %(delivered)d livré(s), %(retrying)d en attente d'un nouvel essai, "
+                 "%(failed)d en échec.", delivered=report.webhooks_delivered,
+                 retrying=report.webhooks_retrying, failed=report.webhooks_failed))
 
 
 @command("stats")
