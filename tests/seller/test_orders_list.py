@@ -83,7 +83,7 @@ def test_tabs_of_orders_waiting_for_the_buyer_or_done_are_counted_to_a_lower_cap
             order_in(status)
     counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
     assert counts == {"problemes": "0", "a-encaisser": "0", "a-expedier": "3", "expediees": "0",
-                      "recues": "2+", "annulees": "2+", "toutes": "7+"}
+                      "recues": "2+", "annulees": "2+", "a-rembourser": "0", "toutes": "7+"}
 
 
 def test_counts_use_french_digit_grouping(app: Any) -> None:
