@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from . import search_index
+from .carriers import HAND_DELIVERY
 from .extensions import Base
 from .timeutil import as_utc, utcnow
 
@@ -94,6 +95,9 @@ class EmailKind(enum.StrEnum):
     PROBLEM_RECORDED_BUYER = "P2"
     SELLER_MESSAGE_BUYER = "P3"
     PARCEL_LOST_BUYER = "P4"
+    # Corrections by the seller: a parcel's tracking, a payment confirmed by mistake.
+    PARCEL_UPDATED_BUYER = "E4U"
+    PAYMENT_UNDONE_BUYER = "E3U"
     # « Clore le reste »: the items the seller will not ship, and their amount.
     REMAINDER_CLOSED_BUYER = "C1"
     # « Remboursement effectué »: the amount refunded, how, and what is still due.
@@ -337,6 +341,11 @@ class Shipment(Base):
         back_populates="shipment", order_by="ShipmentProblem.id", cascade="all, delete-orphan",
         lazy="raise_on_sql",
     )
+
+    @property
+    def handed_over(self) -> bool:
+        """Handed to the buyer by the seller (« Remise en main propre »): never « en route »."""
+        return self.carrier == HAND_DELIVERY
 
     @property
     def items(self) -> list[tuple[OrderLine, int]]:

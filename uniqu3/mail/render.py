@@ -50,6 +50,8 @@ TEMPLATES: dict[str, str] = {
     EmailKind.PROBLEM_RECORDED_BUYER: "p2_problem_recorded",
     EmailKind.SELLER_MESSAGE_BUYER: "p3_seller_message",
     EmailKind.PARCEL_LOST_BUYER: "p4_parcel_lost",
+    EmailKind.PARCEL_UPDATED_BUYER: "e4u_parcel_updated",
+    EmailKind.PAYMENT_UNDONE_BUYER: "e3u_payment_undone",
     EmailKind.REMAINDER_CLOSED_BUYER: "c1_remainder_closed",
     EmailKind.REFUND_RECORDED_BUYER: "r1_refund_recorded",
     EmailKind.PASSWORD_RESET: "a1_password_reset",
@@ -69,6 +71,7 @@ _PARCEL_KINDS = {
     EmailKind.PROBLEM_RECORDED_BUYER,
     EmailKind.SELLER_MESSAGE_BUYER,
     EmailKind.PARCEL_LOST_BUYER,
+    EmailKind.PARCEL_UPDATED_BUYER,
 }
 
 
@@ -193,6 +196,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         # A report's and a seller's words (typed by a person: escaped, line breaks kept).
         "problem_reason": problem_reason(str(data.get("reason") or "")),
         "problem_message": str(data.get("message") or ""),
+        "seller_note": str(data.get("note") or ""),
         "reported_at": _when(data.get("reported_at"), locale),
         "lost_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
                        for i in data.get("items") or []],
@@ -314,6 +318,12 @@ def _when(raw: str | None, locale: str) -> str:
 
 # ----------------------------------------------------------------------------- subjects
 def _shipped_subject(c: dict[str, Any]) -> str:
+    if c["shipment"].handed_over:
+        if c["multi_parcel"]:
+            return _("Colis n° %(number)s remis en main propre — commande %(ref)s",
+                     number=c["shipment"].number,
+                     ref=c["reference"])
+        return _("Votre commande %(ref)s vous a été remise", ref=c["reference"])
     if c["multi_parcel"]:
         return _("Colis n° %(number)s expédié — commande %(ref)s", number=c["shipment"].number,
                  ref=c["reference"])
@@ -358,6 +368,12 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     EmailKind.PARCEL_LOST_BUYER: lambda c: _(
         "Colis n° %(number)s déclaré perdu — commande %(ref)s", number=c["shipment"].number,
         ref=c["reference"]
+    ),
+    EmailKind.PARCEL_UPDATED_BUYER: lambda c: _(
+        "Suivi de votre colis mis à jour — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.PAYMENT_UNDONE_BUYER: lambda c: _(
+        "Paiement pas encore confirmé — commande %(ref)s", ref=c["reference"]
     ),
     EmailKind.REMAINDER_CLOSED_BUYER: lambda c: (
         _("Commande %(ref)s annulée", ref=c["reference"]) if c["closed_cancels"]

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from .. import carriers, receipt_proof
 from ..extensions import db
-from ..labels import PROBLEM_REASONS, REFUND_METHODS, SHIPMENT_LABELS, STATUS_LABELS, carrier_name
+from ..labels import PROBLEM_REASONS, REFUND_METHODS, STATUS_LABELS, carrier_name, shipment_label
 from ..models import Order
 from ..money import cents_to_decimal_str
 from ..services import now
@@ -106,7 +106,6 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "order": order,
         "state": state,
         "labels": STATUS_LABELS,
-        "shipment_labels": SHIPMENT_LABELS,
         "timeline": history.timeline(order.events),
         "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
@@ -121,6 +120,9 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "message_key": str(uuid.uuid4()),
         "can_cancel": rules.can_cancel(order),
         "can_ship": rules.can_ship(order),
+        "can_undo_payment": rules.can_undo_payment(order),
+        "can_edit_parcel": rules.can_edit_parcel,
+        "shipment_label": shipment_label,
         "can_close": rules.can_close(order),
         "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
         "money": money,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 
@@ -47,6 +48,19 @@ class OrderInput:
         payload["buyer_email"] = self.buyer_email.lower()
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ParcelDetails:
+    """How a parcel travels, as the seller gives it: carrier (with its name and tracking page
+    for « Autre transporteur »), tracking number and ship date (None: today when shipping,
+    unchanged when correcting)."""
+
+    carrier: str
+    tracking_number: str = ""
+    shipped_on: date | None = None
+    carrier_url: str = ""
+    carrier_label: str = ""
 
 
 @dataclass(frozen=True)

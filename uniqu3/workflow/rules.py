@@ -1,7 +1,7 @@
 """Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`; for a parcel: `can_report`,
-  `can_confirm`, `can_declare_lost`);
+- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`, `can_undo_payment`; for a
+  parcel: `can_report`, `can_confirm`, `can_declare_lost`, `can_edit_parcel`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
 - what people type: an e-mail address, a postal code, a shop's name. A rule on typed text returns why the
   value is refused (French, or through the caller's `gettext`, with the values filled in),
@@ -56,6 +56,17 @@ def can_cancel(order: Order) -> bool:
     return order.status in CANCELLABLE
 
 
+#: A payment confirmed by mistake may be undone while nothing has left and nothing was closed:
+#: a paid order without any parcel (a parcel declared lost was shipped all the same) and
+#: without closed quantities (the buyer was told their amount).
+PAYMENT_UNDOABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID,)
+
+
+def can_undo_payment(order: Order) -> bool:
+    return (order.status in PAYMENT_UNDOABLE and not order.shipments
+            and not any(line.closed_quantity for line in order.lines))
+
+
 def ship_refusal(order: Order) -> InvalidTransition:
     """Why an order that may not ship (not `can_ship`) gets no parcel."""
     if order.is_cancelled:
@@ -103,6 +114,11 @@ CONFIRMABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.AWAITING_RECEIPT, Ship
 #: « Colis perdu »: any parcel not received yet.
 LOSABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT,
                                        ShipmentStatus.PROBLEM)
+#: A parcel's carrier, tracking number and ship date may be corrected until it is received
+#: or closed as lost. In problem too: a buyer who says « colis non reçu » is often looking at
+#: a wrong tracking number, and the corrected link is what they need; the problem stays open
+#: (no automatic receipt) until the seller answers it.
+EDITABLE: tuple[ShipmentStatus, ...] = LOSABLE
 #: A buyer's report or a seller's message to the buyer, in characters.
 MESSAGE_MAX = 2_000
 
@@ -118,6 +134,10 @@ def can_confirm(status: str) -> bool:
 
 def can_declare_lost(status: str) -> bool:
     return status in LOSABLE
+
+
+def can_edit_parcel(status: str) -> bool:
+    return status in EDITABLE
 
 
 # ----------------------------------------------------------------------------- orders
