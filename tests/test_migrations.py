@@ -221,5 +221,31 @@ def test_the_refunds_migration_walks_the_orders_that_owe_money(empty_database_ur
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE order_lines SET closed_quantity = 0"))
         db.session.remove()
+
+def test_the_shipping_migration_keeps_totals_and_walks_them_back(empty_database_url: str) -> None:
+    """d5a1f3c8e920: orders already there have no shipping and the same total; down, a total
+    that includes shipping goes back to the items' total, and the new columns are gone."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="d9e1b7c2a4f6")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)
+        upgrade(revision="d5a1f3c8e920")
+        with db.engine.begin() as conn:
+            assert conn.execute(text(
+                "SELECT total_cents, shipping_cents, buyer_phone, pickup_point FROM orders")).one() == (
+                100, 0, None, None)
+            conn.execute(text(
+                "UPDATE orders SET shipping_cents = 490, total_cents = 590, buyer_phone = '+33612345678', "
+                "pickup_point = '{\"carrier\": \"mondial_relay\", \"id\": \"FR-012345\"}'"))
+        downgrade(revision="d9e1b7c2a4f6")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT total_cents FROM orders")).scalar() == 100
+            columns = {column["name"] for column in inspect(conn).get_columns("orders")}
+            assert not columns & {"shipping_cents", "buyer_phone", "pickup_point"}
+            assert conn.execute(text("SELECT count(*) FROM order_lines")).scalar() == 1
+        upgrade(revision="d5a1f3c8e920")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT total_cents, shipping_cents FROM orders")).one() == (100, 0)
         downgrade(revision="base")
         db.engine.dispose()

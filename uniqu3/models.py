@@ -210,7 +210,14 @@ class Order(Base):
     billing_address: Mapped[dict[str, str]] = mapped_column(JSON)
     shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # What the buyer pays: the items (`items_cents`) and the shipping.
     total_cents: Mapped[int] = mapped_column(Integer)
+    shipping_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # E.164 (« +33612345678 »), when the marketplace gave it.
+    buyer_phone: Mapped[str | None] = mapped_column(String(20))
+    # The relay or pickup point the parcel goes to instead of the shipping address
+    # (carrier, id, name, line1, line2, postal_code, city, country), or None.
+    pickup_point: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # Kept equal to workflow.status.derive_status() by the workflow, for lists and counts.
     status: Mapped[OrderStatus] = mapped_column(
         _status_type(OrderStatus, 20), default=OrderStatus.AWAITING_PAYMENT
@@ -246,6 +253,11 @@ class Order(Base):
     refunds: Mapped[list[Refund]] = relationship(
         back_populates="order", order_by="Refund.id", cascade="all, delete-orphan", lazy="raise_on_sql"
     )
+
+    @property
+    def items_cents(self) -> int:
+        """The items' subtotal: the total without the shipping."""
+        return self.total_cents - self.shipping_cents
 
     @property
     def is_paid(self) -> bool:

@@ -6,7 +6,7 @@ is kept by the workflow for the « À rembourser » tab (a partial index holds o
 The data walk: orders already there owe what they owe (nothing was recorded as refunded).
 
 Revision ID: e7b3d9f2a416
-Revises: d9e1b7c2a4f6
+Revises: d5a1f3c8e920
 Create Date: 2026-12-06 11:45:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7b3d9f2a416'
-down_revision = 'd9e1b7c2a4f6'
+down_revision = 'd5a1f3c8e920'
 branch_labels = None
 depends_on = None
 

@@ -178,3 +178,18 @@ def test_a_corrected_parcel_is_a_shipment_updated_event_with_the_new_tracking(
     assert receiver.types() == ["order.created", "order.paid", "shipment.created", "shipment.updated"]
     parcel = receiver.accepted()[-1].json()["data"]["order"]["shipments"][0]
     assert parcel["tracking_number"] == "6A98765432109" and parcel["status"] == "shipped"
+
+
+def test_a_parcels_new_tracking_is_shipment_updated_with_the_new_number(
+        wf: Workflow, make_order: Callable[..., Any], receiver: Receiver,
+        register: Callable[..., str]) -> None:
+    register("--event", "shipment.updated")
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
+            carrier="colissimo", tracking_number="6A12345678901")
+    wf.edit_shipment(order.id, 1, ParcelDetails(carrier="colissimo", tracking_number="6A12345678902"),
+                     actor=SELLER)
+    assert receiver.types() == ["shipment.updated"]
+    parcel = receiver.accepted()[0].json()["data"]["order"]["shipments"][0]
+    assert parcel["tracking_number"] == "6A12345678902"

@@ -20,7 +20,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..extensions import csrf, db, limiter
 from ..labels import PROBLEM_REASONS, STATUS_LABELS, problem_reason, shipment_label, shown_carrier
-from ..mail.render import Item, address_lines
+from ..mail.render import Item, delivery_lines
 from ..models import Order, OrderEvent, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
 from ..tokens import (
@@ -134,7 +134,7 @@ def order_page(token: str) -> tuple[str, int] | str:
     return render_template(
         "buyer/order.html",
         order=order,
-        shipping=address_lines(order.shipping_address, _locale()),
+        shipping=delivery_lines(order, _locale()),
         shop_name=order.seller.shop_name,
         status_label=str(STATUS_LABELS.get(order.status, order.status)),
         parcels=[_parcel(order, s) for s in order.shipments],

@@ -176,7 +176,11 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "total": money(order.total_cents, currency, locale),
         "price": lambda cents: money(cents, currency, locale),
         "billing": address_lines(order.billing_address, locale),
-        "shipping": address_lines(order.shipping_address, locale),
+        "shipping": delivery_lines(order, locale),
+        "items_total": money(order.items_cents, currency, locale),
+        # Shown only when the buyer pays for it.
+        "shipping_price": money(order.shipping_cents, currency, locale) if order.shipping_cents else "",
+        "buyer_phone": order.buyer_phone or "",
         "order_url": SignedLink(links.buyer_order_url, order.id),
         "dashboard_url": links.seller_order_url(order.reference),
         "placed_on": long_date(order.created_at, locale),
@@ -284,6 +288,17 @@ def address_lines(address: dict[str, str] | None, locale: str) -> list[str]:
                                       (address.get("city") or "").strip()) if part)
     lines = [address.get("name"), address.get("line1"), address.get("line2"), city, country_name]
     return [str(line).strip() for line in lines if line and str(line).strip()]
+
+
+def delivery_lines(order: Order, locale: str) -> list[str]:
+    """Where the parcel goes, as written on it: the pickup point the buyer chose (for the
+    buyer, at the point), else the shipping address."""
+    point = order.pickup_point
+    if not point:
+        return address_lines(order.shipping_address, locale)
+    heading = _("Point relais %(carrier)s n° %(id)s", carrier=point.get("carrier", ""),
+                id=point.get("id", ""))
+    return [order.buyer_name, heading, *address_lines(point, locale)]
 
 
 def long_date(value: date | datetime | None, locale: str) -> str:

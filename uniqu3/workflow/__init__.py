@@ -3,7 +3,7 @@
 from . import bulk
 from .actions import Result, SweepResult, Workflow
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
-from .inputs import Actor, Address, LineInput, OrderInput, ParcelDetails
+from .inputs import Actor, Address, LineInput, OrderInput, ParcelDetails, PickupPoint
 from .status import derive_status
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "NotFound",
     "OrderInput",
     "ParcelDetails",
+    "PickupPoint",
     "Result",
     "SweepResult",
     "Workflow",

@@ -33,8 +33,8 @@ NOTE_MAX = 500
 
 
 def shipping_cents(order: Order) -> int:
-    """The order's shipping costs, part of `total_cents` (none recorded yet: 0)."""
-    return 0
+    """The order's shipping costs, part of `total_cents`."""
+    return order.shipping_cents
 
 
 def items_cents(order: Order) -> int:
