@@ -229,17 +229,11 @@ class Buyer(BaseModel):
     phone: Annotated[str | None, Field(description="E.164.", examples=["+33612345678"])]
 
 
-class PickupPoint(BaseModel):
+class PickupPoint(Address):
     """The relay or pickup point the parcel goes to, instead of the shipping address."""
 
     carrier: str
     id: str
-    name: str
-    line1: str
-    line2: str
-    postal_code: str
-    city: str
-    country: str
 
 
 class Totals(BaseModel):
