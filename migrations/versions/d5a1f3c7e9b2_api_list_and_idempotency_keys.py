@@ -5,7 +5,7 @@
 - `idempotency_keys`: each POST sent with an `Idempotency-Key`, with its answer (kept 24 h).
 
 Revision ID: d5a1f3c7e9b2
-Revises: d5a1f3c8e920
+Revises: e7b3d9f2a416
 Create Date: 2026-12-06 11:40:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5a1f3c7e9b2'
-down_revision = 'd5a1f3c8e920'
+down_revision = 'e7b3d9f2a416'
 branch_labels = None
 depends_on = None
 
