@@ -146,6 +146,14 @@ CODES: dict[str, str] = {
     "dans un nouveau colis.": "parcel_lost",
     "La date d'expédition ne peut pas suivre la demande de confirmation de réception (le %(day)s).":
         "ship_date_after_receipt_request",
+    # refunds
+    "Le paiement de cette commande n'est pas confirmé : rien n'est à rembourser.": "not_paid",
+    "Rien n'est à rembourser sur cette commande : annulez-la, ou indiquez d'abord avec « Clore le reste » "
+    "les articles que vous n'expédierez pas.": "nothing_to_refund",
+    "Le montant remboursé doit être supérieur à 0.": "invalid_amount",
+    "Le montant dépasse ce qui reste à rembourser : %(due)s au plus.": "amount_exceeds_due",
+    "Choisissez le moyen de remboursement dans la liste.": "unknown_refund_method",
+    "Tout ce qui était à rembourser l'est déjà : %(refunded)s.": "nothing_to_refund",
     # a file of tracking numbers (its rows' problems)
     "Le fichier dépasse %(max)s Mo : découpez-le en plusieurs fichiers.": "file_too_large",
     "Le fichier est vide.": "empty_file",
