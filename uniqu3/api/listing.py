@@ -41,7 +41,8 @@ def list_orders() -> Response:
     after = _decode_cursor(query.cursor) if query.cursor else None
     if client.reads_nothing():
         return jsonify({"orders": [], "next_cursor": None})
-    stmt = select_orders(seller=True, problems=True).order_by(Order.updated_at.desc(), Order.id.desc())
+    stmt = (select_orders(seller=True, problems=True, refunds=True)
+            .order_by(Order.updated_at.desc(), Order.id.desc()))
     if client.seller_id is not None:
         stmt = stmt.where(Order.seller_id == client.seller_id)
     if query.status is not None:
