@@ -24,6 +24,7 @@ from rq import get_current_job
 from uniqu3.workflow import signals
 
 from . import background, tasks
+from .notice import log_inline_notice
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
             log.warning("Could not enqueue the delivery of e-mails %s (%s: %s); they wait in the "
                         "outbox for the next sweep.", ids, type(exc).__name__, exc)
         return
+    if mode == INLINE:
+        log_inline_notice()
     if mode == INLINE and has_request_context() and not current_app.config.get("MAIL_TO_DEV_MAILBOX"):
         # A web request must never wait on SMTP: its process's deliverer thread sends them.
         background.deliverer(current_app._get_current_object()).submit(ids)  # type: ignore[attr-defined]
@@ -83,7 +86,10 @@ def _schedule(schedule: Callable[[int, datetime], None], what: str, shipment_id:
               at: datetime) -> None:
     """With RQ, a job at the parcel's time; inline, or with Redis down, `flask admin sweep`
     does it once due (the time is stored on the parcel)."""
-    if current_mode() != RQ:
+    mode = current_mode()
+    if mode == INLINE:
+        log_inline_notice()  # the deadline waits for `flask admin sweep`
+    if mode != RQ:
         return
     try:
         schedule(shipment_id, at)

@@ -62,21 +62,17 @@ class Parcel:
     receipt_token: str | None  # only while the buyer may still confirm or report
     can_confirm: bool
     can_report: bool
-    reports: list[Report]
-    messages: list[Message]  # the seller's, about this parcel
+    reports: list[Note]
+    messages: list[Note]  # the seller's, about this parcel
 
 
 @dataclass(frozen=True)
-class Report:
-    at: datetime
-    reason: str
-    message: str
+class Note:
+    """Words dated on a parcel: the buyer's report (with its reason) or a message of the seller."""
 
-
-@dataclass(frozen=True)
-class Message:
     at: datetime
     text: str
+    reason: str = ""
 
 
 def _parcel(order: Order, shipment: Shipment) -> Parcel:
@@ -97,13 +93,13 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
         receipt_token=receipt_token(shipment.id) if open_ else None,
         can_confirm=rules.can_confirm(shipment.status),
         can_report=rules.can_report(shipment.status),
-        reports=[Report(r.reported_at, problem_reason(r.reason), r.message) for r in shipment.problems],
+        reports=[Note(r.reported_at, r.message, problem_reason(r.reason)) for r in shipment.problems],
         messages=_seller_messages(order.events, shipment.id),
     )
 
 
-def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Message]:
-    return [Message(e.at, str((e.details or {}).get("message") or "")) for e in events
+def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Note]:
+    return [Note(e.at, str((e.details or {}).get("message") or "")) for e in events
             if e.kind == "seller_message" and (e.details or {}).get("shipment_id") == shipment_id]
 
 

@@ -2,9 +2,10 @@
 
 from flask import Flask
 
-from . import demo, keys, orders, outbox, sellers  # noqa: F401  (registers the commands)
+from . import click_french, demo, keys, orders, outbox, sellers  # noqa: F401  (registers the commands)
 from .group import bp
 
 
 def init_app(app: Flask) -> None:
+    click_french.install()
     app.register_blueprint(bp)

@@ -18,6 +18,7 @@ bp.cli.help = (
     "Commandes des opérateurs : vendeurs, clés d'API, import de commandes, "
     "réception automatique, e-mails, données de démonstration."
 )
+bp.cli.subcommand_metavar = "COMMANDE [ARGUMENTS]..."  # Click's other words: click_french.py
 
 
 def command(name: str, **options: Any) -> Callable[[Callable[..., Any]], click.Command]:
