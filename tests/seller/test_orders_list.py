@@ -262,7 +262,7 @@ def row_of(html: str, order: Order) -> tuple[str, str]:
            '<time datetime="[^"]+">20/11/2026 à 10:30</time>'),
     ("en", '<span class="badge b-awaiting_payment">Awaiting payment</span>'
            '<span class="who">Camille Martin</span><span class="amt">€75.30</span>'
-           '<time datetime="[^"]+">20/11/2026 at 10:30</time>'),
+           '<time datetime="[^"]+">11/20/2026 at 10:30</time>'),
 ])
 def test_each_row_shows_the_order_and_leads_to_its_page(
     sc: SellerClient, seller: Seller, make_order: Make, locale: str, shown: str

@@ -18,9 +18,10 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, validate_csrf
 
+from ..addresses import address_lines
 from ..extensions import csrf, db, limiter
 from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
-from ..mail.render import Item, address_lines
+from ..mail.render import Item
 from ..models import Order, OrderEvent, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
 from ..tokens import (

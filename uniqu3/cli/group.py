@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, current_app
 from flask_babel import force_locale
 
-from ..timeutil import to_paris
+from ..i18n import format_moment
 
 bp = Blueprint("admin", __name__, cli_group="admin")
 bp.cli.help = (
@@ -39,7 +39,7 @@ def when(value: datetime | None) -> str:
     """A time as the operator reads it (Paris)."""
     if value is None:
         return "—"
-    return to_paris(value).strftime("%d/%m/%Y %H:%M")
+    return format_moment(value, current_app.config["BABEL_DEFAULT_LOCALE"], joined=False)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..errors import render_error
+from ..models import OrderStatus
 from ..services import workflow
 from ..workflow import Actor, WorkflowError
 from . import queries
@@ -91,7 +92,7 @@ def _workflow_refusal(error: WorkflowError) -> Response:
     name = _FORMS.get(endpoint, endpoint.rpartition(".")[2]).format(**args)
     state = FormState.refused(name, request.form, error)
     number = args.get("number")
-    if number is not None:  # a parcel's own button
+    if number is not None and not _from_next_step():  # a parcel's own button
         return _refused(args["reference"], state, "shipment", shipment_number=number)
     return _refused(args["reference"], state)
 
@@ -136,7 +137,9 @@ def ship(reference: str) -> Response:
     number = result.shipment.number
     if result.changed:
         message = _("Colis n° %(number)s expédié : le client reçoit le suivi par e-mail.", number=number)
-        parts: tuple[str, ...] = ("next", "status", "lines", "new_shipment")
+        # All shipped: every parcel's receipt button moves to « Prochaine étape ».
+        last = result.order.status == OrderStatus.SHIPPED
+        parts: tuple[str, ...] = ("next", "status", "lines", "shipments" if last else "new_shipment")
     else:
         # A double submit: the parcel already exists, show it rather than a second one.
         message = _("Ce colis (n° %(number)s) était déjà enregistré.", number=number)
@@ -154,8 +157,16 @@ def request_receipt(reference: str, number: int) -> Response:
     message = (_("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
                  "demande par e-mail.", number=number) if result.changed
                else _("La confirmation de réception était déjà activée pour ce colis."))
-    return _done(reference, since, message, ("shipment", "status"), shipment_number=number,
+    if _from_next_step():
+        return _done(reference, since, message, ("next", "shipment_oob", "status"),
+                     shipment_number=number, anchor="next")
+    return _done(reference, since, message, ("shipment", "status", "next_oob"), shipment_number=number,
                  anchor=f"colis-{number}")
+
+
+def _from_next_step() -> bool:
+    """The form sits in « Prochaine étape » (all is shipped), not in its parcel."""
+    return request.form.get("from") == "next"
 
 
 # ----------------------------------------------------------------------------- a parcel in problem

@@ -13,16 +13,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import receipt_proof
 from ..extensions import db
+from ..i18n import format_moment
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS
 from ..models import Order, OrderLine, ReceivedBy, Shipment
 from ..receipt_proof import ReceiptProof
-from ..timeutil import to_paris
 from . import queries
 
 BATCH = 500
@@ -57,7 +58,11 @@ def _header() -> list[str]:
 
 
 def _moment(value: datetime | None) -> str:
-    return to_paris(value).strftime("%d/%m/%Y %H:%M:%S") if value is not None else ""
+    return format_moment(value, _locale(), seconds=True, joined=False)
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
 
 
 def _receipt_cells(proofs: list[ReceiptProof]) -> list[str]:
@@ -109,7 +114,7 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
             line_proofs[item.order_line_id].append(proofs[shipment.id])
             line_states[item.order_line_id].append(str(SHIPMENT_LABELS.get(shipment.status, shipment.status)))
     for order in orders:
-        common = [order.reference, to_paris(order.created_at).strftime("%d/%m/%Y %H:%M"),
+        common = [order.reference, format_moment(order.created_at, _locale(), joined=False),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
                   _address(order.shipping_address)]
         for line in lines[order.id]:

@@ -66,10 +66,12 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "order_placed":
         count = int(d.get("lines") or 0)
         total = money(int(d.get("total_cents") or 0))
-        return ngettext("Commande reçue : %(num)d ligne, %(total)s.",
-                        "Commande reçue : %(num)d lignes, %(total)s.", count, total=total), ""
+        # No full stop after an amount (« 40,40 €. »): the entry's words are a label, not a sentence.
+        return ngettext("Commande reçue : %(num)d ligne, %(total)s",
+                        "Commande reçue : %(num)d lignes, %(total)s", count, total=total), ""
     if kind == "payment_confirmed":
-        return _("Paiement confirmé : le client en est informé par e-mail."), str(d.get("note") or "")
+        # What happened, not the success message the seller saw (« le client en est informé… »).
+        return _("Paiement confirmé"), str(d.get("note") or "")
     if kind == "shipped":
         tracking = d.get("tracking_number") or ""
         carrier = shown_carrier(d.get("carrier", ""))
@@ -115,7 +117,7 @@ def _text(event: OrderEvent) -> tuple[str, str]:
         return _("Rappel envoyé au client pour le colis n° %(number)s (échéance le %(due)s).", number=number,
                  due=_when(d.get("due_at"))), ""
     if kind == "cancelled":
-        return _("Commande annulée : le client en est informé par e-mail."), str(d.get("reason") or "")
+        return _("Commande annulée"), str(d.get("reason") or "")
     return kind, ""
 
 
