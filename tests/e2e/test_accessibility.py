@@ -112,6 +112,16 @@ def test_no_accessibility_violation(live_server: LiveServer, browser: Any, email
                 page.click("#ship button.primary")
                 page.wait_for_selector("#tracking_number-err")
                 found += _violations(page)
+                # The selection: an action's summary above the list (htmx), the slips' document.
+                page.goto(live_server.url + "/commandes?statut=toutes")
+                page.check("[data-select-all]")
+                page.click("button[value=reception]")
+                page.wait_for_selector(".bulk-summary")
+                found += _violations(page)
+                page.check("[data-select-all]")
+                page.click("button[value=bons]")
+                page.wait_for_selector("article.slip")
+                found += _violations(page)
         finally:
             context.close()
     assert found == [], "\n".join(found)

@@ -32,9 +32,11 @@ pytestmark = pytest.mark.html
 
 LANGUAGES = {"fr": {"Accept-Language": "fr-FR,fr;q=0.9"}, "en": {"Accept-Language": "en-GB,en;q=0.9"}}
 # An htmx answer is checked inside a minimal page: its target's part (which comes first) in the
-# element it lands in, its out-of-band parts (data-hx-swap-oob) beside it.
+# element it lands in, its out-of-band parts (data-hx-swap-oob) beside it, and the forms a part's
+# fields may belong to (form="bulk": « Commandes » keeps the selection's form out of its results).
 SHELL = ('<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>fragment</title></head>'
-         '<body><main><{inside}>{target}</{inside}><div>{oob}</div></main></body></html>')
+         '<body><main><form id="bulk"></form><{inside}>{target}</{inside}><div>{oob}</div></main>'
+         '</body></html>')
 FIRST_OOB = re.compile(r"(?=<[a-z]+\b[^>]*\sdata-hx-swap-oob=)")
 Make = Callable[..., Order]
 
@@ -174,6 +176,19 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
         "/commandes/lien-suivi?carrier=colissimo&tracking_number=6A12345678901", htmx=True), fragment=lang)
     pages.keep(f"{lang}-fragment-error", sc.get("/commandes/UQ-2026-999999/expedition", htmx=True), 404,
                fragment=lang)
+
+    # The selection in « Commandes »: each action's answer, as a page and for htmx, a refusal,
+    # and the slips of several orders as one document.
+    to_pay = [order_in(OrderStatus.AWAITING_PAYMENT, owner=owner).reference for _ in range(2)]
+    selection = [*to_pay, cancelled.reference, orders[OrderStatus.SHIPPED].reference]
+    pages.keep(f"{lang}-orders-bulk-pay", sc.post("/commandes/selection", {
+        "action": "paiements", "ref": selection[1:], "statut": "a-encaisser"}))
+    pages.keep(f"{lang}-fragment-orders-bulk-pay", sc.post("/commandes/selection", {
+        "action": "paiements", "ref": selection}, htmx=True), fragment=lang)
+    pages.keep(f"{lang}-orders-bulk-receipt", sc.post("/commandes/selection", {
+        "action": "reception", "ref": selection}))
+    pages.keep(f"{lang}-orders-bulk-refused", sc.post("/commandes/selection", {"action": "reception"}), 422)
+    pages.keep(f"{lang}-slips", sc.post("/commandes/selection", {"action": "bons", "ref": selection}))
 
     # Settings, and their refusals.
     pages.keep(f"{lang}-settings", sc.get("/parametres"))

@@ -251,7 +251,8 @@ def test_money_and_dates_are_french(sc: SellerClient, make_order: Make) -> None:
 def row_of(html: str, order: Order) -> tuple[str, str]:
     """The link and the content of the order's row."""
     ref = f'<span class="ref">{order.reference}</span>'
-    match = re.search(rf'<li><a href="([^"]+)">({ref}.*?)</a></li>', html)
+    match = re.search(rf'<li><input type="checkbox" name="ref" value="{order.reference}" form="bulk" '
+                      rf'aria-label="{order.reference}"><a href="([^"]+)">({ref}.*?)</a></li>', html)
     assert match, order.reference
     return match.group(1), match.group(2)
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from .. import errors
-    from . import actions, list_cache, proof, settings, views  # noqa: F401  (they add their routes to bp)
+    from . import actions, bulk, list_cache, proof, settings, views  # noqa: F401  (they add their routes to bp)
     from .blueprint import bp
 
     app.register_blueprint(bp)

@@ -12,6 +12,9 @@ error handler below, the same way for every action.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +23,7 @@ from werkzeug.wrappers import Response
 from ..errors import render_error
 from ..models import OrderStatus
 from ..services import workflow
-from ..workflow import Actor, WorkflowError
+from ..workflow import Actor, Result, WorkflowError
 from . import queries
 from .blueprint import bp
 from .forms import FormState, parse_ship
@@ -147,21 +150,31 @@ def ship(reference: str) -> Response:
     return _done(reference, since, message, parts, shipment_number=number, anchor=f"colis-{number}")
 
 
-@bp.post("/commandes/<reference>/colis/<int:number>/reception")
-def request_receipt(reference: str, number: int) -> Response:
+# ----------------------------------------------------------------------------- a parcel's actions
+def _parcel_action(reference: str, number: int, action: Callable[[int], Result], texts: tuple[str, str],
+                   parts: tuple[str, ...], anchor: str = "") -> Response:
+    """One of the seller's parcels (404 otherwise) given to `action`; `texts` says it was done,
+    or that it was already."""
     shipment_id = queries.shipment_id(current_user.id, reference, number)
     if shipment_id is None:
         abort(404)
     since = _start(reference)[1]
-    result = workflow().request_receipt(shipment_id, actor=_actor())
-    message = (_("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
-                 "demande par e-mail.", number=number) if result.changed
-               else _("La confirmation de réception était déjà activée pour ce colis."))
-    if _from_next_step():
-        return _done(reference, since, message, ("next", "shipment_oob", "status"),
-                     shipment_number=number, anchor="next")
-    return _done(reference, since, message, ("shipment", "status", "next_oob"), shipment_number=number,
-                 anchor=f"colis-{number}")
+    result = action(shipment_id)
+    done, already = texts
+    return _done(reference, since, done if result.changed else already, parts, shipment_number=number,
+                 anchor=anchor or f"colis-{number}")
+
+
+@bp.post("/commandes/<reference>/colis/<int:number>/reception")
+def request_receipt(reference: str, number: int) -> Response:
+    # From « Prochaine étape » (all is shipped) the card is the part swapped, else the parcel.
+    from_next = _from_next_step()
+    parts = ("next", "shipment_oob", "status") if from_next else ("shipment", "status", "next_oob")
+    return _parcel_action(reference, number, partial(workflow().request_receipt, actor=_actor()), (
+        _("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
+          "demande par e-mail.", number=number),
+        _("La confirmation de réception était déjà activée pour ce colis.")), parts,
+        anchor="next" if from_next else "")
 
 
 def _from_next_step() -> bool:
@@ -169,42 +182,25 @@ def _from_next_step() -> bool:
     return request.form.get("from") == "next"
 
 
-# ----------------------------------------------------------------------------- a parcel in problem
-def _parcel(reference: str, number: int) -> tuple[int, int]:
-    """One of the seller's parcels (404 otherwise) and the order's last history entry."""
-    shipment_id = queries.shipment_id(current_user.id, reference, number)
-    if shipment_id is None:
-        abort(404)
-    return shipment_id, _start(reference)[1]
-
-
 @bp.post("/commandes/<reference>/colis/<int:number>/message")
 def message_buyer(reference: str, number: int) -> Response:
-    shipment_id, since = _parcel(reference, number)
-    result = workflow().message_buyer(shipment_id, actor=_actor(), message=request.form.get("message", ""),
-                                      request_key=request.form.get("request_key") or None)
-    text = (_("Message envoyé au client par e-mail.") if result.changed
-            else _("Ce message était déjà envoyé."))
-    return _done(reference, since, text, ("shipment",), shipment_number=number, anchor=f"colis-{number}")
+    action = partial(workflow().message_buyer, actor=_actor(), message=request.form.get("message", ""),
+                     request_key=request.form.get("request_key") or None)
+    return _parcel_action(reference, number, action, (
+        _("Message envoyé au client par e-mail."), _("Ce message était déjà envoyé.")), ("shipment",))
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/relance")
 def relaunch_receipt(reference: str, number: int) -> Response:
-    shipment_id, since = _parcel(reference, number)
-    result = workflow().relaunch_receipt(shipment_id, actor=_actor())
-    text = (_("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
-              "par e-mail, avec un nouveau délai complet.", number=number) if result.changed
-            else _("La confirmation de ce colis était déjà relancée."))
-    return _done(reference, since, text, ("shipment", "status"), shipment_number=number,
-                 anchor=f"colis-{number}")
+    return _parcel_action(reference, number, partial(workflow().relaunch_receipt, actor=_actor()), (
+        _("Confirmation relancée pour le colis n° %(number)s : le client reçoit une nouvelle demande "
+          "par e-mail, avec un nouveau délai complet.", number=number),
+        _("La confirmation de ce colis était déjà relancée.")), ("shipment", "status"))
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/perdu")
 def declare_lost(reference: str, number: int) -> Response:
-    shipment_id, since = _parcel(reference, number)
-    result = workflow().declare_lost(shipment_id, actor=_actor())
-    text = (_("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
-              "informé par e-mail.", number=number) if result.changed
-            else _("Ce colis était déjà déclaré perdu."))
-    return _done(reference, since, text, ("shipment", "status", "lines", "next"), shipment_number=number,
-                 anchor=f"colis-{number}")
+    return _parcel_action(reference, number, partial(workflow().declare_lost, actor=_actor()), (
+        _("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
+          "informé par e-mail.", number=number),
+        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import (
     Response,
     abort,
@@ -14,6 +17,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from ..labels import STATUS_LABELS
@@ -34,18 +38,20 @@ def home() -> BaseResponse:
     return redirect(url_for("seller.orders"))
 
 
-def _list_filter() -> tuple[queries.Tab, str]:
-    tab = queries.tab_for(request.args.get("statut"))
-    query = (request.args.get("q") or "").strip()[: queries.SEARCH_MAX]
+def _list_filter(args: Mapping[str, str] | None = None) -> tuple[queries.Tab, str]:
+    args = request.args if args is None else args
+    tab = queries.tab_for(args.get("statut"))
+    query = (args.get("q") or "").strip()[: queries.SEARCH_MAX]
     return tab, query
 
 
-@bp.get("/commandes")
-def orders() -> Response:
-    tab, query = _list_filter()
-    raw_after = request.args.get("apres")
+def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
+    """The « Commandes » results for a filter and page (`statut`, `q`, `apres`, `avant`, as in
+    the page's URL or the selection's form), and the search text."""
+    tab, query = _list_filter(args)
+    raw_after = args.get("apres")
     after = Cursor.decode(raw_after)
-    before = None if after else Cursor.decode(request.args.get("avant"))
+    before = None if after else Cursor.decode(args.get("avant"))
     seller_id = current_user.id
     locale = str(get_locale())
 
@@ -60,21 +66,35 @@ def orders() -> Response:
             "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
             "counts": queries.status_counts(seller_id),
             "from_older_page": bool(raw_after),
+            "cursor": {"apres": after.encode() if after else None,
+                       "avant": before.encode() if before else None},
         })
 
     # current_user was read before any order: its orders_version is never newer than the
     # orders a render would read now (see list_cache).
     key = (seller_id, current_user.orders_version, locale, tab.slug, query, after, before, bool(raw_after))
-    results = rendered_lists().get_or_render(key, render_results)
+    return rendered_lists().get_or_render(key, render_results), query
+
+
+def orders_page(args: Mapping[str, str], *, status: int = 200, **context: Any) -> Response:
+    """« Commandes » (a fragment for htmx), with what an action adds above the results."""
+    results, query = list_results(args)
     if wants_fragment():
         body = str(results)
+        if context:
+            body = render_template("seller/_bulk_summary.html", **context) + body
     else:
         body = render_page("seller/orders.html", q=query, results_html=results,
-                           checklist=setup_checklist(current_user))
-    response = make_response(body)
+                           checklist=setup_checklist(current_user), **context)
+    response = make_response(body, status)
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")
     return response
+
+
+@bp.get("/commandes")
+def orders() -> Response:
+    return orders_page(request.args)
 
 
 @bp.get("/commandes/export.csv")

@@ -1,5 +1,6 @@
 """The order workflow: statuses, transitions, quantities. The only code that changes orders."""
 
+from . import bulk
 from .actions import Result, SweepResult, Workflow
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, Address, LineInput, OrderInput
@@ -18,5 +19,6 @@ __all__ = [
     "SweepResult",
     "Workflow",
     "WorkflowError",
+    "bulk",
     "derive_status",
 ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -483,21 +483,12 @@ class Workflow:
         shipment = self.session.get(Shipment, shipment_id)
         if shipment is None:
             return False
-        order = self._lock(shipment.order_id, None)
-        assert order is not None
-        res = self.session.execute(
-            update(Shipment)
-            .where(
-                Shipment.id == shipment_id,
-                Shipment.status == ShipmentStatus.AWAITING_RECEIPT,
-                Shipment.receipt_due_at <= now,
-            )
-            .values(status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO)
-            .execution_options(synchronize_session=False)
+        order, shipment, moved = self._move_parcel(
+            shipment, (ShipmentStatus.AWAITING_RECEIPT,), Shipment.receipt_due_at <= now,
+            status=ShipmentStatus.RECEIVED, received_at=now, received_by=ReceivedBy.AUTO,
         )
-        if rows_matched(res) != 1:
+        if not moved:
             return False
-        shipment = self._shipment(shipment_id, fresh=True)
         due = as_utc(shipment.receipt_due_at or now).isoformat()
         self._event(order, "auto_received", Actor.system(), {
             "shipment_id": shipment.id,
@@ -527,6 +518,23 @@ class Workflow:
                 self._refuse(NotFound("Commande introuvable."))
             return None
         return self._load(order_id)
+
+    def _move_parcel(
+        self, shipment: Shipment, allowed: Iterable[str], *conditions: ColumnElement[bool], **values: Any
+    ) -> tuple[Order, Shipment, bool]:
+        """Take the lock of the parcel's order, then set `values` on the parcel if its status is
+        one of `allowed` and it meets `conditions`: the state is in the UPDATE's WHERE clause, so
+        it is checked and changed at once. Returns the order, the parcel as it now is, and
+        whether it changed."""
+        order = self._lock(shipment.order_id, None)
+        assert order is not None
+        res = self.session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment.id, Shipment.status.in_([str(s) for s in allowed]), *conditions)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return order, self._shipment(shipment.id, fresh=True), rows_matched(res) == 1
 
     def _load(self, order_id: int) -> Order:
         order = load_order(self.session, order_id=order_id, seller=True)

@@ -82,18 +82,9 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
     text = clean_message(message)
     _check_message(wf, text, missing=InvalidInput("Décrivez le problème en quelques mots.", field="message")
                    if reason == ProblemReason.OTHER else None)
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
+    order, shipment, first = wf._move_parcel(wf._shipment(shipment_id), REPORTABLE,
+                                             status=ShipmentStatus.PROBLEM, reminder_due_at=None)
     now = wf.clock()
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status.in_([str(s) for s in REPORTABLE]))
-        .values(status=ShipmentStatus.PROBLEM, reminder_due_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    shipment = wf._shipment(shipment_id, fresh=True)
-    first = rows_matched(res) == 1
     if not first:
         if shipment.status == ShipmentStatus.RECEIVED:
             wf._refuse(InvalidTransition(
@@ -143,21 +134,14 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
 def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Relancer la confirmation »: back to awaiting receipt, a new full deadline, a new E5
     and its own reminder. Only from `problem`; again once relaunched changes nothing."""
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
     now = wf.clock()
     due = now + timedelta(days=wf.auto_receipt_days)
     remind_at = reminder_time(wf, due, now)
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.PROBLEM)
-        .values(status=ShipmentStatus.AWAITING_RECEIPT, receipt_requested_at=now, receipt_due_at=due,
-                reminder_due_at=remind_at, reminded_at=None)
-        .execution_options(synchronize_session=False)
+    order, shipment, moved = wf._move_parcel(
+        wf._shipment(shipment_id), (ShipmentStatus.PROBLEM,), status=ShipmentStatus.AWAITING_RECEIPT,
+        receipt_requested_at=now, receipt_due_at=due, reminder_due_at=remind_at, reminded_at=None,
     )
-    shipment = wf._shipment(shipment_id, fresh=True)
-    if rows_matched(res) != 1:
+    if not moved:
         if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Aucun problème n'est en cours sur ce colis : rien à relancer."))
@@ -180,18 +164,10 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
 def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Colis perdu »: the parcel is closed as lost and its quantities are to ship again
     (P4 to the buyer). From any state but received; again once lost changes nothing."""
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
     now = wf.clock()
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status.in_([str(s) for s in LOSABLE]))
-        .values(status=ShipmentStatus.LOST, lost_at=now, reminder_due_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    shipment = wf._shipment(shipment_id, fresh=True)
-    if rows_matched(res) != 1:
+    order, shipment, moved = wf._move_parcel(wf._shipment(shipment_id), LOSABLE,
+                                             status=ShipmentStatus.LOST, lost_at=now, reminder_due_at=None)
+    if not moved:
         if shipment.status == ShipmentStatus.LOST:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Ce colis est déjà reçu : il ne peut plus être déclaré perdu."))
@@ -281,20 +257,14 @@ def _remind_one(wf: actions.Workflow, shipment_id: int, now: datetime) -> bool:
     shipment = wf.session.get(Shipment, shipment_id)
     if shipment is None:
         return False
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
-    res = wf.session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.AWAITING_RECEIPT,
-               Shipment.reminder_due_at <= now,
-               # A reminder of a deadline already past would only confuse: the receipt follows.
-               Shipment.receipt_due_at > now)
-        .values(reminder_due_at=None, reminded_at=now)
-        .execution_options(synchronize_session=False)
+    order, shipment, moved = wf._move_parcel(
+        shipment, (ShipmentStatus.AWAITING_RECEIPT,), Shipment.reminder_due_at <= now,
+        # A reminder of a deadline already past would only confuse: the receipt follows.
+        Shipment.receipt_due_at > now,
+        reminder_due_at=None, reminded_at=now,
     )
-    if rows_matched(res) != 1:
+    if not moved:
         return False
-    shipment = wf._shipment(shipment_id, fresh=True)
     due_iso = as_utc(shipment.receipt_due_at or now).isoformat()
     wf._event(order, "receipt_reminded", Actor.system(), {
         "shipment_id": shipment.id, "number": shipment.number, "due_at": due_iso,

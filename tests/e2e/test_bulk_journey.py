@@ -1,0 +1,126 @@
+"""A busy seller in a real browser: select orders in « Commandes » and act on them at once,
+with JavaScript (htmx: the list updates in place) and without (plain form posts)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD, order_input
+from uniqu3.extensions import db
+from uniqu3.models import Order, OrderStatus
+from uniqu3.workflow import Actor, Workflow
+
+from .conftest import SELLER_EMAIL, LiveServer
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
+
+
+def _orders(server: LiveServer, prefix: str, count: int) -> list[str]:
+    with server.app.app_context():
+        wf = Workflow(db.session)
+        return [wf.place_order(order_input(SELLER_EMAIL, f"{prefix}-{n}", buyer_name=f"Client {prefix} {n}"),
+                               actor=Actor.api("storefront")).order.reference for n in range(count)]
+
+
+def _status(server: LiveServer, reference: str) -> str:
+    with server.app.app_context():
+        return str(db.session.query(Order.status).filter_by(reference=reference).scalar())
+
+
+def _log_in(browser: Any, server: LiveServer, viewport: dict[str, int], *, javascript: bool = True) -> Any:
+    context = browser.new_context(viewport=viewport, locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(server.url + "/commandes")
+    page.get_by_label("E-mail").fill(SELLER_EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    return page
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_select_orders_and_act_on_them(live_server: LiveServer, browser: Any, artifacts: Path,
+                                       width: str) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    refs = _orders(live_server, f"bulk-{width}", 3)
+    page = _log_in(browser, live_server, VIEWPORTS[width])
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(artifacts / f"bulk-{width}-{name}.png"), full_page=True, caret="initial")
+
+    page.locator("nav.tabs").get_by_role("link", name=re.compile("À encaisser")).click()
+    expect(page).to_have_url(re.compile(r"statut=a-encaisser"))
+    # « Tout sélectionner » ticks the page's boxes, and clears them.
+    select_all = page.get_by_label("Tout sélectionner")
+    select_all.check()
+    for ref in refs:
+        expect(page.get_by_role("checkbox", name=ref)).to_be_checked()
+    select_all.uncheck()
+    expect(page.get_by_role("checkbox", name=refs[0])).not_to_be_checked()
+    # Two orders ticked, their payments confirmed: the list updates in place with the summary.
+    page.get_by_role("checkbox", name=refs[0]).check()
+    page.get_by_role("checkbox", name=refs[2]).check()
+    shot("01-selected")
+    page.get_by_role("button", name="Confirmer les paiements").click()
+    summary = page.locator(".bulk-summary")
+    expect(summary).to_contain_text("Fait : 2 · Déjà fait : 0 · Refusé : 0")
+    expect(summary).to_contain_text(f"{refs[0]} : paiement confirmé")
+    expect(page.get_by_role("checkbox", name=refs[0])).to_have_count(0)  # no longer « À encaisser »
+    expect(page.get_by_role("checkbox", name=refs[1])).not_to_be_checked()
+    expect(page).to_have_url(re.compile(r"statut=a-encaisser"))  # the page did not change
+    shot("02-summary")
+    assert _status(live_server, refs[0]) == OrderStatus.PAID
+    assert _status(live_server, refs[1]) == OrderStatus.AWAITING_PAYMENT
+
+    # The slips of the selection: one document, a page per order, printed without the rest.
+    page.locator("nav.tabs").get_by_role("link", name=re.compile("Toutes")).click()
+    expect(page).to_have_url(re.compile(r"statut=toutes"))
+    page.get_by_role("checkbox", name=refs[0]).check()
+    page.get_by_role("checkbox", name=refs[1]).check()
+    page.get_by_role("button", name="Imprimer les bons de préparation").click()
+    expect(page.get_by_role("heading", name="Bons de préparation : 2 commandes")).to_be_visible()
+    expect(page.locator("article.slip")).to_have_count(2)
+    expect(page.get_by_role("button", name="Imprimer")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    shot("03-slips-print")
+    page.emulate_media(media="screen")
+    assert errors == []
+    page.context.close()
+
+
+def test_the_selection_works_without_javascript(live_server: LiveServer, browser: Any,
+                                                artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    refs = _orders(live_server, "nojs-bulk", 2)
+    page = _log_in(browser, live_server, VIEWPORTS["phone"], javascript=False)
+    page.goto(live_server.url + "/commandes?statut=a-encaisser")
+    # Ticked alone, « Tout sélectionner » sends the whole page.
+    page.get_by_label("Tout sélectionner").check()
+    page.get_by_role("button", name="Confirmer les paiements").click()
+    summary = page.locator(".bulk-summary")
+    expect(summary).to_contain_text("Déjà fait : 0 · Refusé : 0")
+    for ref in refs:
+        expect(summary).to_contain_text(f"{ref} : paiement confirmé")
+        assert _status(live_server, ref) == OrderStatus.PAID
+    page.screenshot(path=str(artifacts / "bulk-nojs-summary.png"), full_page=True, caret="initial")
+    # The same orders again: nothing twice.
+    page.goto(live_server.url + "/commandes?statut=toutes")
+    for ref in refs:
+        page.get_by_role("checkbox", name=ref).check()
+    page.get_by_role("button", name="Confirmer les paiements").click()
+    for ref in refs:
+        expect(summary).to_contain_text(f"{ref} : déjà fait")
+    page.context.close()
