@@ -146,12 +146,16 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#colis-2")).to_contain_text("CARD-01 × 1")
     expect(page.locator("#lines td.todo")).to_have_count(0)
 
-    # Ask the buyer to confirm receipt of both parcels.
+    # Ask the buyer to confirm receipt of both parcels: all is shipped, so the primary buttons
+    # are in « Prochaine étape », at the top, one per parcel.
+    next_step = page.locator("#next")
+    expect(next_step).to_contain_text("7 jours")
     for number in (1, 2):
         parcel = page.locator(f"#colis-{number}")
-        expect(parcel).to_contain_text("7 jours")
-        parcel.get_by_role("button", name="Activer la confirmation de réception").click()
+        ask = next_step.locator("form", has=page.locator(f"#ask-{number}"))
+        ask.get_by_role("button", name="Activer la confirmation de réception").click()
         expect(parcel).to_contain_text("Confirmation de réception demandée")
+    expect(next_step).to_contain_text("la confirmation de réception est demandée pour chaque colis")
     shot("07-receipt-requested")
 
     # The buyer confirms from the e-mail; the seller reloads and sees the proof.

@@ -40,7 +40,7 @@ def test_one_row_per_line_with_french_numbers_and_dates(sc: SellerClient, order_
                         "SKU", "Article", "Quantité", "Expédiée", "Prix unitaire (€)",
                         "Total de la commande (€)", "Suivi", *PROOF_HEADER, "État des colis"]
     assert table[1] == [order.reference, "20/11/2026 10:30", "Partiellement expédiée", "Camille Martin",
-                        "camille@example.fr", "Camille Martin, 12 rue des Lilas, 69003 Lyon, FR",
+                        "camille@example.fr", "Camille Martin, 12 rue des Lilas, 69003 Lyon, France",
                         "BAG-RED-01", "Sac cabas rouge", "2", "2", "34,90", "75,30",
                         "Colissimo (La Poste) 6A00000000001", "1", "", "", "", "", "", "", "", "", "Expédié"]
     assert table[2][6:10] == ["CARD-01", "Carte brodée", "1", "0"]

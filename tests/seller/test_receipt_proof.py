@@ -62,7 +62,7 @@ def test_the_proof_of_a_parcel_the_buyer_confirmed(sc: SellerClient, received: O
     # Parties, order, parcel and its items.
     assert "Vendeur L'Atelier de Lina atelier@example.fr" in words
     assert "Client Camille Martin camille@example.fr" in words
-    assert "Camille Martin 12 rue des Lilas 69003 Lyon FR" in words
+    assert "Camille Martin 12 rue des Lilas 69003 Lyon France" in words
     assert f"Commande {received.reference} · passée le 20/11/2026 à 10:30 · 75,30\xa0€" in words
     assert "Transporteur Colissimo (La Poste)" in words
     assert "Numéro de suivi 6A00000000001" in words

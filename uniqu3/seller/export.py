@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import receipt_proof
+from ..addresses import address_lines
 from ..extensions import db
 from ..i18n import format_moment
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS
@@ -41,10 +42,7 @@ def euros(cents: int) -> str:
 
 
 def _address(address: dict[str, str]) -> str:
-    parts = [address.get("name", ""), address.get("line1", ""), address.get("line2", ""),
-             f"{address.get('postal_code', '')} {address.get('city', '')}".strip(),
-             address.get("country", "")]
-    return ", ".join(part for part in parts if part)
+    return ", ".join(address_lines(address, _locale()))
 
 
 def _header() -> list[str]:
