@@ -92,3 +92,32 @@ def test_a_status_has_the_same_colour_for_the_seller_and_the_buyer(
         assert seller_colour == buyer_colour
         seen[then] = seller_colour
     assert len(set(seen.values())) == 3  # « Payée » and « Expédiée » told apart
+
+
+def test_all_shipped_the_receipt_button_is_at_the_top_of_a_phone(seller_page: Any,
+                                                                  live_server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    reference, _ = _order(live_server, "place-shipped", then="shipped")
+    seller_page.set_viewport_size(PHONE)
+    seller_page.goto(live_server.url + f"/commandes/{reference}")
+    button = seller_page.locator("#next").get_by_role("button", name="Activer la confirmation de réception")
+    expect(button).to_be_visible()
+    assert "primary" in (button.get_attribute("class") or "")
+    box = _box(seller_page, "#next button.primary")
+    assert box["y"] + box["height"] <= PHONE["height"]  # seen without scrolling
+    assert box["y"] < _box(seller_page, "#lines")["y"]
+    button.click()
+    expect(seller_page.locator("#colis-1")).to_contain_text("Confirmation de réception demandée")
+    expect(seller_page.locator("#next")).not_to_contain_text("Activer la confirmation de réception")
+
+
+def test_the_slips_print_button_stands_apart_from_the_back_link(seller_page: Any,
+                                                                live_server: LiveServer) -> None:
+    reference, _ = _order(live_server, "place-slip", then="paid")
+    for viewport in (PHONE, LAPTOP):
+        seller_page.set_viewport_size(viewport)
+        seller_page.goto(live_server.url + f"/commandes/{reference}/preparation")
+        back = _box(seller_page, ".crumbs a")
+        printer = _box(seller_page, "button[data-print]")
+        assert printer["y"] >= back["y"] + back["height"]  # its own line, not beside the link

@@ -129,6 +129,7 @@ def order_page(token: str) -> tuple[str, int] | str:
     return render_template(
         "buyer/order.html",
         order=order,
+        several_parcels=rules.in_several_parcels(order),
         shipping=address_lines(order.shipping_address, _locale()),
         shop_name=order.seller.shop_name,
         status_label=str(STATUS_LABELS.get(order.status, order.status)),
@@ -201,6 +202,7 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
     return render_template(
         "buyer/receipt.html",
         order=order,
+        several_parcels=rules.in_several_parcels(order),
         shop_name=order.seller.shop_name,
         parcel=_parcel(order, shipment),
         state=state,
@@ -267,6 +269,7 @@ def _problem_page(shipment_id: int, token: str, state: str, status: int, *,
     return render_template(
         "buyer/problem.html",
         order=order,
+        several_parcels=rules.in_several_parcels(order),
         shop_name=order.seller.shop_name,
         parcel=parcel,
         state=state,
