@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from babel.dates import format_date, format_skeleton
-from flask import current_app, has_app_context, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,7 +31,26 @@ def select_locale() -> str:
     requested = request.args.get("lang")
     if requested in languages:
         return str(requested)
+    chosen = session.get(SESSION_KEY)
+    if chosen in languages:
+        return str(chosen)
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+#: The language a visitor chose before logging in (« Français | English » on the login pages),
+#: kept in the session cookie; a logged-in seller's own setting comes first.
+SESSION_KEY = "lang"
+
+
+def remember_language() -> None:
+    """`?lang=en` on any page is remembered for the next pages of the session."""
+    requested = request.args.get("lang")
+    if requested in current_app.config["LANGUAGES"] and session.get(SESSION_KEY) != requested:
+        session[SESSION_KEY] = requested
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(remember_language)
 
 
 def select_timezone() -> str:

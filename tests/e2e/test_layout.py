@@ -121,3 +121,14 @@ def test_the_slips_print_button_stands_apart_from_the_back_link(seller_page: Any
         back = _box(seller_page, ".crumbs a")
         printer = _box(seller_page, "button[data-print]")
         assert printer["y"] >= back["y"] + back["height"]  # its own line, not beside the link
+
+
+def test_the_login_message_lines_up_with_the_card(live_server: LiveServer, browser: Any) -> None:
+    for viewport in (PHONE, LAPTOP):
+        context = browser.new_context(viewport=viewport, locale="fr-FR")
+        page = context.new_page()
+        page.goto(live_server.url + "/commandes")  # logged out: « Connectez-vous… » above the login
+        alert, card = _box(page, "#alerts .flash"), _box(page, ".card.narrow")
+        assert abs(alert["x"] - card["x"]) < 1 and abs(alert["width"] - card["width"]) < 1
+        assert alert["y"] + alert["height"] <= card["y"]
+        context.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask.testing import FlaskClient
+
 from tests.conftest import ADDRESS
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Seller
@@ -98,3 +100,23 @@ def test_the_slip_names_the_sender_and_the_country(sc: SellerClient, seller: Sel
     crumbs = html[html.index('<p class="crumbs'):]
     assert "data-print" not in crumbs.split("</p>")[0]
     assert '<p class="print-row no-print"><button type="button" class="primary" data-print hidden>' in html
+
+
+def test_before_login_a_seller_chooses_english_for_the_session(client: FlaskClient) -> None:
+    french = client.get("/connexion", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert "Connexion vendeur" in french
+    assert '<a href="/connexion?lang=en" lang="en" hreflang="en">English</a>' in french
+    english = client.get("/connexion?lang=en", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert "Seller login" in english and '<span lang="en" aria-current="true">English</span>' in english
+    # The next pages keep it, whatever the browser asks for, until the visitor switches back.
+    assert "Forgot your password" in client.get("/mot-de-passe-oublie",
+                                                headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert "Connexion vendeur" in client.get("/connexion?lang=fr").get_data(as_text=True)
+    again = client.get("/connexion", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Connexion vendeur" in again
+
+
+def test_the_language_switch_keeps_where_the_login_leads(client: FlaskClient) -> None:
+    html = client.get("/connexion?next=/commandes/UQ-2026-000001",
+                      headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert 'href="/connexion?next=/commandes/UQ-2026-000001&amp;lang=en"' in html
