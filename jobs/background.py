@@ -1,13 +1,13 @@
 """Work a web request leaves for after its answer, done by a thread of the web process.
 
-Without Redis, a web request's e-mails are sent by this thread: a slow or stalled SMTP server
-never holds a request (nor a gunicorn worker). In every mode, « Mot de passe oublié » looks the
-address up here, after answering, so that the answer is the same, and as quick, whether the
-address exists or not.
+Without Redis, a web request's e-mails and webhooks are sent by this thread: a slow or stalled
+SMTP server or webhook receiver never holds a request (nor a gunicorn worker). In every mode,
+« Mot de passe oublié » looks the address up here, after answering, so that the answer is the
+same, and as quick, whether the address exists or not.
 
 One daemon thread per app and process, started at the first e-mail (after gunicorn's fork),
-takes the outbox ids that requests hand it, one batch after the other, in an app context of its
-own. The rows are already committed: if the process stops before the thread is done, they are
+runs the deliveries that requests hand it (jobs/dispatch.py), one after the other, in an app
+context of its own. The rows are already committed: if the process stops before the thread is done, they are
 still pending (or claimed, and taken again after their lease), and the next
 `flask --app wsgi admin sweep` sends them.
 
@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from . import tasks
-
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "uniqu3.jobs.deliverer"
@@ -35,15 +33,10 @@ EXTENSION_KEY = "uniqu3.jobs.deliverer"
 @dataclass
 class Deliverer:
     app: Flask
-    batches: queue.Queue[list[int] | Callable[[], object]] = field(default_factory=queue.Queue)
+    batches: queue.Queue[Callable[[], object]] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
     _pid: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def submit(self, ids: list[int]) -> None:
-        """Hand the ids over and return at once."""
-        self._ensure_running()
-        self.batches.put(list(ids))
 
     def call(self, work: Callable[[], object]) -> None:
         """Run `work` (in an app context of its own) after the answer, and return at once."""
@@ -69,12 +62,9 @@ class Deliverer:
             item = self.batches.get()
             try:
                 with self.app.app_context():
-                    if callable(item):
-                        item()
-                    else:
-                        tasks.deliver_now(item)
+                    item()
             except Exception:  # never let the thread die: the sweep is the safety net anyway
-                log.exception("Background work failed (%r); e-mails wait in the outbox.", item)
+                log.exception("Background work failed (%r); e-mails and webhooks wait in the outbox.", item)
             finally:
                 self.batches.task_done()
 

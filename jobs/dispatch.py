@@ -1,5 +1,7 @@
 """What happens after a workflow action has committed: the receivers of its signals.
 
+E-mails and webhook deliveries are handled alike (outbox rows, delivered after the commit).
+
 With Redis they enqueue jobs (delivery now, automatic receipt at the due time); an enqueue
 that fails (Redis down or hung) is logged and forgotten, because the work is safe in the
 database: the e-mails wait in the outbox and the due time on the parcel, and the next sweep
@@ -13,6 +15,7 @@ Blinker receivers are global: they are connected once per process and find the a
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -40,6 +43,7 @@ def connect() -> None:
     if _connected:
         return
     signals.emails_queued.connect(on_emails_queued, weak=False)
+    signals.webhooks_queued.connect(on_webhooks_queued, weak=False)
     signals.receipt_requested.connect(on_receipt_requested, weak=False)
     signals.reminder_scheduled.connect(on_reminder_scheduled, weak=False)
     _connected = True
@@ -53,6 +57,21 @@ def current_mode() -> str | None:
 
 
 def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
+    # The dev mailbox only stores them: no SMTP server to wait on, done within the request.
+    _deliver_after_commit(ids, "e-mails", tasks.enqueue_delivery, tasks.deliver_now,
+                          thread_in_request=not current_app.config.get("MAIL_TO_DEV_MAILBOX"))
+
+
+def on_webhooks_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
+    _deliver_after_commit(ids, "webhooks", tasks.enqueue_webhooks, tasks.deliver_webhooks_now,
+                          thread_in_request=True)
+
+
+def _deliver_after_commit(ids: list[int], what: str, enqueue: Callable[[list[int]], None],
+                          deliver_now: Callable[[list[int]], object], *, thread_in_request: bool) -> None:
+    """Outbox rows just committed (e-mails or webhook deliveries): a job with Redis; without,
+    the web process's thread after the answer (a request never waits on a server), or inline
+    for the CLI and jobs."""
     mode = current_mode()
     if mode is None or not ids:
         return
@@ -60,18 +79,18 @@ def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
     # Already in the background (a job, e.g. the automatic receipt): deliver right away.
     if mode == RQ and get_current_job() is None:
         try:
-            tasks.enqueue_delivery(ids)
+            enqueue(ids)
         except Exception as exc:
-            log.warning("Could not enqueue the delivery of e-mails %s (%s: %s); they wait in the "
-                        "outbox for the next sweep.", ids, type(exc).__name__, exc)
+            log.warning("Could not enqueue the delivery of %s %s (%s: %s); they wait in the "
+                        "outbox for the next sweep.", what, ids, type(exc).__name__, exc)
         return
     if mode == INLINE:
         log_inline_notice()
-    if mode == INLINE and has_request_context() and not current_app.config.get("MAIL_TO_DEV_MAILBOX"):
-        # A web request must never wait on SMTP: its process's deliverer thread sends them.
-        background.deliverer(current_app._get_current_object()).submit(ids)  # type: ignore[attr-defined]
+    if mode == INLINE and has_request_context() and thread_in_request:
+        background.deliverer(current_app._get_current_object()).call(  # type: ignore[attr-defined]
+            functools.partial(deliver_now, ids))
         return
-    tasks.deliver_now(ids)
+    deliver_now(ids)
 
 
 def on_receipt_requested(sender: Any, *, shipment_id: int, due_at: datetime, **_: Any) -> None:

@@ -22,6 +22,7 @@ from uniqu3.models import Shipment, ShipmentStatus
 from uniqu3.services import workflow
 from uniqu3.sweep import run_sweep
 from uniqu3.timeutil import as_utc, utcnow
+from uniqu3.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,15 @@ RETRY = Retry(max=3, interval=[60, 300, 900])
 def deliver_emails(ids: list[int]) -> dict[str, int]:
     """Send the outbox rows an action has just committed."""
     return _counts(deliver(list(ids)))
+
+
+@rq.job
+def deliver_webhooks(ids: list[int]) -> dict[str, int]:
+    """POST the webhook deliveries an action has just committed (and the next ones of the same
+    orders that these make due)."""
+    report = webhook_delivery.deliver(list(ids))
+    return {"delivered": len(report.delivered), "retrying": len(report.retrying),
+            "failed": len(report.failed)}
 
 
 @rq.job
@@ -100,6 +110,15 @@ def enqueue_delivery(ids: list[int]) -> None:
         pipe.execute()
 
 
+def enqueue_webhooks(ids: list[int]) -> None:
+    """Queue `deliver_webhooks(ids)` in one Redis round trip (raises if Redis is down)."""
+    queue = rq.get_queue(deliver_webhooks.queue)
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue(deliver_webhooks.func, ids, retry=RETRY, description=f"deliver webhooks {ids}",
+                      pipeline=pipe)
+        pipe.execute()
+
+
 def auto_receipt_job_id(shipment_id: int) -> str:
     return f"uniqu3-auto-receive-{shipment_id}"
 
@@ -143,6 +162,17 @@ def deliver_now(ids: list[int] | None) -> DeliveryReport | None:
     except Exception as exc:  # an unreachable SMTP server must not fail the action
         db.session.rollback()
         log.warning("E-mail delivery failed (%s: %s); the e-mails stay in the outbox for the next sweep.",
+                    type(exc).__name__, exc)
+        return None
+
+
+def deliver_webhooks_now(ids: list[int] | None) -> webhook_delivery.WebhookReport | None:
+    """Deliver webhooks inline, never raising: a failure leaves the rows pending for the sweep."""
+    try:
+        return webhook_delivery.deliver(ids)
+    except Exception as exc:  # the database went away meanwhile: the rows wait
+        db.session.rollback()
+        log.warning("Webhook delivery failed (%s: %s); the deliveries wait for the next sweep.",
                     type(exc).__name__, exc)
         return None
 

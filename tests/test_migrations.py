@@ -48,7 +48,8 @@ def test_upgrade_gives_the_models_schema_and_downgrade_removes_it(empty_database
         assert diff == []
         tables = set(inspect(db.engine).get_table_names())
         assert {"sellers", "orders", "order_lines", "shipments", "shipment_lines",
-                "order_events", "outbox_emails", "api_keys"} <= tables
+                "order_events", "outbox_emails", "api_keys", "webhook_endpoints",
+                "webhook_events", "webhook_deliveries"} <= tables
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
@@ -153,5 +154,32 @@ def test_the_problems_migration_walks_the_parcels_there_and_back(empty_database_
                 (1, "awaiting_receipt"), (2, "received")]
             assert conn.execute(text("SELECT count(*) FROM shipment_lines")).scalar() == 2
             assert conn.execute(text("SELECT count(*) FROM order_lines")).scalar() == 1
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_the_closed_quantity_migration_starts_at_zero_and_keeps_closures_on_the_way_down(
+        empty_database_url: str) -> None:
+    """d5a1c7e3b902: lines already there close nothing; down, a closed quantity stops the
+    downgrade with the reason (it would be to ship again), and nothing is lost."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="c4d8e2f1a6b3")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)
+        upgrade(revision="d5a1c7e3b902")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT shipped_quantity, closed_quantity FROM order_lines")).all() == [
+                (2, 0)]
+            conn.execute(text("UPDATE order_lines SET shipped_quantity = 1, closed_quantity = 1"))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the reason and exits
+            downgrade(revision="c4d8e2f1a6b3")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT closed_quantity FROM order_lines")).scalar() == 1
+            conn.execute(text("UPDATE order_lines SET closed_quantity = 0"))
+        downgrade(revision="c4d8e2f1a6b3")
+        with db.engine.begin() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("order_lines")}
+            assert "closed_quantity" not in columns and "shipped_quantity" in columns
         downgrade(revision="base")
         db.engine.dispose()

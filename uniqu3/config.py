@@ -83,6 +83,11 @@ def base_config(profile: str) -> dict[str, Any]:
         # Without an SMTP server the e-mails are kept for the dev mailbox page.
         "MAIL_TO_DEV_MAILBOX": mail_server is None,
         "OUTBOX_MAX_ATTEMPTS": _env_int("OUTBOX_MAX_ATTEMPTS", 8),
+        # Seconds a webhook receiver has to answer (connecting, then each read).
+        "WEBHOOK_TIMEOUT": _env_int("WEBHOOK_TIMEOUT", 10),
+        # Webhook URLs in http:// and to private or loopback addresses: for development and
+        # tests only (production: https and public addresses, uniqu3/webhooks/addresses.py).
+        "WEBHOOK_ALLOW_PRIVATE": _env_bool("WEBHOOK_ALLOW_PRIVATE", profile != "production"),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ["fr", "en"],
@@ -247,6 +252,11 @@ def check(config: dict[str, Any]) -> None:
                 f"SECRET_KEY_FALLBACKS: key n° {number} is the development key or shorter than 32 "
                 "characters; production accepts only former keys it would accept as SECRET_KEY."
             )
+    if config.get("WEBHOOK_ALLOW_PRIVATE"):
+        raise ConfigError(
+            "WEBHOOK_ALLOW_PRIVATE is for development and tests: in production webhooks go only to "
+            "https addresses on the Internet (unset it)."
+        )
     base_url = str(config.get("BASE_URL") or "")
     parts = urlsplit(base_url)
     if parts.scheme != "https" or not parts.hostname:

@@ -94,6 +94,8 @@ class EmailKind(enum.StrEnum):
     PROBLEM_RECORDED_BUYER = "P2"
     SELLER_MESSAGE_BUYER = "P3"
     PARCEL_LOST_BUYER = "P4"
+    # « Clore le reste »: the items the seller will not ship, and their amount.
+    REMAINDER_CLOSED_BUYER = "C1"
     # The seller's account, not an order (order_id is NULL).
     PASSWORD_RESET = "A1"
     PASSWORD_CHANGED = "A2"
@@ -263,12 +265,15 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # « Clore le reste »: quantities the seller will not ship (out of stock); never shipped.
+    closed_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
     @property
     def remaining(self) -> int:
-        return self.quantity - self.shipped_quantity
+        """What is left to ship: neither shipped nor closed."""
+        return self.quantity - self.shipped_quantity - self.closed_quantity
 
     @property
     def line_total_cents(self) -> int:
@@ -424,6 +429,84 @@ class OutboxEmail(Base):
     order: Mapped[Order | None] = relationship()
 
 
+class WebhookDeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookEndpoint(Base):
+    """A URL that receives the events (Standard Webhooks), registered by an operator."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    # The events of this seller's orders only; None: every seller's.
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    # The event types it receives; empty: all of them.
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # « whsec_ » + base64 of the key: the HMAC needs it in clear, it is shown once.
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Why it was turned off (the receiver answered 410 Gone), and when.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    seller: Mapped[Seller | None] = relationship()
+
+
+class WebhookEvent(Base):
+    """One event, written in the transaction of the action that causes it, with the exact body
+    every endpoint receives (signed as it is stored: the same bytes on every try)."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The `webhook-id` header: the same on every try, receivers use it to drop repeats.
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: an outbox row of its own, tried until delivered or given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The deliverer's query: what is pending and due.
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        # An endpoint's deliveries of one order go in order: the earlier ones are looked up here.
+        Index("ix_webhook_deliveries_endpoint_order", "endpoint_id", "order_id", "id"),
+        Index("ix_webhook_deliveries_event", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    # The event's order, copied here for the ordering rule (0 when there is none).
+    order_id: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(
+        _status_type(WebhookDeliveryStatus, 10), default=WebhookDeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    # The receiver's last answer (HTTP status; None: no answer) and what went wrong.
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[WebhookEvent] = relationship()
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
 __all__ = [
     "ApiKey",
     "EmailKind",
@@ -441,4 +524,8 @@ __all__ = [
     "ShipmentProblem",
     "ShipmentStatus",
     "UTCDateTime",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

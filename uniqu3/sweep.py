@@ -1,4 +1,5 @@
-"""The periodic safety net: remind and receive every overdue parcel, retry every due e-mail.
+"""The periodic safety net: remind and receive every overdue parcel, retry every due e-mail
+and every due webhook delivery (also those never handed to a job: Redis was down).
 
 Run every five minutes by the RQ cron scheduler (`jobs.cron`), by `flask admin sweep`, or
 from the system's cron when there is no Redis. Everything it calls is idempotent
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from .mail import deliver
 from .services import workflow
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ class SweepReport:
     emails_retrying: int
     emails_failed: int = 0
     reminders_sent: int = 0
+    webhooks_delivered: int = 0
+    webhooks_retrying: int = 0
+    webhooks_failed: int = 0
 
 
 def run_sweep() -> SweepReport:
@@ -53,4 +58,19 @@ def run_sweep() -> SweepReport:
     if report.emails_sent or report.emails_retrying or report.emails_failed:
         log.info("Sweep: e-mails sent %d, to retry %d, failed %d.", report.emails_sent,
                  report.emails_retrying, report.emails_failed)
+    _deliver_webhooks(report)
     return report
+
+
+def _deliver_webhooks(report: SweepReport) -> None:
+    for _ in range(MAX_DELIVERY_BATCHES):
+        delivery = webhook_delivery.deliver(limit=DELIVERY_BATCH)
+        report.webhooks_delivered += len(delivery.delivered)
+        report.webhooks_retrying += len(delivery.retrying)
+        report.webhooks_failed += len(delivery.failed)
+        # A short batch: nothing more is due. Nothing delivered: the receivers are failing.
+        if delivery.handled < DELIVERY_BATCH or not delivery.delivered:
+            break
+    if report.webhooks_delivered or report.webhooks_retrying or report.webhooks_failed:
+        log.info("Sweep: webhooks delivered %d, to retry %d, failed %d.", report.webhooks_delivered,
+                 report.webhooks_retrying, report.webhooks_failed)

@@ -172,6 +172,15 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
     to_cancel = order_in(OrderStatus.PAID, owner=owner)
     pages.keep(f"{lang}-fragment-cancel", sc.post(f"/commandes/{to_cancel.reference}/annulation",
                                                   {"reason": "Rupture"}, htmx=True), fragment=lang)
+    # « Clore le reste »: refused, then done (the answer, the page and slip with a closed line).
+    to_close = order_in(OrderStatus.PARTIALLY_SHIPPED, owner=owner)
+    card = max(to_close.lines, key=lambda line: line.position)
+    closing = f"/commandes/{to_close.reference}/cloture"
+    pages.keep(f"{lang}-refused-close", sc.post(closing, {f"close_{card.id}": "9", "reason": "x"}), None)
+    pages.keep(f"{lang}-fragment-close", sc.post(closing, {f"close_{card.id}": "1", "reason": "Rupture"},
+                                                 htmx=True), fragment=lang)
+    pages.keep(f"{lang}-order-closed", sc.get(f"/commandes/{to_close.reference}"))
+    pages.keep(f"{lang}-slip-closed", sc.get(f"/commandes/{to_close.reference}/preparation"))
     pages.keep(f"{lang}-fragment-tracking-preview", sc.get(
         "/commandes/lien-suivi?carrier=colissimo&tracking_number=6A12345678901", htmx=True), fragment=lang)
     pages.keep(f"{lang}-fragment-error", sc.get("/commandes/UQ-2026-999999/expedition", htmx=True), 404,

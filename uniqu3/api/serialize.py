@@ -45,9 +45,10 @@ def order_links(reference: str) -> dict[str, str]:
     }
 
 
-def order_json(order: Order) -> dict[str, Any]:
-    # Status labels speak the API's language: French unless Accept-Language asks for English.
-    with force_locale(api_locale()):
+def order_json(order: Order, *, locale: str | None = None) -> dict[str, Any]:
+    # Status labels speak the API's language: French unless Accept-Language asks for English
+    # (`locale` when there is no request to ask, as for the webhooks' bodies).
+    with force_locale(locale or api_locale()):
         return _order_json(order)
 
 

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import click_french, demo, keys, orders, outbox, sellers  # noqa: F401  (registers the commands)
+from . import click_french, demo, keys, orders, outbox, sellers, webhooks  # noqa: F401  (registers the commands)
 from .group import bp
 
 

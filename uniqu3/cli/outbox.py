@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import OutboxEmail, OutboxStatus
-from ..security import storable_id
 from ..services import now
 from ..workflow import signals
-from .group import command, table, when
+from .group import command, rows_by_id, table, when
 
 LIST_LIMIT = 200
 #: A row left « sending » longer than this was abandoned by a stopped worker: it may be retried.
@@ -21,7 +20,7 @@ STALE_CLAIM = timedelta(minutes=15)
 _WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 
 
-def _short(text: str, limit: int = 70) -> str:
+def short(text: str, limit: int = 70) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -40,7 +39,7 @@ def _list() -> None:
         [_("n°"), _("type"), _("état"), _("destinataire"), _("essais"), _("prochain essai"),
          _("dernière erreur")],
         [[str(r.id), r.kind, r.status, r.to_email, str(r.attempts),
-          when(r.next_attempt_at) if r.status != OutboxStatus.FAILED else "—", _short(r.last_error)]
+          when(r.next_attempt_at) if r.status != OutboxStatus.FAILED else "—", short(r.last_error)]
          for r in rows],
     ))
     total = db.session.scalar(
@@ -57,13 +56,8 @@ def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime
     Returns the ids put back, for the caller to announce once committed."""
     chosen: dict[int, OutboxEmail] = {}
     if ids:
-        storable = [i for i in ids if storable_id(i)]  # the others name no row
-        found = {r.id: r for r in db.session.scalars(
-            select(OutboxEmail).where(OutboxEmail.id.in_(storable)))} if storable else {}
-        missing = sorted(set(ids) - set(found))
-        if missing:
-            raise click.ClickException(_("E-mail(s) introuvable(s) : %(ids)s.",
-                                         ids=", ".join(map(str, missing))))
+        found = rows_by_id(OutboxEmail, ids, lambda unknown: _("E-mail(s) introuvable(s) : %(ids)s.",
+                                                                 ids=unknown))
         for row in found.values():
             if row.status == OutboxStatus.SENT:
                 raise click.ClickException(_("L'e-mail n° %(id)d est déjà envoyé : rien à réessayer.",

@@ -33,6 +33,7 @@ KINDS = {
     "E6": _l("Réception confirmée (vendeur)"),
     "E7": _l("Reçu automatiquement (vendeur et client)"),
     "E8": _l("Commande annulée (client)"),
+    "C1": _l("Articles non expédiés (client)"),
     "A1": _l("Mot de passe oublié (vendeur)"),
     "A2": _l("Mot de passe changé (vendeur)"),
 }

@@ -49,6 +49,7 @@ TEMPLATES: dict[str, str] = {
     EmailKind.PROBLEM_RECORDED_BUYER: "p2_problem_recorded",
     EmailKind.SELLER_MESSAGE_BUYER: "p3_seller_message",
     EmailKind.PARCEL_LOST_BUYER: "p4_parcel_lost",
+    EmailKind.REMAINDER_CLOSED_BUYER: "c1_remainder_closed",
     EmailKind.PASSWORD_RESET: "a1_password_reset",
     EmailKind.PASSWORD_CHANGED: "a2_password_changed",
 }
@@ -193,6 +194,13 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "reported_at": _when(data.get("reported_at"), locale),
         "lost_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
                        for i in data.get("items") or []],
+        # « Clore le reste »: the items as closed then (the same `items` list as a lost parcel's).
+        "closed_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
+                         for i in data.get("items") or []],
+        "closed_amount": money(int(data.get("amount_cents") or 0), currency, locale),
+        "closed_refund": money(int(data.get("refund_cents") or 0), currency, locale),
+        "closed_reason": str(data.get("reason") or ""),
+        "closed_cancels": bool(data.get("cancelled")),
     }
     if shipment is not None:
         context.update(
@@ -301,6 +309,10 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     EmailKind.PARCEL_LOST_BUYER: lambda c: _(
         "Colis n° %(number)s déclaré perdu — commande %(ref)s", number=c["shipment"].number,
         ref=c["reference"]
+    ),
+    EmailKind.REMAINDER_CLOSED_BUYER: lambda c: (
+        _("Commande %(ref)s annulée", ref=c["reference"]) if c["closed_cancels"]
+        else _("Articles non expédiés — commande %(ref)s", ref=c["reference"])
     ),
     EmailKind.PASSWORD_RESET: lambda c: _(
         "Choisissez un nouveau mot de passe — %(shop)s", shop=c["shop_name"]

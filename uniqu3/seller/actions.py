@@ -26,7 +26,7 @@ from ..services import workflow
 from ..workflow import Actor, Result, WorkflowError
 from . import queries
 from .blueprint import bp
-from .forms import FormState, parse_ship
+from .forms import FormState, parse_close, parse_ship
 from .pages import order_context
 from .rendering import wants_fragment
 
@@ -80,6 +80,7 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
 #: The form each action view shows again when the workflow refuses it (other views: the
 #: view's own name).
 _FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship",
+          "seller.close_remainder": "close",
           "seller.request_receipt": "receipt-{number}", "seller.message_buyer": "message-{number}",
           "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}"}
 
@@ -121,6 +122,21 @@ def cancel(reference: str) -> Response:
     result = workflow().cancel(order_id, actor=_actor(), reason=request.form.get("reason", ""))
     message = (_("Commande annulée : le client en est informé par e-mail.") if result.changed
                else _("La commande était déjà annulée."))
+    return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
+
+
+@bp.post("/commandes/<reference>/cloture")
+def close_remainder(reference: str) -> Response:
+    quantities, reason, request_key, errors = parse_close(request.form)
+    if errors:  # a quantity that is not even a number: the workflow is not asked
+        _own_order_id(reference)
+        state = FormState("close", dict(request.form), errors, next(iter(errors.values())))
+        return _refused(reference, state)
+    order_id, since = _start(reference)
+    result = workflow().close_remainder(order_id, actor=_actor(), reason=reason, quantities=quantities,
+                                        request_key=request_key)
+    message = (_("Reste clos : le client reçoit par e-mail la liste des articles et le montant à lui "
+                 "rembourser.") if result.changed else _("Ces articles étaient déjà clos."))
     return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
 
 

@@ -56,11 +56,14 @@ class ShipRequest:
     request_key: str | None
 
 
-def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
+def parse_quantities(form: Mapping[str, str], prefix: str = "qty") -> tuple[dict[int, int], dict[str, str]]:
+    """The `<prefix>_<order line id>` fields: each line's quantity, and the fields that are not
+    an integer (their reason)."""
     errors: dict[str, str] = {}
     quantities: dict[int, int] = {}
+    pattern = _QTY_FIELD if prefix == "qty" else re.compile(rf"{re.escape(prefix)}_(\d{{1,12}})")
     for key, raw in form.items():
-        match = _QTY_FIELD.fullmatch(key)
+        match = pattern.fullmatch(key)
         if not match:
             continue
         text = raw.strip()
@@ -75,6 +78,25 @@ def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
         sign, digits = number.groups()
         quantity = int(digits) if len(digits.lstrip("0")) <= MAX_QTY_DIGITS else 10**MAX_QTY_DIGITS
         quantities[int(match.group(1))] = -quantity if sign else quantity
+    return quantities, errors
+
+
+def parse_close(form: Mapping[str, str]) -> tuple[dict[int, int], str, str | None, dict[str, str]]:
+    """« Clore le reste »: the quantities (`close_<line id>`), the reason, the form's key."""
+    quantities, errors = parse_quantities(form, "close")
+    return quantities, form.get("reason") or "", _request_key(form), errors
+
+
+def _request_key(form: Mapping[str, str]) -> str | None:
+    raw_key = (form.get("request_key") or "").strip()
+    try:
+        return str(uuid.UUID(raw_key)) if raw_key else None
+    except ValueError:
+        return None
+
+
+def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
+    quantities, errors = parse_quantities(form)
     shipped_on = None
     raw_date = (form.get("shipped_on") or "").strip()
     if raw_date:
@@ -82,11 +104,7 @@ def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
             shipped_on = date.fromisoformat(raw_date)
         except ValueError:
             errors["shipped_on"] = _("Date d'expédition invalide.")
-    raw_key = (form.get("request_key") or "").strip()
-    try:
-        request_key: str | None = str(uuid.UUID(raw_key)) if raw_key else None
-    except ValueError:
-        request_key = None
+    request_key = _request_key(form)
     request = ShipRequest(
         quantities=quantities,
         carrier=(form.get("carrier") or "").strip(),

@@ -116,6 +116,16 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "receipt_reminded":
         return _("Rappel envoyé au client pour le colis n° %(number)s (échéance le %(due)s).", number=number,
                  due=_when(d.get("due_at"))), ""
+    if kind == "remainder_closed":
+        amount = money(int(d.get("amount_cents") or 0))
+        if d.get("cancelled"):
+            text = _("Reste clos, rien n'étant expédié : commande annulée. Articles non expédiés : %(items)s "
+                     "(%(amount)s) ; le client en est informé par e-mail.", items=_items(d.get("items")),
+                     amount=amount)
+        else:
+            text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s) ; le client en est informé "
+                     "par e-mail.", items=_items(d.get("items")), amount=amount)
+        return text, str(d.get("reason") or "")
     if kind == "cancelled":
         return _("Commande annulée"), str(d.get("reason") or "")
     return kind, ""

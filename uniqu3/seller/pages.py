@@ -113,6 +113,8 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "message_key": str(uuid.uuid4()),
         "can_cancel": rules.can_cancel(order),
         "can_ship": rules.can_ship(order),
+        "can_close": rules.can_close(order),
+        "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
         "parts": (),
         "new_entries": [],
         "new_shipment": None,

@@ -40,7 +40,8 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc, paris_today, utcnow
-from . import problems, rules, signals
+from ..webhooks import events as webhook_events
+from . import closing, problems, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput
 from .loading import load_order
@@ -90,6 +91,7 @@ class Workflow:
         self._pending_receipts: list[tuple[int, datetime]] = []
         self._pending_reminders: list[tuple[int, datetime]] = []
         self._changed_sellers: set[int] = set()
+        self._pending_webhooks: list[tuple[str, Order, Shipment | None]] = []
 
     # ------------------------------------------------------------------ order placed
     def place_order(self, data: OrderInput, *, actor: Actor, source: str = "api") -> Result:
@@ -163,6 +165,7 @@ class Workflow:
         })
         self._email(EmailKind.NEW_ORDER_SELLER, order, seller=seller)
         self._email(EmailKind.ORDER_RECORDED_BUYER, order, seller=seller)
+        self._webhook(webhook_events.ORDER_CREATED, order)
         self._commit()
         return Result(order)
 
@@ -185,6 +188,7 @@ class Workflow:
         self._event(order, "payment_confirmed", actor, {"note": note} if note else {})
         self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order)
         self._set_status(order)
+        self._webhook(webhook_events.ORDER_PAID, order)
         self._commit()
         return Result(order)
 
@@ -206,8 +210,16 @@ class Workflow:
         self._event(order, "cancelled", actor, {"reason": reason} if reason else {})
         self._email(EmailKind.CANCELLED_BUYER, order)
         self._set_status(order)
+        self._webhook(webhook_events.ORDER_CANCELLED, order)
         self._commit()
         return Result(order)
+
+    def close_remainder(self, order_id: int, *, actor: Actor, reason: str,
+                        quantities: Mapping[int, int] | None = None,
+                        request_key: str | None = None) -> Result:
+        """« Clore le reste » (the seller): see closing.close_remainder."""
+        return closing.close_remainder(self, order_id, actor=actor, reason=reason, quantities=quantities,
+                                       request_key=request_key)
 
     # ------------------------------------------------------------------ shipment
     def ship(
@@ -259,7 +271,7 @@ class Workflow:
                 update(OrderLine)
                 .where(
                     OrderLine.id == line.id,
-                    OrderLine.shipped_quantity + qty <= OrderLine.quantity,
+                    OrderLine.shipped_quantity + OrderLine.closed_quantity + qty <= OrderLine.quantity,
                 )
                 .values(shipped_quantity=OrderLine.shipped_quantity + qty)
                 .execution_options(synchronize_session=False)
@@ -304,6 +316,7 @@ class Workflow:
             ],
         })
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_CREATED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
 
@@ -347,6 +360,7 @@ class Workflow:
             "due_at": as_utc(due).isoformat(),
         })
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_RECEIPT_REQUESTED, order, shipment)
         self._pending_receipts.append((shipment.id, due))
         if remind_at is not None:
             self._pending_reminders.append((shipment.id, remind_at))
@@ -405,6 +419,9 @@ class Workflow:
             "received_at": as_utc(now).isoformat(),
         })
         self._set_status(order)
+        if was == ShipmentStatus.PROBLEM:
+            self._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
+        self._webhook(webhook_events.SHIPMENT_RECEIVED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
 
@@ -499,6 +516,7 @@ class Workflow:
         self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="seller")
         self._email(EmailKind.AUTO_RECEIVED, order, shipment=shipment, data=data, to="buyer")
         self._set_status(order)
+        self._webhook(webhook_events.SHIPMENT_RECEIVED, order, shipment)
         return True
 
     def _lock(self, order_id: int, allowed: Iterable[str] | None) -> Order | None:
@@ -604,8 +622,11 @@ class Workflow:
                 ))
 
     def _check_quantities(
-        self, order: Order, quantities: Mapping[int, int]
+        self, order: Order, quantities: Mapping[int, int], *, prefix: str = "qty",
+        nothing: InvalidInput | None = None,
     ) -> list[tuple[OrderLine, int]]:
+        """Each chosen line with its quantity, 1 … what is left to ship (a parcel's items, or
+        the quantities to close); `nothing`: the refusal when no line is chosen."""
         by_id = {line.id: line for line in order.lines}
         unknown = [line_id for line_id in quantities if line_id not in by_id]
         if unknown:
@@ -616,13 +637,16 @@ class Workflow:
             qty = quantities.get(line.id, 0)
             if qty == 0:
                 continue
-            field = f"qty_{line.id}"
+            field = f"{prefix}_{line.id}"
             if qty < 0:
                 self._refuse(InvalidInput(
                     "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.",
                     field=field,
                 ))
             if qty > line.remaining:
+                if line.remaining == 0 and line.closed_quantity:
+                    self._refuse(InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.",
+                                              field=field, sku=line.sku))
                 if line.remaining == 0:
                     self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
                                               field=field, sku=line.sku))
@@ -636,7 +660,7 @@ class Workflow:
                 ))
             items.append((line, qty))
         if not items:
-            self._refuse(InvalidInput(
+            self._refuse(nothing or InvalidInput(
                 "Sélectionnez au moins une référence à expédier, avec sa quantité.", field="lines"
             ))
         return items
@@ -694,7 +718,7 @@ class Workflow:
         order.status = derive_status(
             cancelled=order.cancelled_at is not None,
             paid=order.paid_at is not None,
-            lines=[(line.quantity, line.shipped_quantity) for line in order.lines],
+            lines=[(line.quantity, line.shipped_quantity, line.closed_quantity) for line in order.lines],
             shipment_statuses=statuses,
         )
         order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
@@ -710,6 +734,11 @@ class Workflow:
             actor_label=actor.label,
             details=details,
         ))
+
+    def _webhook(self, type: str, order: Order, shipment: Shipment | None = None) -> None:
+        """An event for the webhooks, written by `_commit` in this transaction, once every
+        change is flushed: its body is the order as it is committed."""
+        self._pending_webhooks.append((type, order, shipment))
 
     def _email(
         self,
@@ -754,6 +783,12 @@ class Workflow:
         emails, receipts, reminders = self._pending_emails, self._pending_receipts, self._pending_reminders
         self._pending_emails, self._pending_receipts, self._pending_reminders = [], [], []
         changed, self._changed_sellers = sorted(self._changed_sellers), set()
+        pending_webhooks, self._pending_webhooks = self._pending_webhooks, []
+        deliveries: list[int] = []
+        if pending_webhooks:
+            self.session.flush()
+            for type, order, shipment in pending_webhooks:
+                deliveries += webhook_events.record(self.session, type, order, shipment, at=self.clock())
         if changed:
             # Last statement before the commit, sellers in id order: the seller row's lock is
             # held as briefly as possible and two transactions always take them in one order.
@@ -765,6 +800,8 @@ class Workflow:
         # Only now, with the work committed, may anyone act on it.
         if emails:
             signals.emails_queued.send(self, ids=emails)
+        if deliveries:
+            signals.webhooks_queued.send(self, ids=deliveries)
         for shipment_id, due in receipts:
             signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
         for shipment_id, at in reminders:
@@ -772,7 +809,7 @@ class Workflow:
 
     def _refuse(self, error: WorkflowError) -> None:
         self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
-        self._pending_reminders = []
+        self._pending_reminders, self._pending_webhooks = [], []
         self.session.rollback()
         raise error
 

@@ -23,6 +23,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..timeutil import as_utc
+from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
@@ -58,13 +59,15 @@ def reminder_time(wf: actions.Workflow, due: datetime, now: datetime) -> datetim
     return at if at > now else None
 
 
-def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now: datetime) -> None:
-    wf.session.execute(
+def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now: datetime) -> bool:
+    """Close the parcel's open reports; whether there was one."""
+    res = wf.session.execute(
         update(ShipmentProblem)
         .where(ShipmentProblem.shipment_id == shipment_id, ShipmentProblem.resolved_at.is_(None))
         .values(resolved_at=now, resolution=resolution)
         .execution_options(synchronize_session=False)
     )
+    return rows_matched(res) > 0
 
 
 # ----------------------------------------------------------------------------- the buyer
@@ -126,6 +129,7 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
         wf._email(EmailKind.PROBLEM_RECORDED_BUYER, order, shipment=shipment, data=data,
                   key=f"{EmailKind.PROBLEM_RECORDED_BUYER.value}:report:{report_id}")
     wf._set_status(order)
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_REPORTED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)
 
@@ -154,6 +158,7 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
     wf._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={"due_at": due_iso},
               key=f"{EmailKind.CONFIRM_RECEIPT_BUYER.value}:shipment:{shipment.id}:{due_iso}")
     wf._set_status(order)
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
     wf._pending_receipts.append((shipment.id, due))
     if remind_at is not None:
         wf._pending_reminders.append((shipment.id, remind_at))
@@ -184,7 +189,7 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
             wf._refuse(InvalidTransition("Les quantités de ce colis ne correspondent plus à la commande."))
     for line in order.lines:
         wf.session.refresh(line, ["shipped_quantity"])
-    resolve_reports(wf, shipment_id, "lost", now)
+    had_problem = resolve_reports(wf, shipment_id, "lost", now)
     items = [{"sku": by_id[sl.order_line_id].sku, "title": by_id[sl.order_line_id].title,
               "quantity": sl.quantity} for sl in shipment.lines if sl.order_line_id in by_id]
     wf._event(order, "parcel_lost", actor, {
@@ -193,6 +198,9 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
     })
     wf._email(EmailKind.PARCEL_LOST_BUYER, order, shipment=shipment, data={"items": items})
     wf._set_status(order)
+    # Lost after the buyer's report answers the problem; lost otherwise changes the parcel.
+    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED if had_problem
+                else webhook_events.SHIPMENT_UPDATED, order, shipment)
     wf._commit()
     return actions.Result(order, shipment=shipment)
 

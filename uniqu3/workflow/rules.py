@@ -1,6 +1,6 @@
 """Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-- which statuses allow which action (`can_ship`, `can_cancel`; for a parcel: `can_report`,
+- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`; for a parcel: `can_report`,
   `can_confirm`, `can_declare_lost`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
 - what people type: an e-mail address, a shop's name. A rule on typed text returns why the
@@ -37,8 +37,16 @@ SHIPPABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID, OrderStatus.PARTIALLY_SH
 CANCELLABLE: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
 
 
+#: « Clore le reste »: a paid order with something left to ship, like shipping.
+CLOSABLE: tuple[OrderStatus, ...] = SHIPPABLE
+
+
 def can_ship(order: Order) -> bool:
     return order.status in SHIPPABLE
+
+
+def can_close(order: Order) -> bool:
+    return order.status in CLOSABLE
 
 
 def can_cancel(order: Order) -> bool:
