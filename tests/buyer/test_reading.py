@@ -11,6 +11,7 @@ from uniqu3.workflow import Workflow
 
 from .conftest import page_text
 from .test_order_page import SELLER, ship
+from .test_report_problem import awaiting  # noqa: F401  (fixture: a parcel whose receipt is asked)
 
 
 def test_the_header_names_the_shop_and_the_marketplace(client: FlaskClient, make_order: Any) -> None:
@@ -32,13 +33,6 @@ def test_a_parcel_of_several_is_confirmed_as_this_parcel(client: FlaskClient, wf
         assert "J'ai bien reçu ma commande" not in words, url
 
 
-def test_a_single_parcel_is_confirmed_as_the_order(client: FlaskClient, wf: Workflow,
-                                                   make_order: Any) -> None:
-    order = make_order()
-    wf.confirm_payment(order.id, actor=SELLER)
-    parcel = wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
-                     carrier="colissimo", tracking_number="6A12345678901").shipment
-    assert parcel is not None
-    wf.request_receipt(parcel.id, actor=SELLER)
-    words = page_text(client.get(f"/r/{receipt_token(parcel.id)}").get_data(as_text=True))
+def test_a_single_parcel_is_confirmed_as_the_order(client: FlaskClient, awaiting: int) -> None:  # noqa: F811
+    words = page_text(client.get(f"/r/{receipt_token(awaiting)}").get_data(as_text=True))
     assert "J'ai bien reçu ma commande" in words and "J'ai bien reçu ce colis" not in words

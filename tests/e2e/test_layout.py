@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, order_input
+from tests.conftest import order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order
 from uniqu3.tokens import order_token
 from uniqu3.workflow import Actor, Workflow
 
 from .conftest import SELLER_EMAIL, LiveServer
+from .test_bulk_journey import _log_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +26,10 @@ SELLER = Actor.seller(SELLER_EMAIL)
 @pytest.fixture
 def seller_page(live_server: LiveServer, browser: Any) -> Iterator[Any]:
     """A logged-in seller's page at laptop width (a test may resize it)."""
-    context = browser.new_context(viewport=LAPTOP, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/connexion")
-    page.get_by_label("E-mail").fill(SELLER_EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    page = _log_in(browser, live_server, LAPTOP)
     page.wait_for_url("**/commandes**")
     yield page
-    context.close()
+    page.context.close()
 
 
 def _order(server: LiveServer, external_id: str, *, then: str = "") -> tuple[str, int]:
