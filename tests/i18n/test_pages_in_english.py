@@ -68,7 +68,7 @@ def test_the_order_page_of_an_english_seller(make_seller: Callable[..., Seller],
     for words in (f"Order {order.reference}", "Partially shipped", "Packing slip", "Ship this parcel",
                   "Buy postage online:", "Items in this parcel", "(1 left)", "Parcels", "Parcel 1",
                   "Hand delivery · shipped on", "Ask the buyer to confirm receipt",
-                  "Order received: 2 lines, €75.30.", "by the marketplace",
+                  "Order received: 2 lines, €75.30", "by the marketplace",
                   "Parcel 1 shipped on", "with Hand delivery: BAG-RED-01 × 2.", "Payment confirmed on"):
         assert words in text, words
     assert "Remise en main propre" not in text  # stored in French with the parcel, shown in English
