@@ -127,3 +127,15 @@ def test_the_login_message_lines_up_with_the_card(live_server: LiveServer, brows
         assert abs(alert["x"] - card["x"]) < 1 and abs(alert["width"] - card["width"]) < 1
         assert alert["y"] + alert["height"] <= card["y"]
         context.close()
+
+
+def test_a_quoted_note_in_the_history_has_french_spacing(seller_page: Any, live_server: LiveServer) -> None:
+    with live_server.app.app_context():
+        wf = Workflow(db.session)
+        order = wf.place_order(order_input(SELLER_EMAIL, "quoted-note"), actor=Actor.api("storefront")).order
+        wf.confirm_payment(order.id, actor=SELLER, note="Virement reçu")
+        reference = order.reference
+    seller_page.goto(live_server.url + f"/commandes/{reference}")
+    quoted = seller_page.locator("#history-list q").first
+    # « Virement reçu », the marks held to the words by narrow no-break spaces.
+    assert quoted.evaluate("q => getComputedStyle(q).quotes") == '"«\u202f" "\u202f»"'

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from .. import carriers
-from ..addresses import address_lines
+from ..addresses import address_lines, same_address
 from ..extensions import db
 from ..labels import problem_reason, shown_carrier
 from ..language_templates import language_environment
@@ -172,6 +172,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "price": lambda cents: money(cents, currency, locale),
         "billing": address_lines(order.billing_address, locale),
         "shipping": address_lines(order.shipping_address, locale),
+        "same_addresses": same_address(order.billing_address, order.shipping_address),
         "order_url": SignedLink(links.buyer_order_url, order.id),
         "dashboard_url": links.seller_order_url(order.reference),
         "placed_on": long_date(order.created_at, locale),
