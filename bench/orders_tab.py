@@ -29,6 +29,7 @@ Spec (section 11): ≥ 25 % of the bare endpoint when every view renders the lis
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
 import shutil
@@ -36,10 +37,12 @@ import signal
 import statistics
 import subprocess
 import sys
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 
@@ -175,6 +178,8 @@ def server_times(app: Any, requests: int, deep: int) -> tuple[list[Case], dict[s
 # ----------------------------------------------------------------------------- throughput
 def wrk(url: str, seconds: int, connections: int, cookie: str | None) -> tuple[float, int]:
     """Requests per second, and the number of requests answered."""
+    if not shutil.which("wrk"):
+        return python_load(url, seconds, connections, cookie)
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s",
                "-H", f"User-Agent: {USER_AGENT}", url]
     if cookie:
@@ -186,6 +191,31 @@ def wrk(url: str, seconds: int, connections: int, cookie: str | None) -> tuple[f
     assert match and answered, out
     assert not non2xx, f"{url}: {non2xx.group(0)}"
     return float(match.group(1)), int(answered.group(1))
+
+
+def python_load(url: str, seconds: int, connections: int, cookie: str | None) -> tuple[float, int]:
+    """wrk's measure where wrk is not installed: `connections` threads asking in a loop. The
+    client is slower than wrk and shares the cores with the server, so requests/s are lower;
+    the workers' CPU per request (see throughput) does not depend on the client."""
+    parts = urlsplit(url)
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+    deadline = time.monotonic() + seconds
+    answered = [0] * connections
+
+    def load(slot: int) -> None:
+        while time.monotonic() < deadline:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port)
+            connection.request("GET", parts.path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            assert response.status < 400, f"{url}: {response.status}"
+            answered[slot] += 1
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(load, range(connections)))
+    return sum(answered) / (time.monotonic() - start), sum(answered)
 
 
 def steady_session(base: str, cookie: str) -> None:
@@ -200,8 +230,6 @@ def steady_session(base: str, cookie: str) -> None:
 
 def throughput(url: str, cookie: str, *, workers: int, worker_class: str, seconds: int, rounds: int,
                connections: int, env_extra: dict[str, str] | None = None) -> dict[str, Any]:
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed for the throughput (apt-get install -y wrk), or --no-throughput")
     port = free_port()
     env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT), **(env_extra or {})}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
@@ -305,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
             target = RENDERED_RATIO_TARGET if label else RATIO_TARGET
             verdict = "ok" if ratio >= target else f"UNDER {target:.0%}"
             if not label:
-                figures.append(("server", f"gunicorn {t['command']}; wrk -t1 -c{args.connections} "
+                client = "wrk -t1" if shutil.which("wrk") else "python threads (no wrk)"
+                figures.append(("server", f"gunicorn {t['command']}; {client} -c{args.connections} "
                                           f"-d{args.seconds}s, {args.rounds} rounds alternated"))
             figures += [
                 (f"tab req/s{label}", ", ".join(f"{x:,.0f}" for x in t["tab"])),

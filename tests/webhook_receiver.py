@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import Counter, deque
@@ -42,12 +43,16 @@ class Receiver:
     statuses: deque[int] = field(default_factory=deque)
     delay: float = 0.0
     port: int = 0
+    #: Serve HTTPS with this context (its certificate), else plain HTTP.
+    tls: ssl.SSLContext | None = None
     requests: list[Request] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}/hooks"
         return f"http://127.0.0.1:{self.port}/hooks"
 
     def start(self) -> None:
@@ -68,6 +73,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = int(self._server.server_address[1])
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -98,9 +105,10 @@ class Receiver:
             handler.send_response(status)
             if 300 <= status < 400:
                 handler.send_header("Location", self.url + "/ailleurs")
-            handler.send_header("Content-Length", "2")
+            body = b"" if status == 204 else b"ok"  # a 204 has no body
+            handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
-            handler.wfile.write(b"ok")
+            handler.wfile.write(body)
         except OSError:  # the client gave up waiting (a timeout test)
             pass
 
@@ -125,3 +133,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def main() -> None:
+    """`python -m tests.webhook_receiver PORT SECRET`: a receiver in a process of its own (the
+    benchmark's); on SIGTERM it prints what it got as one JSON line and exits."""
+    import signal
+    import sys
+
+    receiver = Receiver(secret=sys.argv[2], port=int(sys.argv[1]))
+    receiver.start()
+
+    def stop(*_: Any) -> None:
+        receiver.stop()
+        print(json.dumps({"requests": len(receiver.requests), "accepted": len(receiver.accepted()),
+                          "distinct": len(receiver.accepted_ids()),
+                          "unverified": len(receiver.unverified())}), flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

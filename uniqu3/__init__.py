@@ -41,6 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
 
     database.init_app(app)
     db.init_app(app)
+    with app.app_context():
+        database.ping_idle_connections(app, db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

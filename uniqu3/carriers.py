@@ -25,6 +25,7 @@ __all__ = [
     "Phrase",
     "UnknownCarrier",
     "all_carriers",
+    "carrier_from_name",
     "check_custom_url",
     "check_tracking_number",
     "get_carrier",
@@ -276,6 +277,45 @@ def get_carrier(code: str) -> Carrier:
     if carrier is None:
         raise UnknownCarrier(N_("Transporteur inconnu : « %(carrier)s »."), carrier=_shorten(str(code)))
     return carrier
+
+
+def _name_key(text: str) -> str:
+    """A carrier's name as compared: no accents, case, spaces nor punctuation."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
+
+
+#: How label software and sellers write the carriers (compared by `_name_key`), besides their
+#: codes and names. « Autre » and hand delivery are left out: an import needs a known tracking.
+_NAMES: dict[str, tuple[str, ...]] = {
+    "colissimo": ("Colissimo", "La Poste", "La Poste Colissimo", "Coliposte", "Colissimo Expert",
+                  "Colissimo Access", "Colissimo domicile", "Colissimo relais"),
+    "lettre_suivie": ("Lettre suivie", "La Poste Lettre suivie"),
+    "chronopost": ("Chronopost", "Chrono", "Chrono Relais", "Chronopost Shop2Shop", "Chrono 13",
+                   "Chrono 18"),
+    "mondial_relay": ("Mondial Relay", "Mondial Relais", "MondialRelay", "InPost Mondial Relay"),
+    "dpd": ("DPD", "DPD Predict", "DPD Relais", "DPD France"),
+    "gls": ("GLS", "GLS France"),
+    "ups": ("UPS", "UPS Standard", "UPS Access Point"),
+    "dhl": ("DHL", "DHL Express", "DHL Parcel", "DHL eCommerce"),
+    "fedex": ("FedEx", "Fed Ex", "TNT", "FedEx TNT"),
+    "colis_prive": ("Colis Privé", "Colis Prive"),
+    "relais_colis": ("Relais Colis", "RelaisColis"),
+}
+_BY_NAME: dict[str, str] = {
+    _name_key(name): code
+    for code, names in _NAMES.items()
+    for name in (code, CARRIERS[code].name, *names)
+}
+
+
+def carrier_from_name(text: str) -> Carrier:
+    """The carrier a seller's file names (« Colissimo », « MONDIAL RELAY », « chronopost »…),
+    or `UnknownCarrier`."""
+    code = _BY_NAME.get(_name_key(text or ""))
+    if code is None:
+        raise UnknownCarrier(N_("Transporteur inconnu : « %(carrier)s »."), carrier=_shorten(str(text)))
+    return CARRIERS[code]
 
 
 def all_carriers() -> list[Carrier]:

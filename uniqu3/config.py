@@ -118,7 +118,10 @@ def base_config(profile: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         # Rendered « Commandes » lists kept per web worker (uniqu3/seller/list_cache.py); 0: off.
         "ORDERS_LIST_CACHE_SIZE": _env_int("ORDERS_LIST_CACHE_SIZE", 256),
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # the tracking import's upload may be 5 MB (its own limit)
+        # Where an uploaded tracking file waits between its preview and its apply (a day at most);
+        # empty: instance/imports. Every web process must see the same folder.
+        "TRACKING_IMPORT_FOLDER": os.environ.get("TRACKING_IMPORT_FOLDER", ""),
         "API_MAX_BODY_BYTES": 256 * 1024,
         "DEV_MAILBOX": False,
         "DEMO_PASSWORD": "demo-uniqu3",

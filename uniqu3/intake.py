@@ -1,8 +1,10 @@
 """An order as the marketplace sends it (API body, CLI import) read into an `OrderInput`.
 
-Every problem is collected with the path of its field (`lines[2].quantity`, `buyer.email`,
-`shipping_address.postal_code`) so a storefront can fix them all at once. The rules here are
-the ones the OpenAPI document states (`uniqu3/api/openapi.py`): change both together.
+The body is checked by its declared model (`uniqu3.api.schemas.orders.OrderInput`, also the
+OpenAPI document's schema); every problem is kept with the path of its field
+(`lines[2].quantity`, `buyer.email`, `shipping_address.postal_code`) so a storefront can fix
+them all at once. Then the rules between lines (a SKU once, the total's limit) and the
+seller's (known, active, the key's own).
 
 Messages are lazy French strings: the API renders them in the request's language, the CLI in
 the default one.
@@ -10,73 +12,25 @@ the default one.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from .api.schemas import orders as schema
+from .api.schemas.fields import MAX_TOTAL_CENTS, Price, Quantity, field_errors
 from .models import Order, Seller
 from .services import workflow
 from .workflow import Actor, Address, LineInput, NotFound, OrderInput, rules
 from .workflow import InvalidInput as WorkflowInvalidInput
 
-# Column sizes (uniqu3/models.py) and the limits stated in the OpenAPI document.
-MAX_EXTERNAL_ID = 100
-MAX_NAME = 200
-MAX_ADDRESS_LINE = 200
-MAX_CITY = 100
-MAX_SKU = 64
-MAX_TITLE = 300
-#: 999 999,99 € a unit; an order's total must fit the database's 32-bit integer of cents.
-MAX_UNIT_PRICE_CENTS = 99_999_999
-MAX_TOTAL_CENTS = 2**31 - 1
-
-#: Patterns shared with the OpenAPI document (ECMA-262 compatible, used with fullmatch here).
-FR_POSTAL_CODE_PATTERN = r"[0-9]{5}"
-POSTAL_CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 -]{0,8}[A-Za-z0-9]"
-PRICE_PATTERN = r"[0-9]{1,6}(?:\.[0-9]{1,2})?"
-#: No control character (C0 and DEL) in any text.
-TEXT_PATTERN = r"[^\u0000-\u001f\u007f]*"
-
-_FR_POSTAL_CODE = re.compile(FR_POSTAL_CODE_PATTERN)
-_POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
-_PRICE = re.compile(PRICE_PATTERN)
-_NEGATIVE_PRICE = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
-_TOO_PRECISE_PRICE = re.compile(r"[0-9]+\.[0-9]{3,}")
-_CONTROL = re.compile(r"[\u0000-\u001f\u007f]")
-_CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
-_COUNTRY_SHAPE = re.compile(r"[A-Za-z]{2}")
-
-#: ISO 3166-1 alpha-2: the 249 officially assigned codes.
-_ISO_3166_ALPHA_2 = """
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
-EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
-HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
-LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
-NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
-SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
-TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-"""
-COUNTRY_CODES: frozenset[str] = frozenset(_ISO_3166_ALPHA_2.split())
-
-REQUIRED = _l("Champ obligatoire.")
-NOT_TEXT = _l("Texte attendu.")
-NOT_OBJECT = _l("Objet JSON attendu.")
-NOT_LIST = _l("Liste attendue.")
-EMPTY = _l("Ne peut pas être vide.")
-CONTROL_CHARS = _l("Les caractères de contrôle (retours à la ligne, tabulations…) sont interdits.")
-BAD_EMAIL = _l("Adresse e-mail invalide.")
 UNKNOWN_SELLER = _l("Vendeur inconnu ou inactif.")
-
-
-def too_long(limit: int) -> Any:
-    return _l("%(max)d caractères au plus.", max=limit)
 
 
 class InvalidOrder(Exception):
@@ -102,231 +56,94 @@ class Submitted:
 
 
 # ----------------------------------------------------------------------------- reading
-class _Reader:
-    """Walks the body, keeping every error with its path."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[Any]] = {}
-
-    def error(self, path: str, message: Any) -> None:
-        self.errors.setdefault(path, []).append(message)
-
-    def member(self, obj: dict[str, Any], key: str, path: str, *, required: bool = True) -> Any:
-        value = obj.get(key)
-        if value is None and required:
-            self.error(path, REQUIRED)
-        return value
-
-    def object(self, obj: dict[str, Any], key: str, path: str) -> dict[str, Any] | None:
-        value = self.member(obj, key, path)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.error(path, NOT_OBJECT)
-            return None
-        return value
-
-    def text(
-        self, obj: dict[str, Any], key: str, path: str, *, limit: int, required: bool = True
-    ) -> str:
-        """A one-line text: within `limit` characters as sent, trimmed, no control character."""
-        value = self.member(obj, key, path, required=required)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            self.error(path, NOT_TEXT)
-            return ""
-        ok = True
-        if len(value) > limit:
-            self.error(path, too_long(limit))
-            ok = False
-        if _CONTROL.search(value) or not _encodable(value):
-            self.error(path, CONTROL_CHARS)
-            ok = False
-        if ok and required and not value.strip():
-            self.error(path, EMPTY)
-        return value.strip() if ok else ""
-
-    def email(self, obj: dict[str, Any], key: str, path: str) -> str:
-        value = self.member(obj, key, path)
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            self.error(path, NOT_TEXT)
-            return ""
-        if not rules.email_is_valid(value):
-            self.error(path, BAD_EMAIL)
-            return ""
-        return value
-
-    def address(self, body: dict[str, Any], key: str) -> Address | None:
-        obj = self.object(body, key, key)
-        if obj is None:
-            return None
-        name = self.text(obj, "name", f"{key}.name", limit=MAX_NAME)
-        line1 = self.text(obj, "line1", f"{key}.line1", limit=MAX_ADDRESS_LINE)
-        line2 = self.text(obj, "line2", f"{key}.line2", limit=MAX_ADDRESS_LINE, required=False)
-        city = self.text(obj, "city", f"{key}.city", limit=MAX_CITY)
-        country = self.country(obj.get("country"), f"{key}.country")
-        postal_code = self.postal_code(obj.get("postal_code"), country, f"{key}.postal_code")
-        return Address(name=name, line1=line1, line2=line2, postal_code=postal_code, city=city,
-                       country=country)
-
-    def country(self, value: Any, path: str) -> str:
-        if value is None:
-            self.error(path, REQUIRED)
-        elif not isinstance(value, str):
-            self.error(path, NOT_TEXT)
-        elif value in COUNTRY_CODES:
-            return value
-        elif _COUNTRY_SHAPE.fullmatch(value) and value.upper() in COUNTRY_CODES:
-            self.error(path, _l("Le code pays s'écrit en majuscules : %(code)s.", code=value.upper()))
-        elif _COUNTRY_SHAPE.fullmatch(value):
-            self.error(path, _l("Code pays inconnu : %(code)s (ISO 3166-1 alpha-2 attendu, ex. FR).",
-                                code=value))
-        else:
-            self.error(path, _l("Code pays ISO 3166-1 alpha-2 attendu (deux lettres, ex. FR)."))
-        return ""
-
-    def postal_code(self, value: Any, country: str, path: str) -> str:
-        if value is None:
-            self.error(path, REQUIRED)
-        elif not isinstance(value, str):
-            self.error(path, NOT_TEXT)
-        elif country == "FR":
-            if _FR_POSTAL_CODE.fullmatch(value):
-                return value
-            self.error(path, _l("Code postal français invalide : 5 chiffres attendus (ex. 69003)."))
-        elif _POSTAL_CODE.fullmatch(value):
-            return value
-        else:
-            self.error(path, _l(
-                "Code postal invalide : de 2 à 10 lettres, chiffres, espaces ou tirets."
-            ))
-        return ""
-
-    def currency(self, value: Any) -> str:
-        if value is None:
-            self.error("currency", REQUIRED)
-        elif rules.currency_accepted(value):
-            return value
-        elif isinstance(value, str) and _CURRENCY_SHAPE.fullmatch(value):
-            self.error("currency", _l(
-                "Devise non acceptée : %(code)s. Seul l'euro (EUR) est accepté.", code=value
-            ))
-        else:
-            self.error("currency", _l("Code devise ISO 4217 attendu : EUR."))
-        return ""
-
-    def quantity(self, value: Any, path: str) -> int:
-        if value is None:
-            self.error(path, REQUIRED)
-            return 0
-        # JSON has one number type: 2.0 is the integer 2, as JSON Schema says.
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.error(path, _l("Nombre entier attendu."))
-            return 0
-        if not rules.quantity_accepted(value):
-            self.error(path, _l("La quantité va de 1 à %(max)d.", max=rules.MAX_QUANTITY))
-            return 0
-        return value
-
-    def price(self, value: Any, path: str) -> int:
-        if value is None:
-            self.error(path, REQUIRED)
-            return 0
-        if not isinstance(value, str):
-            self.error(path, _l('Prix attendu en texte décimal, avec un point (ex. "34.90").'))
-            return 0
-        if _PRICE.fullmatch(value):
-            euros, _, decimals = value.partition(".")
-            return int(euros) * 100 + int(decimals.ljust(2, "0"))
-        if _NEGATIVE_PRICE.fullmatch(value):
-            self.error(path, _l("Le prix ne peut pas être négatif."))
-        elif _TOO_PRECISE_PRICE.fullmatch(value):
-            self.error(path, _l("Le prix a au plus deux décimales."))
-        elif re.fullmatch(r"[0-9]{7,}(?:\.[0-9]{1,2})?", value):
-            self.error(path, _l("Prix trop élevé : 999999.99 au plus."))
-        else:
-            self.error(path, _l('Prix invalide : nombre décimal attendu, avec un point (ex. "34.90").'))
-        return 0
-
-    def lines(self, body: dict[str, Any]) -> tuple[LineInput, ...]:
-        raw = self.member(body, "lines", "lines")
-        if raw is None:
-            return ()
-        if not isinstance(raw, list):
-            self.error("lines", NOT_LIST)
-            return ()
-        if not rules.line_count_accepted(len(raw)):
-            if raw:
-                self.error("lines", _l("Une commande a au plus %(max)d lignes.", max=rules.MAX_LINES))
-            else:
-                self.error("lines", _l("Une commande a au moins une ligne."))
-            return ()
-        lines: list[LineInput] = []
-        for i, item in enumerate(raw):
-            path = f"lines[{i}]"
-            if not isinstance(item, dict):
-                self.error(path, NOT_OBJECT)
-                continue
-            sku = self.text(item, "sku", f"{path}.sku", limit=MAX_SKU)
-            title = self.text(item, "title", f"{path}.title", limit=MAX_TITLE)
-            quantity = self.quantity(item.get("quantity"), f"{path}.quantity")
-            price = self.price(item.get("unit_price"), f"{path}.unit_price")
-            lines.append(LineInput(sku=sku, title=title, quantity=quantity, unit_price_cents=price))
-        # Read from the lines that are objects (a line that is not one was reported above).
-        objects = [i for i, item in enumerate(raw) if isinstance(item, dict)]
-        for at, first in rules.repeated_skus([line.sku for line in lines]).items():
-            sku = lines[at].sku
-            self.error(f"lines[{objects[at]}].sku", _l(
-                "La référence %(sku)s figure déjà en lines[%(index)d].", sku=sku, index=objects[first]
-            ))
-        total = sum(line.quantity * line.unit_price_cents for line in lines)
-        if total > MAX_TOTAL_CENTS:
-            self.error("lines", _l("Le total de la commande dépasse le maximum accepté (21474836.47)."))
-        return tuple(lines)
+_ORDER = TypeAdapter(schema.OrderInput)
+_SKU: TypeAdapter[str] = TypeAdapter(schema.Sku)
+_QUANTITY: TypeAdapter[int] = TypeAdapter(Quantity)
+_PRICE: TypeAdapter[int] = TypeAdapter(Price)
 
 
-def _encodable(value: str) -> bool:
-    # JSON allows lone surrogates ("\ud800"); no database can store them.
+@dataclass(frozen=True)
+class _LineFacts:
+    """What the rules between lines need of a line; "" and 0 for a value refused in itself."""
+
+    sku: str
+    amount_cents: int
+
+
+def _valid_or(adapter: TypeAdapter[Any], value: Any, default: Any) -> Any:
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        return adapter.validate_python(value)
+    except ValidationError:
+        return default
+
+
+def _facts_of_refused_body(raw: Any) -> list[_LineFacts | None]:
+    """Each line's facts when the body was refused: its values accepted one by one (None for
+    a line that is not an object), so the rules between lines are told at once too."""
+    if not isinstance(raw, list) or not rules.line_count_accepted(len(raw)):
+        return []
+    facts: list[_LineFacts | None] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            facts.append(None)
+            continue
+        quantity = _valid_or(_QUANTITY, item.get("quantity"), 0)
+        facts.append(_LineFacts(_valid_or(_SKU, item.get("sku"), ""),
+                                quantity * _valid_or(_PRICE, item.get("unit_price"), 0)))
+    return facts
+
+
+def _between_lines(facts: Sequence[_LineFacts | None]) -> dict[str, list[Any]]:
+    """A SKU appears once in an order; the total fits what can be stored."""
+    errors: dict[str, list[Any]] = {}
+    objects = [i for i, line in enumerate(facts) if line is not None]
+    lines = [line for line in facts if line is not None]
+    for at, first in rules.repeated_skus([line.sku for line in lines]).items():
+        errors.setdefault(f"lines[{objects[at]}].sku", []).append(_l(
+            "La référence %(sku)s figure déjà en lines[%(index)d].", sku=lines[at].sku, index=objects[first]
+        ))
+    if sum(line.amount_cents for line in lines) > MAX_TOTAL_CENTS:
+        errors.setdefault("lines", []).append(
+            _l("Le total de la commande dépasse le maximum accepté (21474836.47).")
+        )
+    return errors
+
+
+def _merge(into: dict[str, list[Any]], more: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    for path, messages in more.items():
+        into.setdefault(path, []).extend(messages)
+    return into
+
+
+def _address(value: schema.AddressInput) -> Address:
+    return Address(name=value.name, line1=value.line1, line2=value.line2,
+                   postal_code=value.postal_code, city=value.city, country=value.country)
 
 
 def parse_order(body: Any) -> OrderInput:
     """The order in `body` (a decoded JSON value), or `InvalidOrder` with every problem."""
     if not isinstance(body, dict):
         raise InvalidOrder({}, _l("Une commande est un objet JSON."))
-    r = _Reader()
-    external_id = r.text(body, "external_id", "external_id", limit=MAX_EXTERNAL_ID)
-    seller_email = r.email(body, "seller", "seller")
-    buyer = r.object(body, "buyer", "buyer")
-    buyer_name = buyer_email = ""
-    if buyer is not None:
-        buyer_name = r.text(buyer, "name", "buyer.name", limit=MAX_NAME)
-        buyer_email = r.email(buyer, "email", "buyer.email")
-    billing = r.address(body, "billing_address")
-    shipping = r.address(body, "shipping_address")
-    currency = r.currency(body.get("currency"))
-    lines = r.lines(body)
-    if r.errors:
-        raise InvalidOrder(r.errors)
-    assert billing is not None and shipping is not None
+    try:
+        model = _ORDER.validate_python(body)
+    except ValidationError as exc:
+        raise InvalidOrder(_merge(field_errors(exc), _between_lines(
+            _facts_of_refused_body(body.get("lines"))
+        ))) from None
+    errors = _between_lines([_LineFacts(line.sku, line.quantity * line.unit_price)
+                             for line in model.lines])
+    if errors:
+        raise InvalidOrder(errors)
     return OrderInput(
-        external_id=external_id,
-        seller_email=seller_email,
-        buyer_name=buyer_name,
-        buyer_email=buyer_email,
-        billing_address=billing,
-        shipping_address=shipping,
-        currency=currency,
-        lines=lines,
+        external_id=model.external_id,
+        seller_email=model.seller,
+        buyer_name=model.buyer.name,
+        buyer_email=model.buyer.email,
+        billing_address=_address(model.billing_address),
+        shipping_address=_address(model.shipping_address),
+        currency=model.currency,
+        lines=tuple(LineInput(sku=line.sku, title=line.title, quantity=line.quantity,
+                              unit_price_cents=line.unit_price) for line in model.lines),
     )
 
 

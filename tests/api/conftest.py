@@ -13,22 +13,14 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import Clock
 from uniqu3 import apikeys
+from uniqu3.api.schemas.orders import EXAMPLE
 from uniqu3.extensions import db
 from uniqu3.models import Seller
 
 ORDERS_URL = "/api/v1/orders"
 
-EXAMPLE_BODY: dict[str, Any] = {
-    "external_id": "MKT-1001",
-    "seller": "atelier@example.fr",
-    "buyer": {"name": "Camille Martin", "email": "camille@example.fr"},
-    "billing_address": {"name": "Camille Martin", "line1": "12 rue des Lilas", "line2": "",
-                        "postal_code": "69003", "city": "Lyon", "country": "FR"},
-    "shipping_address": {"name": "Camille Martin", "line1": "12 rue des Lilas", "line2": "",
-                         "postal_code": "69003", "city": "Lyon", "country": "FR"},
-    "currency": "EUR",
-    "lines": [{"sku": "BAG-RED-01", "title": "Sac cabas rouge", "quantity": 2, "unit_price": "34.90"}],
-}
+#: The spec's example (section 4), as the document shows it.
+EXAMPLE_BODY: dict[str, Any] = copy.deepcopy(EXAMPLE)
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:

@@ -177,6 +177,32 @@ def test_malformed_json_is_400(client: FlaskClient, auth: dict[str, str], seller
     assert order_count() == 0
 
 
+@pytest.mark.parametrize(("language", "message"), [
+    ("fr", "Le corps de la requête n'est pas un JSON valide (ligne 2, colonne 22)."),
+    ("en", "The request body is not valid JSON (line 2, column 22)."),
+])
+def test_malformed_json_says_where_in_the_reader_s_language(
+    client: FlaskClient, auth: dict[str, str], seller: Seller, language: str, message: str
+) -> None:
+    response = client.post(ORDERS_URL, data='{"external_id": "MKT-1",\n "seller": "atelier" "x"}',
+                           headers={**auth, "Accept-Language": language}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == message  # no parser's English inside
+
+
+@pytest.mark.parametrize(("raw", "words"), [
+    (b'{"a": NaN}', "NaN n'est pas une valeur JSON"),
+    (b"\xff\xfe{}", "pas en UTF-8"),
+    (b"[" * 50_000 + b"]" * 50_000, "imbrication trop profonde"),
+    (b'{"a": ' + b"9" * 5000 + b"}", "nombre trop long"),
+])
+def test_json_refused_says_why_in_words(client: FlaskClient, auth: dict[str, str], seller: Seller,
+                                        raw: bytes, words: str) -> None:
+    response = client.post(ORDERS_URL, data=raw, headers=auth, content_type="application/json")
+    assert response.status_code == 400
+    assert words in response.get_json()["error"]["message"]
+
+
 @pytest.mark.parametrize("raw", [b'{"a": NaN}', b"\xff\xfe{}", b"[" * 50_000 + b"]" * 50_000])
 def test_json_that_python_would_stretch_is_400(client: FlaskClient, auth: dict[str, str], raw: bytes,
                                                 seller: Seller) -> None:

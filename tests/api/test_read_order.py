@@ -21,10 +21,24 @@ from uniqu3.workflow import Actor, Workflow
 SELLER = Actor.seller("atelier@example.fr")
 
 
+def _closed(schema: Any) -> Any:
+    """`schema` where no object may hold a member its schema does not declare."""
+    if isinstance(schema, dict):
+        closed = {key: _closed(value) for key, value in schema.items()}
+        if "properties" in schema:
+            closed["additionalProperties"] = False
+        return closed
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    return schema
+
+
 def order_schema_validator() -> Any:
-    """The document's Order schema, with its references resolved inside the document."""
+    """The document's Order schema, with its references resolved inside the document; the
+    answer has every member the document declares and no other (the document itself lets
+    clients ignore members added later)."""
     doc = document()
-    schema = {"$ref": "#/components/schemas/Order", "components": doc["components"]}
+    schema = {"$ref": "#/components/schemas/Order", "components": _closed(doc["components"])}
     return jsonschema_rs.validator_for(schema)
 
 

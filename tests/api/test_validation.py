@@ -81,6 +81,8 @@ RULES: list[tuple[str, Any, str, str]] = [
     ("shipping_address.postal_code", "6900", "shipping_address.postal_code", "5 chiffres"),
     ("shipping_address.postal_code", "69 003", "shipping_address.postal_code", "5 chiffres"),
     ("shipping_address.postal_code", 69003, "shipping_address.postal_code", "texte attendu"),
+    ("shipping_address.postal_code", "ABC", "shipping_address.postal_code", "5 chiffres"),
+    ("billing_address.postal_code", "6900A", "billing_address.postal_code", "5 chiffres"),
     ("shipping_address.postal_code", _MISSING, "shipping_address.postal_code", "obligatoire"),
     ("shipping_address.country", "fr", "shipping_address.country", "majuscules"),
     ("shipping_address.country", "XX", "shipping_address.country", "inconnu"),

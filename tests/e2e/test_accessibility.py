@@ -122,6 +122,15 @@ def test_no_accessibility_violation(live_server: LiveServer, browser: Any, email
                 page.click("button[value=bons]")
                 page.wait_for_selector("article.slip")
                 found += _violations(page)
+                # « Importer des numéros de suivi »: the form, then a preview with a refused row.
+                found += _violations(page, live_server.url + "/commandes/import-suivi")
+                rows = (f"référence;transporteur;numéro de suivi\n{paid_page.rsplit('/', 1)[1]};Colissimo;"
+                        "6A12345678909\nUQ-2026-999999;Pigeon;1\n")
+                page.set_input_files("#fichier", files=[{"name": "suivi.csv", "mimeType": "text/csv",
+                                                         "buffer": rows.encode()}])
+                page.click("form[enctype] button.primary")
+                page.wait_for_selector("table.import-rows")
+                found += _violations(page)
         finally:
             context.close()
     assert found == [], "\n".join(found)

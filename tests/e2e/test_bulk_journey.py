@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import PASSWORD, order_input
 from uniqu3.extensions import db
-from uniqu3.models import Order, OrderStatus
+from uniqu3.models import Order, OrderStatus, Shipment
 from uniqu3.workflow import Actor, Workflow
 
 from .conftest import SELLER_EMAIL, LiveServer
@@ -123,4 +123,52 @@ def test_the_selection_works_without_javascript(live_server: LiveServer, browser
     page.get_by_role("button", name="Confirmer les paiements").click()
     for ref in refs:
         expect(summary).to_contain_text(f"{ref} : déjà fait")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_import_tracking_numbers(live_server: LiveServer, browser: Any, artifacts: Path, width: str) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    good, bad = _orders(live_server, f"import-{width}", 2)
+    with live_server.app.app_context():
+        wf = Workflow(db.session)
+        for ref in (good, bad):
+            order_id = db.session.query(Order.id).filter_by(reference=ref).scalar()
+            wf.confirm_payment(order_id, actor=Actor.seller(SELLER_EMAIL))
+    number = "6A1234567890" + ("1" if width == "phone" else "2")
+    data = (f"Référence;Transporteur;Numéro de suivi;Date d'expédition\r\n{good};Colissimo;{number};\r\n"
+            f"{bad};Mondial Relay;PAS-UN-NUMERO;\r\n").encode("cp1252")
+    page = _log_in(browser, live_server, VIEWPORTS[width])
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(artifacts / f"import-{width}-{name}.png"), full_page=True, caret="initial")
+
+    page.get_by_role("link", name="Importer des numéros de suivi").click()
+    expect(page.get_by_role("heading", name="Importer des numéros de suivi")).to_be_visible()
+    shot("01-form")
+    for attempt in ("first", "again"):
+        page.get_by_label("Fichier CSV").set_input_files(
+            files=[{"name": "etiquettes.csv", "mimeType": "text/csv", "buffer": data}])
+        page.get_by_role("button", name="Voir l'aperçu").click()
+        rows = page.locator("table.import-rows tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(1)).to_contain_text("refusée")
+        expect(rows.nth(1)).to_contain_text("ne ressemble pas à un numéro Mondial Relay")
+        if attempt == "first":
+            expect(rows.nth(0)).to_contain_text("à importer")
+            shot("02-preview")
+            page.get_by_role("button", name="Importer 1 ligne").click()
+            counts = page.locator(".counts")
+            expect(counts).to_contain_text("Importées : 1 · Déjà importées : 0 · Refusées : 1")
+            expect(rows.nth(0)).to_contain_text("importé : colis n° 1")
+            shot("03-applied")
+        else:  # the same file again: the parcel is there already, nothing to import
+            expect(rows.nth(0)).to_contain_text("déjà importé (colis n° 1)")
+            expect(page.get_by_text("Aucune ligne à importer.")).to_be_visible()
+            shot("04-again")
+    with live_server.app.app_context():
+        order_id = db.session.query(Order.id).filter_by(reference=good).scalar()
+        assert db.session.query(Shipment).filter_by(order_id=order_id).count() == 1
     page.context.close()

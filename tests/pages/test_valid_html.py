@@ -7,6 +7,7 @@ Each page also has a description, and loads htmx only if it uses it.
 from __future__ import annotations
 
 import html as html_module
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -42,8 +43,9 @@ Make = Callable[..., Order]
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, "PROPAGATE_EXCEPTIONS": False}  # the 500 page, as in production
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    return {**app_config, "PROPAGATE_EXCEPTIONS": False,  # the 500 page, as in production
+            "TRACKING_IMPORT_FOLDER": str(tmp_path / "imports")}
 
 
 @pytest.fixture
@@ -198,6 +200,24 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
         "action": "reception", "ref": selection}))
     pages.keep(f"{lang}-orders-bulk-refused", sc.post("/commandes/selection", {"action": "reception"}), 422)
     pages.keep(f"{lang}-slips", sc.post("/commandes/selection", {"action": "bons", "ref": selection}))
+
+    # « Importer des numéros de suivi »: the form, a preview with good, refused and already
+    # imported rows, the result of the apply, a file refused whole.
+    pages.keep(f"{lang}-import", sc.get("/commandes/import-suivi"))
+    ready = order_in(OrderStatus.PAID, owner=owner)
+    shipped = orders[OrderStatus.SHIPPED]
+    csv_file = (f"référence;transporteur;numéro de suivi;sku;quantité\n"
+                f"{ready.reference};Colissimo;6A12345678999;BAG-RED-01;1\n"
+                f"{shipped.reference};Colissimo;{shipped.shipments[0].tracking_number};;\n"
+                f"{cancelled.reference};Pigeon;123;;\nUQ-2026-999999;DPD;12;;\n").encode()
+    preview = pages.keep(f"{lang}-import-preview", sc.post("/commandes/import-suivi", {
+        "fichier": (io.BytesIO(csv_file), "suivi.csv")}, content_type="multipart/form-data"))
+    digest = re.search(r'name="fichier" value="([0-9a-f]{64})"', preview)
+    assert digest
+    pages.keep(f"{lang}-import-applied", sc.post("/commandes/import-suivi/appliquer",
+                                                  {"fichier": digest.group(1)}))
+    pages.keep(f"{lang}-import-refused", sc.post("/commandes/import-suivi", {
+        "fichier": (io.BytesIO(b"x;y\n1;2\n"), "suivi.csv")}, content_type="multipart/form-data"), 422)
 
     # Settings, and their refusals.
     pages.keep(f"{lang}-settings", sc.get("/parametres"))

@@ -91,6 +91,21 @@ FAULTS: list[Row] = [
     ("Work-horse alone SIGKILLed (RQ retries the job)",
      "work_horse_sigkill", lambda e: f"{e['emails']} e-mails, job {e['rq_job_after_kill']} by RQ; "
      f"**{e['lost']} lost**, {e['sent_rows_resent']} sent twice"),
+    *[(f"Webhook receiver {what} for hours, then back",
+       f"webhook_receiver_{outage}", lambda e: f"{e['events']} events of {e['orders']} orders, "
+       f"{e['sweeps_during_outage']} sweeps during the outage (up to {e['max_attempts_seen']} tries each), "
+       f"{e['delivered_once']} delivered once, in order ({e['out_of_order']} out of order), "
+       f"**{e['lost']} lost**, {e['given_up']} given up, {e['unverified']} unverified signatures")
+      for outage, what in (("down", "down (connection refused)"), ("failing", "answering 503"),
+                           ("hanging", "answering after the timeout"))],
+    ("Webhooks: RQ worker, then Redis killed and restarted empty",
+     "webhook_redis_killed", lambda e: f"{e['events']} events: {e['delivered_by_worker']} by the worker, "
+     f"{e['waiting_while_redis_down']} left waiting while Redis was down and {e['delivered_by_sweep']} "
+     f"delivered by the sweep; {e['delivered_once']} delivered once, **{e['lost']} lost**"),
+    ("`flask jobs worker` SIGKILLed mid-batch of webhooks",
+     "webhook_worker_sigkill", lambda e: f"{e['events']} events in one job, {e['delivered_before_kill']} "
+     f"delivered before the kill; **{e['lost']} lost**, {e['delivered_rows_resent']} delivered rows sent "
+     f"again, {e['accepted_twice']} in-flight repeat (same `webhook-id`)"),
     ("Database refusing each write of each action in turn",
      "database_refuses_a_write", lambda e: f"{e['faults_injected']} faults over {e['actions']} actions: "
      f"{e['refused_whole']} refused whole (500, nothing written), {e['committed_then_delivered']} after "
@@ -229,6 +244,11 @@ LOST_KEYS = {
     "worker_sigkill_mid_sweep": ("lost", "sent_rows_resent", "parcels_received_twice"),
     "work_horse_sigkill": ("lost", "sent_rows_resent"),
     "database_refuses_a_write": ("half_done",),
+    "webhook_receiver_down": ("lost", "given_up", "out_of_order", "unverified"),
+    "webhook_receiver_failing": ("lost", "given_up", "out_of_order", "unverified"),
+    "webhook_receiver_hanging": ("lost", "given_up", "out_of_order", "unverified"),
+    "webhook_redis_killed": ("lost", "out_of_order"),
+    "webhook_worker_sigkill": ("lost", "delivered_rows_resent", "duplicates_beyond_at_least_once"),
     "load_gunicorn": ("orders_lost", "emails_lost", "server_errors"),
     "concurrent_ship_last_units": ("over_shipped",), "concurrent_buyer_and_sweep": ("received_twice",),
     "concurrent_two_sellers": ("foreign_changes", "foreign_orders_seen"),
@@ -266,9 +286,10 @@ def render(runs: dict[str, dict[str, Any]]) -> str:
         count = sum(lost(tests[name], *keys) for name, keys in LOST_KEYS.items() if name in tests)
         totals.append(f"{backend}: **{count}**")
     lines += ["### Anything lost", "",
-              "E-mails lost, `sent` e-mails sent again, parcels received twice, orders missing, actions half "
-              "done, units over-shipped, rows lost, data leaked to another seller, 5xx under load, requests "
-              "held by SMTP, guesses let through beyond a limit, unsafe production settings started — "
+              "E-mails and webhook events lost, `sent` e-mails sent again, parcels received twice, "
+              "orders missing, actions half done, units over-shipped, rows lost, data leaked to another "
+              "seller, 5xx under load, requests held by SMTP, guesses let through beyond a limit, unsafe "
+              "production settings started — "
               "summed: " + ", ".join(totals) + ".", ""]
     return "\n".join(lines)
 

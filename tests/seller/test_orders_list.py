@@ -70,6 +70,20 @@ def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
     assert len(references(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True))) == 5
 
 
+def test_tabs_of_orders_waiting_for_the_buyer_or_done_are_counted_to_a_lower_cap(
+    sc: SellerClient, order_in: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """« 100+ » received orders says enough; the orders waiting for the seller are counted further."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 4)
+    monkeypatch.setattr(queries, "ARCHIVE_COUNT_CAP", 2)
+    for status in (OrderStatus.PAID, OrderStatus.RECEIVED, OrderStatus.CANCELLED):
+        for _ in range(3):
+            order_in(status)
+    counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
+    assert counts == {"problemes": "0", "a-encaisser": "0", "a-expedier": "3", "expediees": "0",
+                      "recues": "2+", "annulees": "2+", "toutes": "7+"}
+
+
 def test_counts_use_french_digit_grouping(app: Any) -> None:
     with app.test_request_context():
         assert str(queries.Count(12345)) == "12\u202f345"

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import event
+
 from tests.conftest import order_input
+from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Seller
 from uniqu3.workflow import Actor, LineInput, Workflow
 
@@ -38,6 +41,31 @@ def test_the_orders_tab_runs_the_same_queries_for_2_or_25_rows(
         assert queries_for(sc, count_queries, url, htmx=True) <= count, url
     # The seller, the tab counts (one query), the page of orders.
     assert small["/commandes"] == 3
+
+
+def test_the_orders_tab_reads_without_a_transaction_and_actions_write_in_one(
+    sc: SellerClient, order_in: Make, app: Any
+) -> None:
+    """The list's reads need no BEGIN and ROLLBACK around them (round trips to a server);
+    an action's statements stay in one transaction."""
+    order = order_in(OrderStatus.AWAITING_PAYMENT)
+    levels: list[str | None] = []
+
+    def note(conn: Any, *args: Any) -> None:
+        levels.append(conn.get_execution_options().get("isolation_level"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        rendered_lists_of(app).clear()
+        assert sc.get("/commandes").status_code == 200
+        assert levels and set(levels) == {"AUTOCOMMIT"}
+        levels.clear()
+        sc.post(f"/commandes/{order.reference}/paiement", {"note": ""})
+        assert levels and "AUTOCOMMIT" not in levels
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(

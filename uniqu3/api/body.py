@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
+from ..json_input import NotJson, decode
 from .errors import ApiError
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def json_body() -> Any:
@@ -29,11 +25,7 @@ def json_body() -> Any:
     if len(raw) > limit:
         raise too_large
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, _l("Le corps de la requête n'est pas en UTF-8.")) from exc
-    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, huge integers
-        raise ApiError(400, _l("Le corps de la requête n'est pas un JSON valide : %(reason)s",
-                               reason=str(exc))) from exc
-    except RecursionError as exc:
-        raise ApiError(400, _l("Le corps de la requête est imbriqué trop profondément.")) from exc
+        return decode(raw)
+    except NotJson as exc:
+        raise ApiError(400, _l("Le corps de la requête n'est pas un JSON valide (%(reason)s).",
+                               reason=exc.reason)) from exc

@@ -19,9 +19,6 @@ from ..timeutil import iso_utc
 from .blueprint import PREFIX
 from .errors import api_locale
 
-#: Reference shape ("UQ-2026-000123"); anything else is not looked up.
-REFERENCE_PATTERN = r"UQ-[0-9]{4}-[0-9]{6,20}"
-
 RECEIPT_NOT_REQUESTED = "not_requested"
 RECEIPT_AWAITING = "awaiting"
 RECEIPT_RECEIVED = "received"

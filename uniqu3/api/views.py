@@ -17,7 +17,8 @@ from .blueprint import bp
 from .body import json_body
 from .errors import ApiError
 from .openapi import document
-from .serialize import REFERENCE_PATTERN, order_json, order_links
+from .schemas.orders import REFERENCE_PATTERN
+from .serialize import order_json, order_links
 
 _REFERENCE = re.compile(REFERENCE_PATTERN)
 

@@ -2,7 +2,16 @@
 
 from flask import Flask
 
-from . import click_french, demo, keys, orders, outbox, sellers, webhooks  # noqa: F401  (registers the commands)
+from . import (  # noqa: F401  (registers the commands)
+    click_french,
+    demo,
+    keys,
+    orders,
+    outbox,
+    sellers,
+    tracking,
+    webhooks,
+)
 from .group import bp
 
 

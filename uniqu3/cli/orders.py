@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -12,14 +11,11 @@ from sqlalchemy import func, select
 
 from .. import intake
 from ..extensions import db
+from ..json_input import NotJson, decode
 from ..labels import STATUS_LABELS
 from ..models import Order, OrderStatus, OutboxEmail, OutboxStatus
 from ..workflow import Actor, Conflict
 from .group import command
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(_("%(name)s n'est pas du JSON", name=name))
 
 
 def _read_orders(path: str) -> list[Any]:
@@ -34,19 +30,10 @@ def _read_orders(path: str) -> list[Any]:
             _("Impossible de lire %(path)s : %(reason)s", path=path, reason=exc.strerror or str(exc))
         ) from exc
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(_("%(path)s n'est pas un texte UTF-8.", path=path)) from exc
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(_(
-            "%(path)s n'est pas du JSON valide (ligne %(line)d, colonne %(col)d) : %(reason)s",
-            path=path, line=exc.lineno, col=exc.colno, reason=exc.msg,
-        )) from exc
-    except (ValueError, RecursionError) as exc:
+        data = decode(raw, allow_bom=True)
+    except NotJson as exc:
         raise click.ClickException(
-            _("%(path)s n'est pas du JSON valide : %(reason)s", path=path, reason=str(exc))
+            _("%(path)s n'est pas du JSON valide (%(reason)s).", path=path, reason=exc.reason)
         ) from exc
     if not isinstance(data, list):
         raise click.ClickException(_(
@@ -113,7 +100,7 @@ def import_orders(file: str) -> None:
 @command("sweep")
 def sweep() -> None:
     """Passer maintenant en « Reçu » les colis dont le délai est écoulé (jamais ceux dont le client a
-    signalé un problème), envoyer les rappels et les e-mails dus."""
+    signalé un problème), envoyer les rappels, les e-mails et les webhooks dus."""
     from ..sweep import run_sweep
 
     report = run_sweep()
@@ -122,6 +109,9 @@ def sweep() -> None:
                  count=report.auto_received))
     click.echo(_("E-mails : %(sent)d envoyé(s), %(retrying)d en attente d'un nouvel essai.",
                  sent=report.emails_sent, retrying=report.emails_retrying))
+    click.echo(_("Webhooks : %(delivered)d livré(s), %(retrying)d en attente d'un nouvel essai, "
+                 "%(failed)d en échec.", delivered=report.webhooks_delivered,
+                 retrying=report.webhooks_retrying, failed=report.webhooks_failed))
 
 
 @command("stats")

@@ -49,11 +49,11 @@ from functools import lru_cache, partial
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, Table, and_, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Update
 
 from .. import services
+from ..database import outcome_statement
 from ..extensions import db
 from ..models import EmailKind, Order, OutboxEmail, OutboxStatus
 from ..workflow.loading import load_orders
@@ -69,6 +69,7 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 ERROR_LIMIT = 1000
 SERVICE_NOT_AVAILABLE = 421
+OUTBOX: Table = OutboxEmail.__table__
 # Outcomes are written together, in one transaction, at most this many or this long apart.
 OUTCOME_BATCH = 50
 OUTCOME_SECONDS = 0.25
@@ -313,7 +314,7 @@ class _Run:
                     batches.setdefault(tuple(outcome.values), []).append(
                         {"row_id": outcome.row_id, "token": self.token,
                          **{f"new_{name}": value for name, value in outcome.values.items()}})
-            written = sum(conn.execute(_outcome_statement(names), rows).rowcount
+            written = sum(conn.execute(outcome_statement(OUTBOX, names), rows).rowcount
                           for names, rows in batches.items())
             self.session.commit()
         except BaseException:
@@ -328,25 +329,6 @@ class _Run:
             elif outcome.row_id not in held and outcome.sent:
                 log.warning("outbox %s: sent, but another run had taken it over", outcome.row_id)
         self.waiting.clear()
-
-
-_OUTCOME_STATEMENTS: dict[tuple[str, ...], Update] = {}
-
-
-def _outcome_statement(names: tuple[str, ...]) -> Update:
-    """`UPDATE … SET <names>, claim_token = NULL WHERE id = :row_id AND claim_token = :token`,
-    built once per set of columns."""
-    statement = _OUTCOME_STATEMENTS.get(names)
-    if statement is None:
-        table = OutboxEmail.__table__
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
-            .values(claim_token=None,
-                    **{name: bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
-        )
-        _OUTCOME_STATEMENTS[names] = statement
-    return statement
 
 
 # ----------------------------------------------------------------------------- render and send

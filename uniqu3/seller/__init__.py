@@ -7,9 +7,18 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from .. import errors
-    from . import actions, bulk, list_cache, proof, settings, views  # noqa: F401  (they add their routes to bp)
+    from . import (  # noqa: F401  (they add their routes to bp)
+        actions,
+        bulk,
+        list_cache,
+        proof,
+        settings,
+        tracking_import,
+        views,
+    )
     from .blueprint import bp
 
     app.register_blueprint(bp)
     list_cache.init_app(app)
+    tracking_import.init_app(app)
     errors.init_app(app)

@@ -64,7 +64,8 @@ TABS: tuple[Tab, ...] = (
     Tab("toutes", _l("Toutes"), ()),
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in TABS}
-DEFAULT_TAB = TABS_BY_SLUG["toutes"]
+ALL_TAB = TABS_BY_SLUG["toutes"]
+DEFAULT_TAB = ALL_TAB
 
 
 def tab_for(slug: str | None) -> Tab:
@@ -102,9 +103,13 @@ class Cursor:
         return cls(order.created_at, order.id)
 
 
+# The table's columns: a statement of them alone runs without the ORM's work per execution
+# and per row (the list's rows are plain rows, not Order objects).
+_ORDERS = Order.__table__.c
+
 #: What a row of the list shows (and its cursor): not the addresses, notes and search text.
-LIST_COLUMNS = (Order.id, Order.reference, Order.status, Order.buyer_name, Order.total_cents,
-                Order.currency, Order.created_at, Order.open_problems)
+LIST_COLUMNS = (_ORDERS.id, _ORDERS.reference, _ORDERS.status, _ORDERS.buyer_name, _ORDERS.total_cents,
+                _ORDERS.currency, _ORDERS.created_at, _ORDERS.open_problems)
 
 
 @dataclass
@@ -174,7 +179,7 @@ def seller_filters(seller_id: int | BindParameter[Any], query: str) -> list[Colu
 
 
 def _key() -> Any:
-    return tuple_(Order.created_at, Order.id)
+    return tuple_(_ORDERS.created_at, _ORDERS.id)
 
 
 # The values a window statement takes as parameters: the statement of a shape (what is shown,
@@ -182,16 +187,16 @@ def _key() -> Any:
 # SQLAlchemy cost more than running it). Searches embed their text and are built each time.
 _SELLER: BindParameter[int] = bindparam("seller_id", type_=Integer)
 _LIMIT: BindParameter[int] = bindparam("limit", type_=Integer)
-_CURSOR = tuple_(bindparam("cursor_at", type_=Order.created_at.type), bindparam("cursor_id"))
+_CURSOR = tuple_(bindparam("cursor_at", type_=_ORDERS.created_at.type), bindparam("cursor_id"))
 
 
 def _window(filters: Sequence[ColumnElement[bool]], has_cursor: bool,
             newest_first: bool) -> Select[int, datetime]:
-    stmt = select(Order.id, Order.created_at).where(*filters)
+    stmt = select(_ORDERS.id, _ORDERS.created_at).where(*filters)
     if has_cursor:
         stmt = stmt.where(_key() < _CURSOR if newest_first else _key() > _CURSOR)
-    order = (Order.created_at.desc(), Order.id.desc()) if newest_first else (
-        Order.created_at.asc(), Order.id.asc())
+    order = (_ORDERS.created_at.desc(), _ORDERS.id.desc()) if newest_first else (
+        _ORDERS.created_at.asc(), _ORDERS.id.asc())
     return stmt.order_by(*order).limit(_LIMIT)
 
 
@@ -225,7 +230,7 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
     shape = (as_rows, tab.slug, cursor is not None, newest_first)
     kept = _STATEMENTS.get(shape)
     if kept is None:
-        kept = _STATEMENTS[shape] = _build_window(as_rows, [Order.seller_id == _SELLER], tab, False,
+        kept = _STATEMENTS[shape] = _build_window(as_rows, [_ORDERS.seller_id == _SELLER], tab, False,
                                                   cursor is not None, newest_first)
     return kept, params
 
@@ -234,15 +239,15 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
                   has_cursor: bool, newest_first: bool) -> AnySelect:
     if tab.open_problems:
         # Exactly the partial index's condition (ix_orders_seller_problems), so it is used.
-        base = [*base, Order.open_problems > 0]
+        base = [*base, _ORDERS.open_problems > 0]
     if len(tab.statuses) <= 1 or search:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
-            base.append(Order.status.in_(tab.statuses))
+            base.append(_ORDERS.status.in_(tab.statuses))
         windows = [_window(base, has_cursor, newest_first)]
     else:
         # Several statuses: one ordered range per status, merged (each stops at `limit`).
-        windows = [_window([*base, Order.status == status], has_cursor, newest_first)
+        windows = [_window([*base, _ORDERS.status == status], has_cursor, newest_first)
                    for status in tab.statuses]
     if len(windows) == 1:
         ids = windows[0].subquery()
@@ -252,7 +257,7 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
     direction = (ids.c.created_at.desc(), ids.c.id.desc()) if newest_first else (
         ids.c.created_at.asc(), ids.c.id.asc())
     shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)
-    return shown.join(ids, Order.id == ids.c.id).order_by(*direction).limit(_LIMIT)
+    return shown.join(ids, _ORDERS.id == ids.c.id).order_by(*direction).limit(_LIMIT)
 
 
 def list_orders(seller_id: int, tab: Tab, query: str = "", *, after: Cursor | None = None,
@@ -280,7 +285,10 @@ class Count:
     capped: bool = False
 
     def __str__(self) -> str:
-        return _grouped(self.value, str(get_locale() or "fr")) + ("+" if self.capped else "")
+        return self.shown(str(get_locale() or "fr"))
+
+    def shown(self, locale: str) -> str:
+        return _grouped(self.value, locale) + ("+" if self.capped else "")
 
 
 @lru_cache(maxsize=1024)
@@ -290,49 +298,63 @@ def _grouped(value: int, locale: str) -> str:
 
 
 _STATUSES = tuple(OrderStatus)
+#: The statuses of orders waiting for the seller (to be paid, to be shipped): counted exactly up
+#: to COUNT_CAP. The others (waiting for the buyer, done) are counted up to ARCHIVE_COUNT_CAP:
+#: « 100+ » says enough there, and each count costs the database a step per order counted.
+_ACTION_STATUSES = frozenset({OrderStatus.AWAITING_PAYMENT, *rules.SHIPPABLE})
+ARCHIVE_COUNT_CAP = 100
+
+
+def _cap_of(status: OrderStatus) -> int:
+    return COUNT_CAP if status in _ACTION_STATUSES else ARCHIVE_COUNT_CAP
 
 
 def _counts_statement() -> AnySelect:
     """One capped count per status, as one statement: built once (building it with SQLAlchemy
-    cost more than running it), run with the seller and the cap as parameters. The rows
+    cost more than running it), run with the seller and the caps as parameters. The rows
     counted carry no column (`SELECT 1`): a quarter less work for SQLite than carrying the id."""
-    orders = Order.__table__.c
+    orders = _ORDERS
     seller_id: BindParameter[int] = bindparam("seller_id", type_=Integer)
-    cap: BindParameter[int] = bindparam("cap", type_=Integer)
+    caps: dict[bool, BindParameter[int]] = {True: bindparam("cap", type_=Integer),
+                                            False: bindparam("archive_cap", type_=Integer)}
     return select(*[
         select(func.count()).select_from(
             select(literal_column("1")).where(orders.seller_id == seller_id, orders.status == status)
-            .limit(cap).subquery()
+            .limit(caps[status in _ACTION_STATUSES]).subquery()
         ).scalar_subquery()
         for status in _STATUSES
     ], select(func.count()).select_from(
         # The « Problèmes » tab, over its partial index (ix_orders_seller_problems).
         select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0)
-        .limit(cap).subquery()
+        .limit(caps[True]).subquery()
     ).scalar_subquery())
 
 
 _COUNTS = _counts_statement()
 
 
+def _capped(n: int, cap: int) -> Count:
+    """A count of up to cap + 1 rows."""
+    return Count(min(n, cap), n > cap)
+
+
 def status_counts(seller_id: int) -> dict[str, Count]:
     """Orders per tab, in one query: one count per status over its own range of
-    ix_orders_seller_status_created, each stopping after COUNT_CAP rows. The cost is then
-    bounded however many orders a seller has (the archive tabs of a big shop would otherwise
-    cost a scan of 100,000 index entries per page view), and exact where it matters: the
-    tabs of orders waiting for the seller."""
-    *by_status, problems = db.session.execute(_COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1}).one()
-    per_status = {status: Count(min(n, COUNT_CAP), n > COUNT_CAP)
-                  for status, n in zip(_STATUSES, by_status, strict=True)}
+    ix_orders_seller_status_created, each stopping after its cap. The cost is then bounded
+    however many orders a seller has (the archive tabs of a big shop would otherwise cost a
+    scan of 100,000 index entries per page view), and exact where it matters: the tabs of
+    orders waiting for the seller."""
+    *by_status, problems = db.session.execute(
+        _COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}).one()
+    per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
 
     def total(wanted: tuple[OrderStatus, ...]) -> Count:
         parts = [per_status[s] for s in wanted]
         return Count(sum(c.value for c in parts), any(c.capped for c in parts))
 
     counts = {tab.slug: total(tab.statuses) for tab in TABS if tab.statuses}
-    counts[DEFAULT_TAB.slug] = total(_STATUSES)
-    counts.update({tab.slug: Count(min(problems, COUNT_CAP), problems > COUNT_CAP)
-                   for tab in TABS if tab.open_problems})
+    counts[ALL_TAB.slug] = total(_STATUSES)
+    counts.update({tab.slug: _capped(problems, COUNT_CAP) for tab in TABS if tab.open_problems})
     return counts
 
 

@@ -20,6 +20,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
+from ..database import reads_only
 from ..labels import STATUS_LABELS
 from ..services import now
 from ..timeutil import paris_today
@@ -30,7 +31,7 @@ from .list_cache import rendered_lists
 from .listing import list_texts, shown_orders
 from .pages import order_context, tracking_preview
 from .queries import Cursor
-from .rendering import render_block, render_page, url_maker, wants_fragment
+from .rendering import query_url_maker, render_block, render_page, url_maker, wants_fragment
 
 
 @bp.get("/")
@@ -64,7 +65,9 @@ def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
             "q": query,
             "page": page,
             "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
-            "counts": queries.status_counts(seller_id),
+            "counts": {slug: count.shown(locale) for slug, count in queries.status_counts(seller_id).items()},
+            "list_url": query_url_maker("seller.orders"),
+            "export_url": query_url_maker("seller.export_csv"),
             "from_older_page": bool(raw_after),
             "cursor": {"apres": after.encode() if after else None,
                        "avant": before.encode() if before else None},
@@ -93,6 +96,7 @@ def orders_page(args: Mapping[str, str], *, status: int = 200, **context: Any) -
 
 
 @bp.get("/commandes")
+@reads_only
 def orders() -> Response:
     return orders_page(request.args)
 

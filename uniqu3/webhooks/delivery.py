@@ -19,8 +19,9 @@ How a delivery moves:
 - a URL that may not be called (http, or a private address, in production) -> `failed`;
   a host that does not resolve is tried again like a connection error.
 
-deliver() works in a session of its own, after the action's commit. Each outcome is written
-in a short transaction of its own, never while a receiver is being waited on. Delivery is
+deliver() works in a session of its own, after the action's commit. The outcomes are written
+in small batches (at most OUTCOME_BATCH or OUTCOME_SECONDS apart, and when a claim is done),
+each in one short transaction, never while a receiver is being waited on. Delivery is
 at-least-once: a deliverer stopped after the receiver answered but before the outcome was
 written leaves the row `sending`; after LEASE another run sends it again, with the same
 `webhook-id`, which receivers use to drop the repeat (Standard Webhooks). A run stops taking
@@ -37,10 +38,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Table, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .. import services
+from ..database import outcome_statement
 from ..extensions import db
 from ..models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from . import sending
@@ -58,6 +60,9 @@ RETRY_SCHEDULE = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 GONE = 410
 ERROR_LIMIT = 1000
+OUTCOME_BATCH = 50
+OUTCOME_SECONDS = 0.25
+DELIVERIES: Table = WebhookDelivery.__table__
 
 
 @dataclass
@@ -102,20 +107,24 @@ def deliver(ids: list[int] | None = None, *, limit: int = 500) -> WebhookReport:
         with Session(db.engine, expire_on_commit=False) as session:
             while report.handled < limit and time.monotonic() - started < LEASE.total_seconds() / 2:
                 token = str(uuid.uuid4())
-                now = services.now()
-                rows = _claim(session, now, ids, follow, limit - report.handled, token)
+                rows = _claim(session, services.now(), ids, follow, limit - report.handled, token)
                 if not rows:
                     break
-                progressed = False
-                for index, row in enumerate(rows):
-                    if time.monotonic() - started > LEASE.total_seconds() / 2:
-                        _release(session, rows[index:], token)
-                        return report
-                    if _send(session, row, token, config, connections, report):
-                        follow.add((row.endpoint_id, row.order_id))
-                        progressed = True
-                if not progressed:
+                outcomes = _Outcomes(session, token, report)
+                try:
+                    for index, row in enumerate(rows):
+                        if time.monotonic() - started > LEASE.total_seconds() / 2:
+                            outcomes.release(rows[index:])
+                            return report
+                        _send(row, config, connections, outcomes)
+                        if outcomes.due():
+                            outcomes.write()
+                finally:
+                    # Also when stopped midway: what was sent is written.
+                    delivered = outcomes.write()
+                if not delivered:
                     break
+                follow.update((row.endpoint_id, row.order_id) for row in rows if row.id in delivered)
     finally:
         connections.close()
     return report
@@ -201,20 +210,9 @@ def _claim(session: Session, now: datetime, ids: list[int] | None, follow: set[t
             for r in rows]
 
 
-def _release(session: Session, rows: list[_Claimed], token: str) -> None:
-    """Not tried in this run: back in line as they were, due now."""
-    session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_([row.id for row in rows]), WebhookDelivery.claim_token == token)
-        .values(status=PENDING, claim_token=None, claimed_at=None)
-        .execution_options(synchronize_session=False))
-    session.commit()
-
-
 # ----------------------------------------------------------------------------- send
-def _send(session: Session, row: _Claimed, token: str, config: Any, connections: sending.Connections,
-          report: WebhookReport) -> bool:
-    """Try one delivery and write its outcome; True when it was delivered."""
+def _send(row: _Claimed, config: Any, connections: sending.Connections, outcomes: _Outcomes) -> None:
+    """Try one delivery; its outcome waits in `outcomes`."""
     allow_private = bool(config["WEBHOOK_ALLOW_PRIVATE"])
     status: int | None = None
     try:
@@ -223,56 +221,105 @@ def _send(session: Session, row: _Claimed, token: str, config: Any, connections:
                               body=row.body, timeout=float(config["WEBHOOK_TIMEOUT"]))
     except UnsafeUrl as exc:
         if exc.permanent:
-            return _write(session, row, token, report, FAILED, error=f"Adresse refusée : {exc}")
+            outcomes.add(row, FAILED, error=f"Adresse refusée : {exc}")
+            return
         error = f"Adresse injoignable : {exc}"
     except Exception as exc:  # timeout, refused, reset, TLS: the receiver could not be reached
         error = f"Pas de réponse : {exc!r}"
     else:
         status = answer.status
         if 200 <= status < 300:
-            return _write(session, row, token, report, DELIVERED, status=status)
+            outcomes.add(row, DELIVERED, status=status)
+            return
         if status == GONE:
-            _write(session, row, token, report, FAILED, status=status,
-                   error=f"410 Gone : le destinataire ne veut plus de ces événements. {answer.text}")
-            _turn_off(session, row.endpoint_id, "410 Gone")
-            return False
+            outcomes.add(row, FAILED, status=status,
+                         error=f"410 Gone : le destinataire ne veut plus de ces événements. {answer.text}")
+            outcomes.write()
+            _turn_off(outcomes.session, row.endpoint_id, "410 Gone")
+            return
         error = f"Réponse {status} : {answer.text}"
     wait = retry_wait(row.attempts + 1)
     if wait is None:
-        return _write(session, row, token, report, FAILED, status=status, error=error)
-    return _write(session, row, token, report, PENDING, status=status, error=error,
-                  next_attempt_at=services.now() + wait)
-
-
-def _write(session: Session, row: _Claimed, token: str, report: WebhookReport,
-           outcome: WebhookDeliveryStatus, *, status: int | None = None, error: str = "",
-           next_attempt_at: datetime | None = None) -> bool:
-    """The outcome of one try, if this run still holds the row (else another run took it over)."""
-    now = services.now()
-    values: dict[str, Any] = dict(status=outcome, attempts=row.attempts + 1, claim_token=None,
-                                  last_status_code=status, last_error=error[:ERROR_LIMIT],
-                                  last_attempt_at=now)
-    if outcome == DELIVERED:
-        values["delivered_at"] = now
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
-    result = session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == row.id, WebhookDelivery.claim_token == token)
-        .values(**values)
-        .execution_options(synchronize_session=False))
-    session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning("webhook delivery %s: outcome not written, another run had taken it over", row.id)
-        return False
-    if outcome == DELIVERED:
-        report.delivered.append(row.id)
-    elif outcome == FAILED:
-        report.failed.append(row.id)
-        log.error("webhook delivery %s failed: %s", row.id, error)
+        outcomes.add(row, FAILED, status=status, error=error)
     else:
-        report.retrying.append(row.id)
-    return outcome == DELIVERED
+        outcomes.add(row, PENDING, status=status, error=error, next_attempt_at=services.now() + wait)
+
+
+@dataclass
+class _Outcomes:
+    """The outcomes of one claim, written together (at most OUTCOME_BATCH or OUTCOME_SECONDS
+    apart), only where this run still holds the row: a commit per delivery would cost as much
+    as the request itself."""
+
+    session: Session
+    token: str
+    report: WebhookReport
+    waiting: list[tuple[int, WebhookDeliveryStatus, dict[str, Any]]] = field(default_factory=list)
+    first_at: float = 0.0
+
+    def add(self, row: _Claimed, outcome: WebhookDeliveryStatus, *, status: int | None = None,
+            error: str = "", next_attempt_at: datetime | None = None) -> None:
+        now = services.now()
+        values: dict[str, Any] = dict(status=outcome, attempts=row.attempts + 1, last_status_code=status,
+                                      last_error=error[:ERROR_LIMIT], last_attempt_at=now)
+        if outcome == DELIVERED:
+            values["delivered_at"] = now
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        if not self.waiting:
+            self.first_at = time.monotonic()
+        self.waiting.append((row.id, outcome, values))
+
+    def due(self) -> bool:
+        return bool(self.waiting) and (len(self.waiting) >= OUTCOME_BATCH
+                                       or time.monotonic() - self.first_at >= OUTCOME_SECONDS)
+
+    def write(self) -> set[int]:
+        """Write what waits, in one transaction; returns the ids written as delivered."""
+        if not self.waiting:
+            return set()
+        waiting, self.waiting = self.waiting, []
+        try:
+            conn = self.session.connection()
+            held = set(conn.scalars(select(WebhookDelivery.id).where(
+                WebhookDelivery.id.in_([row_id for row_id, _, _ in waiting]),
+                WebhookDelivery.claim_token == self.token)))
+            batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row_id, _, values in waiting:
+                if row_id in held:
+                    batches.setdefault(tuple(values), []).append(
+                        {"row_id": row_id, "token": self.token,
+                         **{f"new_{name}": value for name, value in values.items()}})
+            for names, params in batches.items():
+                conn.execute(outcome_statement(DELIVERIES, names), params)
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+        delivered: set[int] = set()
+        for row_id, outcome, values in waiting:
+            if row_id not in held:
+                log.warning("webhook delivery %s: outcome not written, another run had taken it over", row_id)
+            elif outcome == DELIVERED:
+                self.report.delivered.append(row_id)
+                delivered.add(row_id)
+            elif outcome == FAILED:
+                self.report.failed.append(row_id)
+                log.error("webhook delivery %s failed: %s", row_id, values["last_error"])
+            else:
+                self.report.retrying.append(row_id)
+        return delivered
+
+    def release(self, rows: list[_Claimed]) -> None:
+        """Not tried in this run: back in line as they were, due now."""
+        self.write()
+        self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([row.id for row in rows]),
+                   WebhookDelivery.claim_token == self.token)
+            .values(status=PENDING, claim_token=None, claimed_at=None)
+            .execution_options(synchronize_session=False))
+        self.session.commit()
 
 
 def _turn_off(session: Session, endpoint_id: int, reason: str) -> None:

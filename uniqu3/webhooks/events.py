@@ -2,8 +2,10 @@
 
 The workflow calls `record()` for each event of an action, inside the action's transaction,
 once its changes are flushed (Workflow._commit): the event and its deliveries are committed
-with the action, or not at all. The body is the order as `GET /api/v1/orders/{reference}`
-shows it at that moment, kept as the exact bytes that every try sends.
+with the action, or not at all. An action names its events with `wf._webhook(TYPE, order,
+shipment)` before its `_commit()` (a parcel's edit: SHIPMENT_UPDATED; a refund:
+REFUND_RECORDED). The body is the order as `GET /api/v1/orders/{reference}` shows it at that
+moment, kept as the exact bytes that every try sends.
 
 Only the endpoints that want it get a delivery: active, of the order's seller or of every
 seller, and listening to this type (or to all). With no such endpoint nothing is written and

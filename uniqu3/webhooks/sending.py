@@ -22,6 +22,7 @@ ANSWER_KEPT = 300
 #: A longer answer is not read: the connection is dropped instead.
 ANSWER_READ_LIMIT = 64 * 1024
 USER_AGENT = "UNIQU3APP-Webhooks/1.0"
+NO_BODY = (204, 304)
 
 
 @dataclass
@@ -81,7 +82,8 @@ def post(connections: Connections, target: Target, *, secret: str, message_id: s
         preload_content=False, assert_same_host=False)
     try:
         length = response.length_remaining
-        if length is not None and length <= ANSWER_READ_LIMIT:
+        # A body sent with a 204 (some servers do) would be read as the next answer's start.
+        if length is not None and length <= ANSWER_READ_LIMIT and response.status not in NO_BODY:
             text = response.read(decode_content=False)[:ANSWER_KEPT].decode("utf-8", "replace")
             response.release_conn()
         else:  # unknown or long: the start only, and this connection is not reused

@@ -246,13 +246,7 @@ class Workflow:
             repeat = self._shipment_by_key(current, request_key)
             if repeat is not None:
                 return self._unchanged(current, repeat)
-            if current.is_cancelled:
-                self._refuse(InvalidTransition("Cette commande est annulée : rien ne peut être expédié."))
-            if not current.is_paid:
-                self._refuse(InvalidTransition(
-                    "Le paiement doit être confirmé avant d'expédier la commande."
-                ))
-            self._refuse(InvalidTransition("Tous les articles de cette commande sont déjà expédiés."))
+            self._refuse(rules.ship_refusal(current))
         assert order is not None
         repeat = self._shipment_by_key(order, request_key)
         if repeat is not None:
@@ -637,27 +631,10 @@ class Workflow:
             qty = quantities.get(line.id, 0)
             if qty == 0:
                 continue
-            field = f"{prefix}_{line.id}"
-            if qty < 0:
-                self._refuse(InvalidInput(
-                    "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.",
-                    field=field,
-                ))
-            if qty > line.remaining:
-                if line.remaining == 0 and line.closed_quantity:
-                    self._refuse(InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.",
-                                              field=field, sku=line.sku))
-                if line.remaining == 0:
-                    self._refuse(InvalidInput("%(sku)s est déjà entièrement expédié.",
-                                              field=field, sku=line.sku))
-                # Two messages rather than ngettext: a refusal's template is one msgid.
-                if line.remaining == 1:
-                    self._refuse(InvalidInput("Il reste 1 article à expédier pour cette ligne.",
-                                              field=field))
-                self._refuse(InvalidInput(
-                    "Il reste %(remaining)s articles à expédier pour cette ligne.",
-                    field=field, remaining=line.remaining,
-                ))
+            refusal = rules.parcel_quantity_refusal(line.sku, line.remaining, qty, f"{prefix}_{line.id}",
+                                                    closed=bool(line.closed_quantity))
+            if refusal is not None:
+                self._refuse(refusal)
             items.append((line, qty))
         if not items:
             self._refuse(nothing or InvalidInput(
@@ -700,15 +677,9 @@ class Workflow:
     def _check_ship_date(self, order: Order, shipped_on: date | None, now: datetime) -> date:
         today = paris_today(now)
         day = shipped_on or today
-        if day > today:
-            self._refuse(InvalidInput(
-                "La date d'expédition ne peut pas être dans le futur.", field="shipped_on"
-            ))
-        if day < paris_today(order.created_at):
-            self._refuse(InvalidInput(
-                "La date d'expédition ne peut pas précéder la date de la commande.",
-                field="shipped_on",
-            ))
+        refusal = rules.ship_date_refusal(day, today, paris_today(order.created_at))
+        if refusal is not None:
+            self._refuse(refusal)
         return day
 
     def _set_status(self, order: Order) -> None:

@@ -3,7 +3,7 @@
 - which statuses allow which action (`can_ship`, `can_close`, `can_cancel`; for a parcel: `can_report`,
   `can_confirm`, `can_declare_lost`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
-- what people type: an e-mail address, a shop's name. A rule on typed text returns why the
+- what people type: an e-mail address, a postal code, a shop's name. A rule on typed text returns why the
   value is refused (French, or through the caller's `gettext`, with the values filled in),
   or None when it is accepted.
 
@@ -13,14 +13,17 @@ decision is always the one taken here.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from ..models import Order, OrderStatus, ShipmentStatus
+from .errors import InvalidInput, InvalidTransition
 
 Gettext = Callable[..., str]
 
@@ -51,6 +54,45 @@ def can_close(order: Order) -> bool:
 
 def can_cancel(order: Order) -> bool:
     return order.status in CANCELLABLE
+
+
+def ship_refusal(order: Order) -> InvalidTransition:
+    """Why an order that may not ship (not `can_ship`) gets no parcel."""
+    if order.is_cancelled:
+        return InvalidTransition("Cette commande est annulée : rien ne peut être expédié.")
+    if not order.is_paid:
+        return InvalidTransition("Le paiement doit être confirmé avant d'expédier la commande.")
+    return InvalidTransition("Tous les articles de cette commande sont déjà expédiés.")
+
+
+def parcel_quantity_refusal(sku: str, remaining: int, quantity: int, field: str, *,
+                            closed: bool = False) -> InvalidInput | None:
+    """Why `quantity` of a line (its SKU, what is left of it to ship; `closed`: part of it was
+    closed) may not go in a parcel or be closed (0 leaves the line out), or None."""
+    if quantity < 0:
+        return InvalidInput(
+            "Une quantité ne peut pas être négative : 0 laisse cette ligne hors du colis.", field=field)
+    if quantity <= remaining:
+        return None
+    if remaining == 0 and closed:
+        return InvalidInput("%(sku)s n'a plus rien à expédier : le reste est clos.", field=field, sku=sku)
+    if remaining == 0:
+        return InvalidInput("%(sku)s est déjà entièrement expédié.", field=field, sku=sku)
+    # Two messages rather than ngettext: a refusal's template is one msgid.
+    if remaining == 1:
+        return InvalidInput("Il reste 1 article à expédier pour cette ligne.", field=field)
+    return InvalidInput("Il reste %(remaining)s articles à expédier pour cette ligne.", field=field,
+                        remaining=remaining)
+
+
+def ship_date_refusal(day: date, today: date, ordered_on: date) -> InvalidInput | None:
+    """A parcel leaves between the order's day and today (Paris days), or is refused."""
+    if day > today:
+        return InvalidInput("La date d'expédition ne peut pas être dans le futur.", field="shipped_on")
+    if day < ordered_on:
+        return InvalidInput("La date d'expédition ne peut pas précéder la date de la commande.",
+                            field="shipped_on")
+    return None
 
 
 #: A parcel whose receipt is still open: the buyer may report a problem (« Signaler un
@@ -115,6 +157,26 @@ def repeated_skus(skus: Sequence[str]) -> dict[int, int]:
         else:
             first[sku] = i
     return repeats
+
+
+# ----------------------------------------------------------------------------- addresses
+#: Postal codes (ECMA-262 compatible patterns, also stated in the OpenAPI document): France's
+#: five digits, and elsewhere 2 to 10 letters, digits, spaces or dashes.
+FR_POSTAL_CODE_PATTERN = r"[0-9]{5}"
+POSTAL_CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 -]{0,8}[A-Za-z0-9]"
+_FR_POSTAL_CODE = re.compile(FR_POSTAL_CODE_PATTERN)
+_POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
+
+
+def postal_code_problem(code: str, country: str, gettext: Gettext = french) -> str | None:
+    """Why a postal code is refused for this country (ISO 3166-1 alpha-2), or None."""
+    if country == "FR":
+        if _FR_POSTAL_CODE.fullmatch(code):
+            return None
+        return gettext("Code postal français invalide : 5 chiffres attendus (ex. 69003).")
+    if _POSTAL_CODE.fullmatch(code):
+        return None
+    return gettext("Code postal invalide : de 2 à 10 lettres, chiffres, espaces ou tirets.")
 
 
 # ----------------------------------------------------------------------------- e-mail
