@@ -120,7 +120,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#history-list li")).to_have_count(2)
 
     # Ship part: only the bags; the buyer's tracking link shows as it is typed.
-    page.get_by_label(re.compile("CARD-01")).fill("0")
+    page.locator("#ship").get_by_label(re.compile("CARD-01")).fill("0")
     page.get_by_label("Transporteur", exact=True).select_option("colissimo")
     page.get_by_label("Numéro de suivi").fill("6A12345678901")
     expect(page.locator("#tracking-preview a")).to_have_attribute(
@@ -132,7 +132,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#no-shipment")).to_have_count(0)
 
     # A refusal keeps what was typed and says why, next to the field.
-    expect(page.get_by_label(re.compile("CARD-01"))).to_have_value("1")
+    expect(page.locator("#ship").get_by_label(re.compile("CARD-01"))).to_have_value("1")
     page.get_by_label("Numéro de suivi").fill("NOPE")
     page.get_by_role("button", name="Expédier ce colis").click()
     expect(page.locator("#tracking_number-err")).to_contain_text("ne ressemble pas")
