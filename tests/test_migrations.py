@@ -183,3 +183,32 @@ def test_the_closed_quantity_migration_starts_at_zero_and_keeps_closures_on_the_
             assert "closed_quantity" not in columns and "shipped_quantity" in columns
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_the_shipping_migration_keeps_totals_and_walks_them_back(empty_database_url: str) -> None:
+    """d5a1f3c8e920: orders already there have no shipping and the same total; down, a total
+    that includes shipping goes back to the items' total, and the new columns are gone."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="d9e1b7c2a4f6")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)
+        upgrade(revision="d5a1f3c8e920")
+        with db.engine.begin() as conn:
+            assert conn.execute(text(
+                "SELECT total_cents, shipping_cents, buyer_phone, pickup_point FROM orders")).one() == (
+                100, 0, None, None)
+            conn.execute(text(
+                "UPDATE orders SET shipping_cents = 490, total_cents = 590, buyer_phone = '+33612345678', "
+                "pickup_point = '{\"carrier\": \"mondial_relay\", \"id\": \"FR-012345\"}'"))
+        downgrade(revision="d9e1b7c2a4f6")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT total_cents FROM orders")).scalar() == 100
+            columns = {column["name"] for column in inspect(conn).get_columns("orders")}
+            assert not columns & {"shipping_cents", "buyer_phone", "pickup_point"}
+            assert conn.execute(text("SELECT count(*) FROM order_lines")).scalar() == 1
+        upgrade(revision="d5a1f3c8e920")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT total_cents, shipping_cents FROM orders")).one() == (100, 0)
+        downgrade(revision="base")
+        db.engine.dispose()

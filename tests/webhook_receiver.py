@@ -5,12 +5,13 @@ when stopped)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import socket
 import ssl
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -129,10 +130,15 @@ class Receiver:
             return [r for r in self.requests if not r.verified]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@contextlib.contextmanager
+def running_receiver(**settings: Any) -> Iterator[Receiver]:
+    """A receiver listening for the time of the block (the tests' fixtures)."""
+    receiver = Receiver(**settings)
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from . import search_index
+from .carriers import HAND_DELIVERY
 from .extensions import Base
 from .timeutil import as_utc, utcnow
 
@@ -94,6 +95,9 @@ class EmailKind(enum.StrEnum):
     PROBLEM_RECORDED_BUYER = "P2"
     SELLER_MESSAGE_BUYER = "P3"
     PARCEL_LOST_BUYER = "P4"
+    # Corrections by the seller: a parcel's tracking, a payment confirmed by mistake.
+    PARCEL_UPDATED_BUYER = "E4U"
+    PAYMENT_UNDONE_BUYER = "E3U"
     # « Clore le reste »: the items the seller will not ship, and their amount.
     REMAINDER_CLOSED_BUYER = "C1"
     # The seller's account, not an order (order_id is NULL).
@@ -201,7 +205,14 @@ class Order(Base):
     billing_address: Mapped[dict[str, str]] = mapped_column(JSON)
     shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # What the buyer pays: the items (`items_cents`) and the shipping.
     total_cents: Mapped[int] = mapped_column(Integer)
+    shipping_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # E.164 (« +33612345678 »), when the marketplace gave it.
+    buyer_phone: Mapped[str | None] = mapped_column(String(20))
+    # The relay or pickup point the parcel goes to instead of the shipping address
+    # (carrier, id, name, line1, line2, postal_code, city, country), or None.
+    pickup_point: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # Kept equal to workflow.status.derive_status() by the workflow, for lists and counts.
     status: Mapped[OrderStatus] = mapped_column(
         _status_type(OrderStatus, 20), default=OrderStatus.AWAITING_PAYMENT
@@ -231,6 +242,11 @@ class Order(Base):
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def items_cents(self) -> int:
+        """The items' subtotal: the total without the shipping."""
+        return self.total_cents - self.shipping_cents
 
     @property
     def is_paid(self) -> bool:
@@ -326,6 +342,11 @@ class Shipment(Base):
         back_populates="shipment", order_by="ShipmentProblem.id", cascade="all, delete-orphan",
         lazy="raise_on_sql",
     )
+
+    @property
+    def handed_over(self) -> bool:
+        """Handed to the buyer by the seller (« Remise en main propre »): never « en route »."""
+        return self.carrier == HAND_DELIVERY
 
     @property
     def items(self) -> list[tuple[OrderLine, int]]:

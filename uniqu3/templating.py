@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import get_locale
 
+from . import carriers
 from .addresses import address_lines, same_address
 from .i18n import format_day, format_moment
 from .labels import shown_carrier
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(paris_instant, "instant")
     app.add_template_filter(utc_instant, "utc")
     app.add_template_filter(shown_carrier, "carrier")
+    app.add_template_filter(carriers.url_template, "url_template")
     app.add_template_filter(lambda address: address_lines(address, _locale()), "address_lines")
     app.add_template_global(same_address, "same_address")
 

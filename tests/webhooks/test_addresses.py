@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import need_service
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, running_receiver
 from tests.webhooks.conftest import deliveries
 from uniqu3.config import ConfigError, check
 from uniqu3.models import WebhookDeliveryStatus
@@ -95,10 +95,8 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, list[str | None]]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     context.sni_callback = lambda _socket, name, _context: names.append(name)  # type: ignore[assignment,misc,return-value]
-    receiver = Receiver(tls=context)
-    receiver.start()
-    yield receiver, names
-    receiver.stop()
+    with running_receiver(tls=context) as receiver:
+        yield receiver, names
 
 
 def test_https_names_the_host_and_refuses_a_certificate_no_one_vouches_for(

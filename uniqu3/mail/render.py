@@ -49,6 +49,8 @@ TEMPLATES: dict[str, str] = {
     EmailKind.PROBLEM_RECORDED_BUYER: "p2_problem_recorded",
     EmailKind.SELLER_MESSAGE_BUYER: "p3_seller_message",
     EmailKind.PARCEL_LOST_BUYER: "p4_parcel_lost",
+    EmailKind.PARCEL_UPDATED_BUYER: "e4u_parcel_updated",
+    EmailKind.PAYMENT_UNDONE_BUYER: "e3u_payment_undone",
     EmailKind.REMAINDER_CLOSED_BUYER: "c1_remainder_closed",
     EmailKind.PASSWORD_RESET: "a1_password_reset",
     EmailKind.PASSWORD_CHANGED: "a2_password_changed",
@@ -67,6 +69,7 @@ _PARCEL_KINDS = {
     EmailKind.PROBLEM_RECORDED_BUYER,
     EmailKind.SELLER_MESSAGE_BUYER,
     EmailKind.PARCEL_LOST_BUYER,
+    EmailKind.PARCEL_UPDATED_BUYER,
 }
 
 
@@ -171,7 +174,11 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "total": money(order.total_cents, currency, locale),
         "price": lambda cents: money(cents, currency, locale),
         "billing": address_lines(order.billing_address, locale),
-        "shipping": address_lines(order.shipping_address, locale),
+        "shipping": delivery_lines(order, locale),
+        "items_total": money(order.items_cents, currency, locale),
+        # Shown only when the buyer pays for it.
+        "shipping_price": money(order.shipping_cents, currency, locale) if order.shipping_cents else "",
+        "buyer_phone": order.buyer_phone or "",
         "same_addresses": same_address(order.billing_address, order.shipping_address),
         "order_url": SignedLink(links.buyer_order_url, order.id),
         "dashboard_url": links.seller_order_url(order.reference),
@@ -192,6 +199,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         # A report's and a seller's words (typed by a person: escaped, line breaks kept).
         "problem_reason": problem_reason(str(data.get("reason") or "")),
         "problem_message": str(data.get("message") or ""),
+        "seller_note": str(data.get("note") or ""),
         "reported_at": _when(data.get("reported_at"), locale),
         "lost_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
                        for i in data.get("items") or []],
@@ -254,6 +262,17 @@ def money(cents: int | None, currency: str, locale: str) -> str:
     return "" if cents is None else _money(cents, currency, locale)
 
 
+def delivery_lines(order: Order, locale: str) -> list[str]:
+    """Where the parcel goes, as written on it: the pickup point the buyer chose (for the
+    buyer, at the point), else the shipping address."""
+    point = order.pickup_point
+    if not point:
+        return address_lines(order.shipping_address, locale)
+    heading = _("Point relais %(carrier)s n° %(id)s", carrier=point.get("carrier", ""),
+                id=point.get("id", ""))
+    return [order.buyer_name, heading, *address_lines(point, locale)]
+
+
 def _when(raw: str | None, locale: str) -> str:
     if not raw:
         return ""
@@ -266,6 +285,12 @@ def _when(raw: str | None, locale: str) -> str:
 
 # ----------------------------------------------------------------------------- subjects
 def _shipped_subject(c: dict[str, Any]) -> str:
+    if c["shipment"].handed_over:
+        if c["multi_parcel"]:
+            return _("Colis n° %(number)s remis en main propre — commande %(ref)s",
+                     number=c["shipment"].number,
+                     ref=c["reference"])
+        return _("Votre commande %(ref)s vous a été remise", ref=c["reference"])
     if c["multi_parcel"]:
         return _("Colis n° %(number)s expédié — commande %(ref)s", number=c["shipment"].number,
                  ref=c["reference"])
@@ -310,6 +335,12 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     EmailKind.PARCEL_LOST_BUYER: lambda c: _(
         "Colis n° %(number)s déclaré perdu — commande %(ref)s", number=c["shipment"].number,
         ref=c["reference"]
+    ),
+    EmailKind.PARCEL_UPDATED_BUYER: lambda c: _(
+        "Suivi de votre colis mis à jour — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.PAYMENT_UNDONE_BUYER: lambda c: _(
+        "Paiement pas encore confirmé — commande %(ref)s", ref=c["reference"]
     ),
     EmailKind.REMAINDER_CLOSED_BUYER: lambda c: (
         _("Commande %(ref)s annulée", ref=c["reference"]) if c["closed_cancels"]

@@ -82,7 +82,8 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
 _FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship",
           "seller.close_remainder": "close",
           "seller.request_receipt": "receipt-{number}", "seller.message_buyer": "message-{number}",
-          "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}"}
+          "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}",
+          "seller.edit_shipment": "edit-{number}"}
 
 
 @bp.errorhandler(WorkflowError)
@@ -147,10 +148,11 @@ def ship(reference: str) -> Response:
         _own_order_id(reference)
         return _refused(reference, FormState("ship", dict(request.form), errors, next(iter(errors.values()))))
     order_id, since = _start(reference)
+    p = r.parcel
     result = workflow().ship(
-        order_id, actor=_actor(), quantities=r.quantities, carrier=r.carrier,
-        tracking_number=r.tracking_number, shipped_on=r.shipped_on, carrier_url=r.carrier_url,
-        carrier_label=r.carrier_label, request_key=r.request_key,
+        order_id, actor=_actor(), quantities=r.quantities, carrier=p.carrier,
+        tracking_number=p.tracking_number, shipped_on=p.shipped_on, carrier_url=p.carrier_url,
+        carrier_label=p.carrier_label, request_key=r.request_key,
     )
     assert result.shipment is not None
     number = result.shipment.number
@@ -167,13 +169,19 @@ def ship(reference: str) -> Response:
 
 
 # ----------------------------------------------------------------------------- a parcel's actions
+def own_shipment_id(reference: str, number: int) -> int:
+    """One of the seller's parcels (404 otherwise)."""
+    shipment_id = queries.shipment_id(current_user.id, reference, number)
+    if shipment_id is None:
+        abort(404)
+    return shipment_id
+
+
 def _parcel_action(reference: str, number: int, action: Callable[[int], Result], texts: tuple[str, str],
                    parts: tuple[str, ...], anchor: str = "") -> Response:
     """One of the seller's parcels (404 otherwise) given to `action`; `texts` says it was done,
     or that it was already."""
-    shipment_id = queries.shipment_id(current_user.id, reference, number)
-    if shipment_id is None:
-        abort(404)
+    shipment_id = own_shipment_id(reference, number)
     since = _start(reference)[1]
     result = action(shipment_id)
     done, already = texts

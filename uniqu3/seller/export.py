@@ -45,10 +45,18 @@ def _address(address: dict[str, str]) -> str:
     return ", ".join(address_lines(address, _locale()))
 
 
+def _pickup_point(point: dict[str, str] | None) -> str:
+    if not point:
+        return ""
+    return f"{point.get('carrier', '')} {point.get('id', '')} : {_address(point)}"
+
+
 def _header() -> list[str]:
     return [_("Référence"), _("Date"), _("Statut"), _("Client"), _("E-mail du client"),
-            _("Adresse de livraison"), _("SKU"), _("Article"), _("Quantité"), _("Expédiée"),
-            _("Prix unitaire (€)"), _("Total de la commande (€)"), _("Suivi"),
+            _("Téléphone du client"), _("Adresse de livraison"), _("Point relais"), _("SKU"), _("Article"),
+            _("Quantité"), _("Expédiée"), _("Prix unitaire (€)"), _("Frais de port (€)"),
+            # What the buyer pays: the items and the shipping.
+            _("Total de la commande (€)"), _("Suivi"),
             # The proof of receipt of the parcels holding the line (several: joined by « | »).
             _("Colis"), _("Reçu par"), _("Reçu le"), _("IP du client"), _("Navigateur du client"),
             _("Confirmation demandée le"), _("Message-ID de la demande"), _("Échéance"),
@@ -114,11 +122,13 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
     for order in orders:
         common = [order.reference, format_moment(order.created_at, _locale(), joined=False),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
-                  _address(order.shipping_address)]
+                  order.buyer_phone or "", _address(order.shipping_address),
+                  _pickup_point(order.pickup_point)]
         for line in lines[order.id]:
             yield [safe_cell(cell) for cell in (
                 *common, line.sku, line.title, line.quantity, line.shipped_quantity,
-                euros(line.unit_price_cents), euros(order.total_cents), " | ".join(tracking[order.id]),
+                euros(line.unit_price_cents), euros(order.shipping_cents), euros(order.total_cents),
+                " | ".join(tracking[order.id]),
                 *_receipt_cells(line_proofs[line.id]), " | ".join(line_states[line.id]),
             )]
 

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from .. import carriers, receipt_proof
 from ..extensions import db
-from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, carrier_name
+from ..labels import PROBLEM_REASONS, STATUS_LABELS, carrier_name, shipment_label
 from ..models import Order
 from ..services import now
 from ..timeutil import paris_today
@@ -98,7 +98,6 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "order": order,
         "state": state,
         "labels": STATUS_LABELS,
-        "shipment_labels": SHIPMENT_LABELS,
         "timeline": history.timeline(order.events),
         "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
@@ -113,6 +112,9 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "message_key": str(uuid.uuid4()),
         "can_cancel": rules.can_cancel(order),
         "can_ship": rules.can_ship(order),
+        "can_undo_payment": rules.can_undo_payment(order),
+        "can_edit_parcel": rules.can_edit_parcel,
+        "shipment_label": shipment_label,
         "can_close": rules.can_close(order),
         "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
         "parts": (),

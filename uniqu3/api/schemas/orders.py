@@ -20,6 +20,7 @@ from .fields import (
     Country,
     Currency,
     Email,
+    Phone,
     PostalCode,
     Price,
     Quantity,
@@ -35,6 +36,8 @@ MAX_ADDRESS_LINE = 200
 MAX_CITY = 100
 MAX_SKU = 64
 MAX_TITLE = 300
+MAX_PICKUP_CARRIER = 100
+MAX_PICKUP_ID = 64
 
 #: The spec's example (section 4), shown in the document and accepted by the API.
 EXAMPLE: dict[str, Any] = {
@@ -70,9 +73,20 @@ class AddressInput(BaseModel):
         return postal_code_of(code, info.data.get("country"))
 
 
+class PickupPointInput(AddressInput):
+    """A relay or pickup point (Mondial Relay, Relais Colis, point retrait): where the parcel
+    goes instead of the shipping address."""
+
+    carrier: Annotated[str, text(MAX_PICKUP_CARRIER, description="The point's network, as the "
+                                 "marketplace names it.")]
+    id: Annotated[str, text(MAX_PICKUP_ID, description="The point's id in its network: the "
+                            "seller writes it on the parcel.")]
+
+
 class BuyerInput(BaseModel):
     name: Annotated[str, text(MAX_NAME)]
     email: Annotated[Email, Field(description="The buyer's e-mail. ASCII only.")]
+    phone: Phone = None
 
 
 class LineInput(BaseModel):
@@ -112,6 +126,12 @@ class OrderInput(BaseModel):
     currency: Currency
     lines: Annotated[list[LineInput], BeforeValidator(_line_count),
                      Field(json_schema_extra={"minItems": 1, "maxItems": rules.MAX_LINES})]
+    shipping_price: Annotated[Price, Field(json_schema_extra={
+        "description": "What the buyer pays for the shipping, in the total. Euros as a decimal "
+                       "string, at most 2 decimals, not negative.",
+        "default": "0.00",
+    })] = 0
+    pickup_point: PickupPointInput | None = None
 
 
 # ----------------------------------------------------------------------------- output
@@ -203,10 +223,26 @@ class Shipment(BaseModel):
 class Buyer(BaseModel):
     name: str
     email: str
+    phone: Annotated[str | None, Field(description="E.164.", examples=["+33612345678"])]
+
+
+class PickupPoint(BaseModel):
+    """The relay or pickup point the parcel goes to, instead of the shipping address."""
+
+    carrier: str
+    id: str
+    name: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str
+    country: str
 
 
 class Totals(BaseModel):
-    amount: Money
+    items: Annotated[Money, Field(description="The items' subtotal.")]
+    shipping: Annotated[Money, Field(description="The shipping costs.")]
+    amount: Annotated[Money, Field(description="What the buyer pays: items and shipping.")]
     quantity: Annotated[int, Field(ge=1)]
     shipped_quantity: Annotated[int, Field(ge=0)]
 
@@ -229,6 +265,7 @@ class Order(BaseModel):
     buyer: Buyer
     billing_address: Address
     shipping_address: Address
+    pickup_point: PickupPoint | None
     currency: Annotated[str, Field(json_schema_extra={"enum": [rules.CURRENCY]})]
     totals: Totals
     lines: list[Line]
