@@ -21,7 +21,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..errors import render_error
-from ..models import OrderStatus
 from ..services import workflow
 from ..workflow import Actor, Result, WorkflowError
 from . import queries
@@ -158,9 +157,7 @@ def ship(reference: str) -> Response:
     number = result.shipment.number
     if result.changed:
         message = _("Colis n° %(number)s expédié : le client reçoit le suivi par e-mail.", number=number)
-        # All shipped: every parcel's receipt button moves to « Prochaine étape ».
-        last = result.order.status == OrderStatus.SHIPPED
-        parts: tuple[str, ...] = ("next", "status", "lines", "shipments" if last else "new_shipment")
+        parts: tuple[str, ...] = ("next", "status", "lines", "new_shipment")
     else:
         # A double submit: the parcel already exists, show it rather than a second one.
         message = _("Ce colis (n° %(number)s) était déjà enregistré.", number=number)
