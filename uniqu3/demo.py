@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import OrderLine, Seller
+from .models import Order, OrderLine, Seller
 from .passwords import hash_password
 from .workflow import Actor, Address, LineInput, OrderInput, PickupPoint, Workflow
 
@@ -166,6 +166,10 @@ ORDERS: tuple[DemoOrder, ...] = (
     DemoOrder("DEMO-1023", "Eva Chevalier", "eva.chevalier@example.com",
               _address("Eva Chevalier", "17 rue Nationale", "37000", "Tours"),
               (("COUSSIN-LIN-40", 1), ("BOUGIE-AMBRE", 1)), "lost_and_reshipped", _d(12)),
+    # Reste clos (rupture de stock) : le montant des articles non expédiés est à rembourser
+    DemoOrder("DEMO-1024", "Inès Roux", "ines.roux@example.com",
+              _address("Inès Roux", "5 rue de la Monnaie", "59800", "Lille"),
+              (("TOTE-BRODE", 1), ("BOUGIE-FIGUE", 2)), "remainder_closed", _d(6)),
 )
 
 #: Parcels: the carrier and a tracking number of the right shape, per parcel number.
@@ -262,6 +266,18 @@ class _Scenario:
         if s == "cancelled_after_payment":
             self.at(_d(2)).cancel(self.order_id, actor=SELLER_ACTOR,
                                   reason="Article abîmé à l'atelier : remboursement effectué.")
+            # Everything paid is given back, and recorded: a refund done.
+            order = self.session.get(Order, self.order_id)
+            assert order is not None
+            self.at(_d(2) + _h(1)).record_refund(
+                self.order_id, actor=SELLER_ACTOR, amount_cents=order.refund_due_cents, method="transfer",
+                reference="VIR-DEMO-1021", note="Virement sur le compte du client.")
+            return
+        if s == "remainder_closed":
+            # The first line leaves; the candles are out of stock: closed, a refund due.
+            self.ship(_h(44), positions=(1,))
+            self.at(_d(2)).close_remainder(self.order_id, actor=SELLER_ACTOR,
+                                           reason="Bougie à la figue en rupture de stock.")
             return
         if s in ("partial", "partial_awaiting_receipt"):
             parcel = self.ship(_h(44), positions=(1,))

@@ -58,6 +58,22 @@ PROBLEM_RESOLUTIONS: dict[str, Any] = {
 }
 
 
+#: How a seller gave money back (workflow.refunds.METHODS), in the form's order.
+REFUND_METHODS: dict[str, Any] = {
+    "transfer": _l("Virement"),
+    "paypal": _l("PayPal"),
+    "card": _l("Carte bancaire"),
+    "cheque": _l("Chèque"),
+    "cash": _l("Espèces"),
+    "other": _l("Autre moyen"),
+}
+
+
+def refund_method(code: str) -> str:
+    label = REFUND_METHODS.get(code)
+    return str(label) if label is not None else code
+
+
 def problem_reason(code: str) -> str:
     label = PROBLEM_REASONS.get(code)
     return str(label) if label is not None else code

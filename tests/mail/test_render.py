@@ -169,6 +169,7 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     wf.confirm_payment(fifth.id, actor=actor)
     wf.close_remainder(fifth.id, actor=actor, reason="Rupture <b>de stock</b>",
                        quantities={fifth.lines[1].id: 1})
+    wf.record_refund(fifth.id, actor=actor, amount_cents=100, method="paypal", reference="PP <i>1</i>")
     accounts = Accounts(db.session, clock=clock)
     accounts.request_password_reset(shop.email)
     accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")

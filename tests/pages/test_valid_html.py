@@ -192,6 +192,15 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
                                                  htmx=True), fragment=lang)
     pages.keep(f"{lang}-order-closed", sc.get(f"/commandes/{to_close.reference}"))
     pages.keep(f"{lang}-slip-closed", sc.get(f"/commandes/{to_close.reference}/preparation"))
+    # Refunds: the amount due on the page, « Remboursement effectué » refused, then done.
+    refunding = f"/commandes/{to_close.reference}/remboursement"
+    pages.keep(f"{lang}-refused-refund", sc.post(refunding, {"amount": "9999", "method": "transfer"}), None)
+    pages.keep(f"{lang}-fragment-refused-refund", sc.post(refunding, {"amount": "x", "method": "transfer"},
+                                                          htmx=True), None, fragment=lang)
+    pages.keep(f"{lang}-fragment-refund", sc.post(refunding, {"amount": "1", "method": "paypal",
+                                                              "reference": "PP-1"}, htmx=True), fragment=lang)
+    pages.keep(f"{lang}-order-refunds", sc.get(f"/commandes/{to_close.reference}"))
+    pages.keep(f"{lang}-orders-to-refund", sc.get("/commandes?statut=a-rembourser"))
     relay = order_in(OrderStatus.PAID, owner=owner, **RELAY)
     pages.keep(f"{lang}-order-relay-point", sc.get(f"/commandes/{relay.reference}"))
     pages.keep(f"{lang}-slip-relay-point", sc.get(f"/commandes/{relay.reference}/preparation"))

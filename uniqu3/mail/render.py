@@ -26,7 +26,7 @@ from markupsafe import escape
 from .. import carriers
 from ..addresses import address_lines, same_address
 from ..extensions import db
-from ..labels import problem_reason, shown_carrier
+from ..labels import problem_reason, refund_method, shown_carrier
 from ..language_templates import language_environment
 from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
@@ -52,6 +52,7 @@ TEMPLATES: dict[str, str] = {
     EmailKind.PARCEL_UPDATED_BUYER: "e4u_parcel_updated",
     EmailKind.PAYMENT_UNDONE_BUYER: "e3u_payment_undone",
     EmailKind.REMAINDER_CLOSED_BUYER: "c1_remainder_closed",
+    EmailKind.REFUND_RECORDED_BUYER: "r1_refund_recorded",
     EmailKind.PASSWORD_RESET: "a1_password_reset",
     EmailKind.PASSWORD_CHANGED: "a2_password_changed",
 }
@@ -210,6 +211,14 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "closed_refund": money(int(data.get("refund_cents") or 0), currency, locale),
         "closed_reason": str(data.get("reason") or ""),
         "closed_cancels": bool(data.get("cancelled")),
+        # What E8 tells a paid order's buyer will be refunded; what R1 says was refunded.
+        "cancel_refund": (money(int(data["refund_cents"]), currency, locale) if data.get("refund_cents")
+                          else ""),
+        "refund_amount": money(int(data.get("amount_cents") or 0), currency, locale),
+        "refund_method": refund_method(str(data.get("method") or "")),
+        "refund_reference": str(data.get("reference") or ""),
+        "refunded_total": money(int(data.get("refunded_cents") or 0), currency, locale),
+        "refund_left": money(int(data["due_cents"]), currency, locale) if data.get("due_cents") else "",
     }
     if shipment is not None:
         context.update(
@@ -345,6 +354,9 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     EmailKind.REMAINDER_CLOSED_BUYER: lambda c: (
         _("Commande %(ref)s annulée", ref=c["reference"]) if c["closed_cancels"]
         else _("Articles non expédiés — commande %(ref)s", ref=c["reference"])
+    ),
+    EmailKind.REFUND_RECORDED_BUYER: lambda c: _(
+        "Remboursement effectué — commande %(ref)s", ref=c["reference"]
     ),
     EmailKind.PASSWORD_RESET: lambda c: _(
         "Choisissez un nouveau mot de passe — %(shop)s", shop=c["shop_name"]

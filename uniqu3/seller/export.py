@@ -23,8 +23,9 @@ from ..addresses import address_lines
 from ..extensions import db
 from ..i18n import format_moment
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS
-from ..models import Order, OrderLine, ReceivedBy, Shipment
+from ..models import Order, OrderLine, ReceivedBy, Refund, Shipment
 from ..receipt_proof import ReceiptProof
+from ..workflow import refunds
 from . import queries
 
 BATCH = 500
@@ -60,7 +61,9 @@ def _header() -> list[str]:
             # The proof of receipt of the parcels holding the line (several: joined by « | »).
             _("Colis"), _("Reçu par"), _("Reçu le"), _("IP du client"), _("Navigateur du client"),
             _("Confirmation demandée le"), _("Message-ID de la demande"), _("Échéance"),
-            _("Relance envoyée le"), _("État des colis")]
+            _("Relance envoyée le"), _("État des colis"),
+            # « Clore le reste » and refunds (the order's amounts, workflow.refunds.money_of).
+            _("Clos"), _("À rembourser en tout (€)"), _("Remboursé (€)"), _("Reste à rembourser (€)")]
 
 
 def _moment(value: datetime | None) -> str:
@@ -111,6 +114,9 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
         .options(selectinload(Shipment.lines))
     ))
     proofs = receipt_proof.proofs(db.session, shipments)
+    order_refunds: dict[int, list[Refund]] = defaultdict(list)
+    for refund in db.session.scalars(select(Refund).where(Refund.order_id.in_(ids))):
+        order_refunds[refund.order_id].append(refund)
     tracking: dict[int, list[str]] = defaultdict(list)
     line_proofs: dict[int, list[ReceiptProof]] = defaultdict(list)
     line_states: dict[int, list[str]] = defaultdict(list)  # each parcel's status (problem, lost…)
@@ -124,12 +130,15 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
                   order.buyer_phone or "", _address(order.shipping_address),
                   _pickup_point(order.pickup_point)]
+        money = refunds.money_of(order, order_refunds[order.id], lines[order.id])
+        amounts = (euros(money.owed_cents), euros(money.refunded_cents), euros(money.due_cents))
         for line in lines[order.id]:
             yield [safe_cell(cell) for cell in (
                 *common, line.sku, line.title, line.quantity, line.shipped_quantity,
                 euros(line.unit_price_cents), euros(order.shipping_cents), euros(order.total_cents),
                 " | ".join(tracking[order.id]),
                 *_receipt_cells(line_proofs[line.id]), " | ".join(line_states[line.id]),
+                line.closed_quantity, *amounts,
             )]
 
 

@@ -102,6 +102,38 @@ def parse_close(form: Mapping[str, str]) -> tuple[dict[int, int], str, str | Non
     return quantities, form.get("reason") or "", _request_key(form), errors
 
 
+_AMOUNT = re.compile(r"([0-9]{1,7})(?:[.,]([0-9]{1,2}))?")
+
+
+def parse_amount(raw: str) -> int | None:
+    """Euros as a seller types them ('12,50', '12.5', '12', '12,50 €') in cents; None when it
+    is not an amount."""
+    text = raw.strip().removesuffix("€").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    match = _AMOUNT.fullmatch(text)
+    if not match:
+        return None
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+@dataclass
+class RefundRequest:
+    amount_cents: int
+    method: str
+    reference: str
+    note: str
+    request_key: str | None
+
+
+def parse_refund(form: Mapping[str, str]) -> tuple[RefundRequest, dict[str, str]]:
+    """« Remboursement effectué »: the amount must be an amount; the rest is the workflow's."""
+    errors: dict[str, str] = {}
+    amount = parse_amount(form.get("amount") or "")
+    if amount is None:
+        errors["amount"] = _("Montant invalide : par exemple 12,50.")
+    return RefundRequest(amount or 0, (form.get("method") or "").strip(), form.get("reference") or "",
+                         form.get("note") or "", _request_key(form)), errors
+
+
 def _request_key(form: Mapping[str, str]) -> str | None:
     raw_key = (form.get("request_key") or "").strip()
     try:

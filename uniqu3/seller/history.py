@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..labels import handed_over_label, problem_reason, shown_carrier
+from ..labels import handed_over_label, problem_reason, refund_method, shown_carrier
 from ..models import OrderEvent
 from ..templating import money, paris_date, paris_datetime
 
@@ -157,6 +157,13 @@ def _text(event: OrderEvent) -> tuple[str, str]:
             text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s) ; le client en est informé "
                      "par e-mail.", items=_items(d.get("items")), amount=amount)
         return text, str(d.get("reason") or "")
+    if kind == "refund_recorded":
+        text = _("Remboursement de %(amount)s enregistré (%(method)s) ; reste à rembourser : %(due)s. "
+                 "Le client en est informé par e-mail.", amount=money(int(d.get("amount_cents") or 0)),
+                 method=refund_method(str(d.get("method") or "")), due=money(int(d.get("due_cents") or 0)))
+        if d.get("reference"):
+            text += " " + _("Référence : %(reference)s.", reference=d["reference"])
+        return text, str(d.get("note") or "")
     if kind == "cancelled":
         return _("Commande annulée"), str(d.get("reason") or "")
     return kind, ""

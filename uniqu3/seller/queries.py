@@ -50,17 +50,19 @@ class Tab:
     slug: str
     label: Any  # a lazy translated string
     statuses: tuple[OrderStatus, ...]  # empty: every status
-    # « Problèmes »: orders with a parcel in problem, whatever their status (they need action).
-    open_problems: bool = False
+    # A count column of the order (> 0: in the tab), whatever the status, over its own partial
+    # index: « Problèmes » (a parcel in problem), « À rembourser » (money to give back).
+    flag: str = ""
 
 
 TABS: tuple[Tab, ...] = (
-    Tab("problemes", _l("Problèmes"), (), open_problems=True),
+    Tab("problemes", _l("Problèmes"), (), flag="open_problems"),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
     Tab("a-expedier", _l("À expédier"), rules.SHIPPABLE),
     Tab("expediees", _l("Expédiées"), (OrderStatus.SHIPPED,)),
     Tab("recues", _l("Reçues"), (OrderStatus.RECEIVED,)),
     Tab("annulees", _l("Annulées"), (OrderStatus.CANCELLED,)),
+    Tab("a-rembourser", _l("À rembourser"), (), flag="refund_due_cents"),
     Tab("toutes", _l("Toutes"), ()),
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in TABS}
@@ -237,9 +239,9 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
 
 def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, search: bool,
                   has_cursor: bool, newest_first: bool) -> AnySelect:
-    if tab.open_problems:
-        # Exactly the partial index's condition (ix_orders_seller_problems), so it is used.
-        base = [*base, _ORDERS.open_problems > 0]
+    if tab.flag:
+        # Exactly the partial index's condition (ix_orders_seller_problems, …_refund_due), so it is used.
+        base = [*base, _ORDERS[tab.flag] > 0]
     if len(tab.statuses) <= 1 or search:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
@@ -305,6 +307,9 @@ _ACTION_STATUSES = frozenset({OrderStatus.AWAITING_PAYMENT, *rules.SHIPPABLE})
 ARCHIVE_COUNT_CAP = 100
 
 
+_FLAG_TABS = tuple(tab for tab in TABS if tab.flag)
+
+
 def _cap_of(status: OrderStatus) -> int:
     return COUNT_CAP if status in _ACTION_STATUSES else ARCHIVE_COUNT_CAP
 
@@ -323,11 +328,11 @@ def _counts_statement() -> AnySelect:
             .limit(caps[status in _ACTION_STATUSES]).subquery()
         ).scalar_subquery()
         for status in _STATUSES
-    ], select(func.count()).select_from(
-        # The « Problèmes » tab, over its partial index (ix_orders_seller_problems).
-        select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0)
+    ], *[select(func.count()).select_from(
+        # « Problèmes », « À rembourser »: each over its partial index.
+        select(literal_column("1")).where(orders.seller_id == seller_id, orders[tab.flag] > 0)
         .limit(caps[True]).subquery()
-    ).scalar_subquery())
+    ).scalar_subquery() for tab in _FLAG_TABS])
 
 
 _COUNTS = _counts_statement()
@@ -344,8 +349,9 @@ def status_counts(seller_id: int) -> dict[str, Count]:
     however many orders a seller has (the archive tabs of a big shop would otherwise cost a
     scan of 100,000 index entries per page view), and exact where it matters: the tabs of
     orders waiting for the seller."""
-    *by_status, problems = db.session.execute(
+    row = db.session.execute(
         _COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}).one()
+    by_status, flagged = row[:len(_STATUSES)], row[len(_STATUSES):]
     per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
 
     def total(wanted: tuple[OrderStatus, ...]) -> Count:
@@ -354,7 +360,7 @@ def status_counts(seller_id: int) -> dict[str, Count]:
 
     counts = {tab.slug: total(tab.statuses) for tab in TABS if tab.statuses}
     counts[ALL_TAB.slug] = total(_STATUSES)
-    counts.update({tab.slug: _capped(problems, COUNT_CAP) for tab in TABS if tab.open_problems})
+    counts.update({tab.slug: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, flagged, strict=True)})
     return counts
 
 
@@ -364,9 +370,11 @@ def order_id(seller_id: int, reference: str) -> int | None:
     )
 
 
-def order_page(seller_id: int, reference: str) -> Order | None:
-    """The seller's order with everything its page shows, in a fixed number of queries."""
-    return load_order(db.session, reference=reference, seller_id=seller_id, events=True, problems=True)
+def order_page(seller_id: int, reference: str, *, refunds: bool = True) -> Order | None:
+    """The seller's order with everything its page shows, in a fixed number of queries
+    (`refunds`: not for a page that shows no money, such as a parcel's proof)."""
+    return load_order(db.session, reference=reference, seller_id=seller_id, events=True, problems=True,
+                      refunds=refunds)
 
 
 def shipment_id(seller_id: int, reference: str, number: int) -> int | None:

@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..timeutil import as_utc, paris_today, utcnow
 from ..webhooks import events as webhook_events
-from . import closing, corrections, problems, rules, signals
+from . import closing, corrections, problems, refunds, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput, ParcelDetails
 from .loading import load_order
@@ -212,7 +212,8 @@ class Workflow:
         order.cancelled_at = self.clock()
         order.cancel_reason = reason
         self._event(order, "cancelled", actor, {"reason": reason} if reason else {})
-        self._email(EmailKind.CANCELLED_BUYER, order)
+        # A paid order: the buyer is told what will be refunded (everything paid).
+        self._email(EmailKind.CANCELLED_BUYER, order, data={"refund_cents": refunds.owed_back_cents(order)})
         self._set_status(order)
         self._webhook(webhook_events.ORDER_CANCELLED, order)
         self._commit()
@@ -224,6 +225,12 @@ class Workflow:
         """« Clore le reste » (the seller): see closing.close_remainder."""
         return closing.close_remainder(self, order_id, actor=actor, reason=reason, quantities=quantities,
                                        request_key=request_key)
+
+    def record_refund(self, order_id: int, *, actor: Actor, amount_cents: int, method: str,
+                      reference: str = "", note: str = "", request_key: str | None = None) -> Result:
+        """« Remboursement effectué » (the seller): see refunds.record_refund."""
+        return refunds.record_refund(self, order_id, actor=actor, amount_cents=amount_cents, method=method,
+                                     reference=reference, note=note, request_key=request_key)
 
     # ------------------------------------------------------------------ shipment
     def ship(
@@ -709,6 +716,7 @@ class Workflow:
             shipment_statuses=statuses,
         )
         order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
+        refunds.store_due(self, order)
 
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.

@@ -23,21 +23,12 @@ class Address:
 
 
 @dataclass(frozen=True)
-class PickupPoint:
+class PickupPoint(Address):
     """A relay or pickup point the buyer chose (Mondial Relay, Relais Colis, point retrait):
     the parcel's delivery address, known by the carrier under `id`."""
 
     carrier: str
     id: str
-    name: str
-    line1: str
-    line2: str
-    postal_code: str
-    city: str
-    country: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

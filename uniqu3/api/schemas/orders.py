@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from ...models import OrderStatus, ProblemReason, ShipmentStatus
-from ...workflow import rules
+from ...workflow import refunds, rules
 from .fields import (
     FRENCH_POSTAL_CODE_SCHEMA,
     Country,
@@ -154,7 +154,10 @@ class Line(BaseModel):
     title: str
     quantity: Annotated[int, Field(ge=1)]
     shipped_quantity: Annotated[int, Field(ge=0)]
-    remaining_quantity: Annotated[int, Field(ge=0)]
+    closed_quantity: Annotated[int, Field(ge=0, description=(
+        "Closed by the seller (« Clore le reste »): will not be shipped, its amount is owed back "
+        "to the buyer."))]
+    remaining_quantity: Annotated[int, Field(ge=0, description="Still to ship: quantity − shipped − closed.")]
     unit_price: Money
     line_total: Money
 
@@ -226,17 +229,11 @@ class Buyer(BaseModel):
     phone: Annotated[str | None, Field(description="E.164.", examples=["+33612345678"])]
 
 
-class PickupPoint(BaseModel):
+class PickupPoint(Address):
     """The relay or pickup point the parcel goes to, instead of the shipping address."""
 
     carrier: str
     id: str
-    name: str
-    line1: str
-    line2: str
-    postal_code: str
-    city: str
-    country: str
 
 
 class Totals(BaseModel):
@@ -245,6 +242,17 @@ class Totals(BaseModel):
     amount: Annotated[Money, Field(description="What the buyer pays: items and shipping.")]
     quantity: Annotated[int, Field(ge=1)]
     shipped_quantity: Annotated[int, Field(ge=0)]
+
+
+class RefundRecord(BaseModel):
+    """A refund the seller recorded (« Remboursement effectué »)."""
+
+    amount: Money
+    method: Annotated[str, Field(json_schema_extra={"enum": list(refunds.METHODS)})]
+    method_label: Annotated[str, Field(examples=["Virement"])]
+    reference: str
+    note: str
+    recorded_at: Timestamp
 
 
 class OrderLinks(BaseModel):
@@ -273,6 +281,15 @@ class Order(BaseModel):
     paid_at: Annotated[datetime | None, Field(description="ISO 8601, UTC.")]
     cancelled_at: Annotated[datetime | None, Field(description="ISO 8601, UTC.")]
     cancel_reason: str | None
+    refund_owed: Annotated[str, Field(
+        pattern=r"^[0-9]+\.[0-9]{2}$", examples=["34.90"],
+        description="What the buyer must get back in all: everything paid for a cancelled paid order "
+                    "(items and shipping costs), else the closed quantities of a paid order; 0.00 until "
+                    "paid. Equals `refund_due` + the sum of `refunds`.")]
+    refund_due: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["0.00"],
+                                     description="What is still to refund.")]
+    refunds: Annotated[list[RefundRecord], Field(
+        description="The refunds recorded, oldest first; never more in all than what was paid.")]
     created_at: Timestamp
     updated_at: Timestamp
     links: OrderLinks
