@@ -21,7 +21,7 @@ PROOF_HEADER = ["Colis", "Reçu par", "Reçu le", "IP du client", "Navigateur du
                 "Confirmation demandée le", "Message-ID de la demande", "Échéance", "Relance envoyée le"]
 
 
-def rows(sc: SellerClient, query: str = "") -> list[list[str]]:
+def rows(sc: SellerClient, query: str = "?statut=toutes") -> list[list[str]]:
     response = sc.get(f"/commandes/export.csv{query}")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
