@@ -16,6 +16,7 @@ from uniqu3.carriers import (
     InvalidTrackingUrl,
     UnknownCarrier,
     all_carriers,
+    carrier_from_name,
     check_custom_url,
     check_tracking_number,
     get_carrier,
@@ -419,3 +420,19 @@ def test_custom_url_messages() -> None:
         check_custom_url("https://exa mple.fr")
     with pytest.raises(InvalidTrackingUrl, match="500 caractères"):
         check_custom_url("https://example.fr/" + "a" * 500)
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("Colissimo", "colissimo"), ("LA POSTE", "colissimo"), ("Chronopost", "chronopost"),
+    ("mondial relay", "mondial_relay"), ("Mondial-Relay", "mondial_relay"), ("DPD Predict", "dpd"),
+    ("Colis Privé", "colis_prive"), ("colis prive", "colis_prive"), ("relais_colis", "relais_colis"),
+    ("Lettre suivie (La Poste)", "lettre_suivie"),
+])
+def test_a_carrier_is_found_by_the_names_sellers_write(written: str, code: str) -> None:
+    assert carrier_from_name(written).code == code
+
+
+@pytest.mark.parametrize("written", ["", "Pigeon", "Autre transporteur", "other", "Remise en main propre"])
+def test_a_name_that_is_not_a_tracked_carrier_is_unknown(written: str) -> None:
+    with pytest.raises(UnknownCarrier, match="Transporteur inconnu"):
+        carrier_from_name(written)

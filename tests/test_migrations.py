@@ -183,3 +183,69 @@ def test_the_closed_quantity_migration_starts_at_zero_and_keeps_closures_on_the_
             assert "closed_quantity" not in columns and "shipped_quantity" in columns
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_the_refunds_migration_walks_the_orders_that_owe_money(empty_database_url: str) -> None:
+    """e7b3d9f2a416: a cancelled paid order owes what was paid, a paid order its closed
+    quantities, the others nothing; down, a recorded refund stops the downgrade."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="d5a1c7e3b902")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)  # order 7: 2 bags at 0.50, one shipped, one closed
+            conn.execute(text("UPDATE order_lines SET shipped_quantity = 1, closed_quantity = 1"))
+            conn.execute(text("UPDATE orders SET paid_at = '2026-01-02 11:00:00'"))
+            for order_id, paid, cancelled in ((8, "'2026-01-02 11:00:00'", "'2026-01-03 11:00:00'"),
+                                              (9, "NULL", "'2026-01-03 11:00:00'")):
+                conn.execute(text(
+                    "INSERT INTO orders (id, reference, seller_id, external_id, request_hash, buyer_name, "
+                    "buyer_email, billing_address, shipping_address, currency, total_cents, status, "
+                    "payment_note, cancel_reason, created_at, updated_at, version, search_text, paid_at, "
+                    f"cancelled_at) VALUES ({order_id}, 'UQ-2026-00000{order_id}', 1, 'E{order_id}', '', "
+                    "'Zoé', 'zoe@example.fr', '{}', '{}', 'EUR', 1234, 'cancelled', '', '', "
+                    f"'2026-01-02 10:00:00', '2026-01-02 10:00:00', 3, '', {paid}, {cancelled})"))
+        upgrade(revision="e7b3d9f2a416")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, refund_due_cents FROM orders ORDER BY id")).all() == [
+                (7, 50), (8, 1234), (9, 0)]
+            conn.execute(text(
+                "INSERT INTO refunds (order_id, amount_cents, method, reference, note, recorded_at, actor, "
+                "actor_label) VALUES (8, 1234, 'transfer', '', '', '2026-01-04 10:00:00', 'seller', '')"))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the reason and exits
+            downgrade(revision="d5a1c7e3b902")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM refunds")).scalar() == 1
+            conn.execute(text("DELETE FROM refunds"))
+        downgrade(revision="d5a1c7e3b902")
+        assert "refunds" not in set(inspect(db.engine).get_table_names())
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE order_lines SET closed_quantity = 0"))
+        db.session.remove()
+
+def test_the_shipping_migration_keeps_totals_and_walks_them_back(empty_database_url: str) -> None:
+    """d5a1f3c8e920: orders already there have no shipping and the same total; down, a total
+    that includes shipping goes back to the items' total, and the new columns are gone."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="d9e1b7c2a4f6")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)
+        upgrade(revision="d5a1f3c8e920")
+        with db.engine.begin() as conn:
+            assert conn.execute(text(
+                "SELECT total_cents, shipping_cents, buyer_phone, pickup_point FROM orders")).one() == (
+                100, 0, None, None)
+            conn.execute(text(
+                "UPDATE orders SET shipping_cents = 490, total_cents = 590, buyer_phone = '+33612345678', "
+                "pickup_point = '{\"carrier\": \"mondial_relay\", \"id\": \"FR-012345\"}'"))
+        downgrade(revision="d9e1b7c2a4f6")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT total_cents FROM orders")).scalar() == 100
+            columns = {column["name"] for column in inspect(conn).get_columns("orders")}
+            assert not columns & {"shipping_cents", "buyer_phone", "pickup_point"}
+            assert conn.execute(text("SELECT count(*) FROM order_lines")).scalar() == 1
+        upgrade(revision="d5a1f3c8e920")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT total_cents, shipping_cents FROM orders")).one() == (100, 0)
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -5,11 +5,13 @@ when stopped)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import socket
+import ssl
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,12 +44,16 @@ class Receiver:
     statuses: deque[int] = field(default_factory=deque)
     delay: float = 0.0
     port: int = 0
+    #: Serve HTTPS with this context (its certificate), else plain HTTP.
+    tls: ssl.SSLContext | None = None
     requests: list[Request] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}/hooks"
         return f"http://127.0.0.1:{self.port}/hooks"
 
     def start(self) -> None:
@@ -68,6 +74,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = int(self._server.server_address[1])
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -122,10 +130,15 @@ class Receiver:
             return [r for r in self.requests if not r.verified]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@contextlib.contextmanager
+def running_receiver(**settings: Any) -> Iterator[Receiver]:
+    """A receiver listening for the time of the block (the tests' fixtures)."""
+    receiver = Receiver(**settings)
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 __all__ = [
     "CARRIERS",
+    "HAND_DELIVERY",
     "Carrier",
     "CarrierError",
     "InvalidTrackingNumber",
@@ -32,8 +33,11 @@ __all__ = [
     "normalize_tracking_number",
     "tracking_url",
     "translate_params",
+    "url_template",
 ]
 
+#: The code of « Remise en main propre »: the seller hands the parcel over, no carrier.
+HAND_DELIVERY = "hand_delivery"
 #: Placeholder replaced by the (URL-encoded) tracking number in URL templates.
 NUMBER_PLACEHOLDER = "{number}"
 #: Maximum length of a seller-supplied tracking URL (carrier ``other``).
@@ -255,7 +259,7 @@ _CARRIER_LIST: tuple[Carrier, ...] = (
         number_hint=N_("un numéro de suivi (4 à 40 caractères : lettres, chiffres ou tirets)"),
     ),
     Carrier(
-        code="hand_delivery",
+        code=HAND_DELIVERY,
         name="Remise en main propre",
         tracking_url=None,
         tracked=False,
@@ -382,6 +386,15 @@ def tracking_url(
     if not encoded:
         return None
     return template.replace(NUMBER_PLACEHOLDER, encoded)
+
+
+def url_template(url: str | None, number: str) -> str:
+    """A parcel's tracking page with ``{number}`` back where its number stands: the address a
+    seller typed for ``other``, as a correction of the parcel starts from it."""
+    encoded = quote(number, safe="")
+    if not url or not encoded:
+        return url or ""
+    return url.replace(encoded, NUMBER_PLACEHOLDER)
 
 
 def check_custom_url(raw: str | None) -> str:

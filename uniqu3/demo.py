@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import OrderLine, Seller
+from .models import Order, OrderLine, Seller
 from .passwords import hash_password
-from .workflow import Actor, Address, LineInput, OrderInput, Workflow
+from .workflow import Actor, Address, LineInput, OrderInput, PickupPoint, Workflow
 
 DEMO_EMAIL = "demo@uniqu3.fr"
 DEMO_SHOP = "L'Atelier Démo"
@@ -62,6 +62,9 @@ class DemoOrder:
     scenario: str
     age: timedelta  # how long ago it was placed
     billing: Address | None = None  # when billed to someone else
+    shipping_cents: int = 0
+    phone: str | None = None  # E.164
+    pickup_point: PickupPoint | None = None
 
 
 def _frozen_clock(moment: datetime) -> Callable[[], datetime]:
@@ -83,7 +86,8 @@ ORDERS: tuple[DemoOrder, ...] = (
     # En attente de paiement
     DemoOrder("DEMO-1001", "Camille Martin", "camille.martin@example.com",
               _address("Camille Martin", "12 rue des Lilas", "69003", "Lyon"),
-              (("SAC-LIN-ROUGE", 1), ("CARTE-BRODEE", 1)), "awaiting_payment", _h(3)),
+              (("SAC-LIN-ROUGE", 1), ("CARTE-BRODEE", 1)), "awaiting_payment", _h(3),
+              shipping_cents=590, phone="+33612345678"),
     DemoOrder("DEMO-1002", "Louis Bernard", "louis.bernard@example.com",
               _address("Louis Bernard", "8 cours de l'Intendance", "33000", "Bordeaux"),
               (("BOUGIE-FIGUE", 2),), "awaiting_payment", _h(18)),
@@ -96,7 +100,10 @@ ORDERS: tuple[DemoOrder, ...] = (
     # Payée
     DemoOrder("DEMO-1005", "Hugo Lefèvre", "hugo.lefevre@example.com",
               _address("Hugo Lefèvre", "27 rue Nationale", "59800", "Lille"),
-              (("CARNET-A5-KRAFT", 3),), "paid", _d(1)),
+              (("CARNET-A5-KRAFT", 3),), "paid", _d(1), shipping_cents=450, phone="+33320123456",
+              pickup_point=PickupPoint(carrier="Mondial Relay", id="059123",
+                                       name="Tabac Presse du Vieux-Lille", line1="12 rue de la Monnaie",
+                                       line2="", postal_code="59800", city="Lille", country="FR")),
     DemoOrder("DEMO-1006", "Léa Moreau", "lea.moreau@example.com",
               _address("Léa Moreau", "14 boulevard de la Croisette", "06400", "Cannes"),
               (("BO-LAITON-FEUILLE", 1), ("COLLIER-PERLES", 1)), "paid", _d(3)),
@@ -159,6 +166,10 @@ ORDERS: tuple[DemoOrder, ...] = (
     DemoOrder("DEMO-1023", "Eva Chevalier", "eva.chevalier@example.com",
               _address("Eva Chevalier", "17 rue Nationale", "37000", "Tours"),
               (("COUSSIN-LIN-40", 1), ("BOUGIE-AMBRE", 1)), "lost_and_reshipped", _d(12)),
+    # Reste clos (rupture de stock) : le montant des articles non expédiés est à rembourser
+    DemoOrder("DEMO-1024", "Inès Roux", "ines.roux@example.com",
+              _address("Inès Roux", "5 rue de la Monnaie", "59800", "Lille"),
+              (("TOTE-BRODE", 1), ("BOUGIE-FIGUE", 2)), "remainder_closed", _d(6)),
 )
 
 #: Parcels: the carrier and a tracking number of the right shape, per parcel number.
@@ -255,6 +266,18 @@ class _Scenario:
         if s == "cancelled_after_payment":
             self.at(_d(2)).cancel(self.order_id, actor=SELLER_ACTOR,
                                   reason="Article abîmé à l'atelier : remboursement effectué.")
+            # Everything paid is given back, and recorded: a refund done.
+            order = self.session.get(Order, self.order_id)
+            assert order is not None
+            self.at(_d(2) + _h(1)).record_refund(
+                self.order_id, actor=SELLER_ACTOR, amount_cents=order.refund_due_cents, method="transfer",
+                reference="VIR-DEMO-1021", note="Virement sur le compte du client.")
+            return
+        if s == "remainder_closed":
+            # The first line leaves; the candles are out of stock: closed, a refund due.
+            self.ship(_h(44), positions=(1,))
+            self.at(_d(2)).close_remainder(self.order_id, actor=SELLER_ACTOR,
+                                           reason="Bougie à la figue en rupture de stock.")
             return
         if s in ("partial", "partial_awaiting_receipt"):
             parcel = self.ship(_h(44), positions=(1,))
@@ -310,6 +333,9 @@ def _demo_input(demo: DemoOrder) -> OrderInput:
         currency="EUR",
         lines=tuple(LineInput(sku=sku, title=PRODUCTS[sku][0], quantity=qty,
                               unit_price_cents=PRODUCTS[sku][1]) for sku, qty in demo.items),
+        shipping_cents=demo.shipping_cents,
+        buyer_phone=demo.phone,
+        pickup_point=demo.pickup_point,
     )
 
 

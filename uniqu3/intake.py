@@ -27,7 +27,7 @@ from .api.schemas import orders as schema
 from .api.schemas.fields import MAX_TOTAL_CENTS, Price, Quantity, field_errors
 from .models import Order, Seller
 from .services import workflow
-from .workflow import Actor, Address, LineInput, NotFound, OrderInput, rules
+from .workflow import Actor, Address, LineInput, NotFound, OrderInput, PickupPoint, rules
 from .workflow import InvalidInput as WorkflowInvalidInput
 
 UNKNOWN_SELLER = _l("Vendeur inconnu ou inactif.")
@@ -93,8 +93,8 @@ def _facts_of_refused_body(raw: Any) -> list[_LineFacts | None]:
     return facts
 
 
-def _between_lines(facts: Sequence[_LineFacts | None]) -> dict[str, list[Any]]:
-    """A SKU appears once in an order; the total fits what can be stored."""
+def _between_lines(facts: Sequence[_LineFacts | None], shipping_cents: int) -> dict[str, list[Any]]:
+    """A SKU appears once in an order; the total (items and shipping) fits what can be stored."""
     errors: dict[str, list[Any]] = {}
     objects = [i for i, line in enumerate(facts) if line is not None]
     lines = [line for line in facts if line is not None]
@@ -102,7 +102,7 @@ def _between_lines(facts: Sequence[_LineFacts | None]) -> dict[str, list[Any]]:
         errors.setdefault(f"lines[{objects[at]}].sku", []).append(_l(
             "La référence %(sku)s figure déjà en lines[%(index)d].", sku=lines[at].sku, index=objects[first]
         ))
-    if sum(line.amount_cents for line in lines) > MAX_TOTAL_CENTS:
+    if sum(line.amount_cents for line in lines) + shipping_cents > MAX_TOTAL_CENTS:
         errors.setdefault("lines", []).append(
             _l("Le total de la commande dépasse le maximum accepté (21474836.47).")
         )
@@ -120,6 +120,14 @@ def _address(value: schema.AddressInput) -> Address:
                    postal_code=value.postal_code, city=value.city, country=value.country)
 
 
+def _pickup_point(value: schema.PickupPointInput | None) -> PickupPoint | None:
+    if value is None:
+        return None
+    return PickupPoint(carrier=value.carrier, id=value.id, name=value.name, line1=value.line1,
+                       line2=value.line2, postal_code=value.postal_code, city=value.city,
+                       country=value.country)
+
+
 def parse_order(body: Any) -> OrderInput:
     """The order in `body` (a decoded JSON value), or `InvalidOrder` with every problem."""
     if not isinstance(body, dict):
@@ -128,10 +136,11 @@ def parse_order(body: Any) -> OrderInput:
         model = _ORDER.validate_python(body)
     except ValidationError as exc:
         raise InvalidOrder(_merge(field_errors(exc), _between_lines(
-            _facts_of_refused_body(body.get("lines"))
+            _facts_of_refused_body(body.get("lines")),
+            _valid_or(_PRICE, body.get("shipping_price", "0"), 0),
         ))) from None
     errors = _between_lines([_LineFacts(line.sku, line.quantity * line.unit_price)
-                             for line in model.lines])
+                             for line in model.lines], model.shipping_price)
     if errors:
         raise InvalidOrder(errors)
     return OrderInput(
@@ -144,6 +153,9 @@ def parse_order(body: Any) -> OrderInput:
         currency=model.currency,
         lines=tuple(LineInput(sku=line.sku, title=line.title, quantity=line.quantity,
                               unit_price_cents=line.unit_price) for line in model.lines),
+        shipping_cents=model.shipping_price,
+        buyer_phone=model.buyer.phone,
+        pickup_point=_pickup_point(model.pickup_point),
     )
 
 

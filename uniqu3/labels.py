@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from . import carriers
-from .models import OrderStatus, ProblemReason, ShipmentStatus
+from .models import OrderStatus, ProblemReason, Shipment, ShipmentStatus
 
 STATUS_LABELS: dict[OrderStatus, Any] = {
     OrderStatus.AWAITING_PAYMENT: _l("En attente de paiement"),
@@ -30,6 +30,17 @@ SHIPMENT_LABELS: dict[ShipmentStatus, Any] = {
     ShipmentStatus.LOST: _l("Colis perdu"),
 }
 
+#: A parcel handed over by the seller is not « en route »: it has arrived.
+HANDED_OVER = _l("Remis en main propre")
+
+
+def shipment_label(shipment: Shipment) -> str:
+    """A parcel's status as people read it (a hand delivery's « Expédié » is « Remis »)."""
+    if shipment.status == ShipmentStatus.SHIPPED and shipment.handed_over:
+        return str(HANDED_OVER)
+    return str(SHIPMENT_LABELS.get(shipment.status, shipment.status))
+
+
 #: The buyer's choices in « Signaler un problème », in the form's order.
 PROBLEM_REASONS: dict[str, Any] = {
     ProblemReason.NOT_RECEIVED: _l("Colis non reçu"),
@@ -45,6 +56,22 @@ PROBLEM_RESOLUTIONS: dict[str, Any] = {
     "lost": _l("le vendeur a déclaré le colis perdu"),
     "received": _l("le client a ensuite confirmé la réception"),
 }
+
+
+#: How a seller gave money back (workflow.refunds.METHODS), in the form's order.
+REFUND_METHODS: dict[str, Any] = {
+    "transfer": _l("Virement"),
+    "paypal": _l("PayPal"),
+    "card": _l("Carte bancaire"),
+    "cheque": _l("Chèque"),
+    "cash": _l("Espèces"),
+    "other": _l("Autre moyen"),
+}
+
+
+def refund_method(code: str) -> str:
+    label = REFUND_METHODS.get(code)
+    return str(label) if label is not None else code
 
 
 def problem_reason(code: str) -> str:
@@ -65,6 +92,11 @@ _STORED_GENERIC_NAMES: dict[str, Any] = {
 
 def carrier_name(code: str, default: str) -> str:
     return str(CARRIER_NAMES.get(code, default))
+
+
+def handed_over_label(stored_label: str) -> bool:
+    """Whether a carrier name stored in the history is « Remise en main propre »."""
+    return stored_label == carriers.get_carrier(carriers.HAND_DELIVERY).name
 
 
 def shown_carrier(stored_label: str) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from . import search_index
+from .carriers import HAND_DELIVERY
 from .extensions import Base
 from .timeutil import as_utc, utcnow
 
@@ -94,8 +95,13 @@ class EmailKind(enum.StrEnum):
     PROBLEM_RECORDED_BUYER = "P2"
     SELLER_MESSAGE_BUYER = "P3"
     PARCEL_LOST_BUYER = "P4"
+    # Corrections by the seller: a parcel's tracking, a payment confirmed by mistake.
+    PARCEL_UPDATED_BUYER = "E4U"
+    PAYMENT_UNDONE_BUYER = "E3U"
     # « Clore le reste »: the items the seller will not ship, and their amount.
     REMAINDER_CLOSED_BUYER = "C1"
+    # « Remboursement effectué »: the amount refunded, how, and what is still due.
+    REFUND_RECORDED_BUYER = "R1"
     # The seller's account, not an order (order_id is NULL).
     PASSWORD_RESET = "A1"
     PASSWORD_CHANGED = "A2"
@@ -188,6 +194,9 @@ class Order(Base):
         # only them, so it costs nothing to the other orders).
         Index("ix_orders_seller_problems", "seller_id", "created_at", "id",
               sqlite_where=text("open_problems > 0"), postgresql_where=text("open_problems > 0")),
+        # « À rembourser »: the few orders with money to give back (a partial index, likewise).
+        Index("ix_orders_seller_refund_due", "seller_id", "created_at", "id",
+              sqlite_where=text("refund_due_cents > 0"), postgresql_where=text("refund_due_cents > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -201,7 +210,14 @@ class Order(Base):
     billing_address: Mapped[dict[str, str]] = mapped_column(JSON)
     shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # What the buyer pays: the items (`items_cents`) and the shipping.
     total_cents: Mapped[int] = mapped_column(Integer)
+    shipping_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # E.164 (« +33612345678 »), when the marketplace gave it.
+    buyer_phone: Mapped[str | None] = mapped_column(String(20))
+    # The relay or pickup point the parcel goes to instead of the shipping address
+    # (carrier, id, name, line1, line2, postal_code, city, country), or None.
+    pickup_point: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # Kept equal to workflow.status.derive_status() by the workflow, for lists and counts.
     status: Mapped[OrderStatus] = mapped_column(
         _status_type(OrderStatus, 20), default=OrderStatus.AWAITING_PAYMENT
@@ -220,6 +236,9 @@ class Order(Base):
     # Parcels in problem (the buyer reported one, the seller has not answered yet): kept
     # equal to the parcels' statuses by the workflow, for the « Problèmes » tab.
     open_problems: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What is still to give back to the buyer (workflow.refunds.refund_due_cents), kept by the
+    # workflow in every action's transaction, for the « À rembourser » tab.
+    refund_due_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     seller: Mapped[Seller] = relationship(back_populates="orders")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -231,6 +250,14 @@ class Order(Base):
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
     )
+    refunds: Mapped[list[Refund]] = relationship(
+        back_populates="order", order_by="Refund.id", cascade="all, delete-orphan", lazy="raise_on_sql"
+    )
+
+    @property
+    def items_cents(self) -> int:
+        """The items' subtotal: the total without the shipping."""
+        return self.total_cents - self.shipping_cents
 
     @property
     def is_paid(self) -> bool:
@@ -328,6 +355,11 @@ class Shipment(Base):
     )
 
     @property
+    def handed_over(self) -> bool:
+        """Handed to the buyer by the seller (« Remise en main propre »): never « en route »."""
+        return self.carrier == HAND_DELIVERY
+
+    @property
     def items(self) -> list[tuple[OrderLine, int]]:
         """What the parcel holds: each order line with its quantity in this parcel. No query
         when the order's lines are loaded (the session finds each line by its id)."""
@@ -370,6 +402,31 @@ class ShipmentProblem(Base):
     resolution: Mapped[str | None] = mapped_column(String(20))
 
     shipment: Mapped[Shipment] = relationship(back_populates="problems")
+
+
+class Refund(Base):
+    """« Remboursement effectué »: money the seller gave back to the buyer, as they recorded it."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("order_id", "request_key"),
+        CheckConstraint("amount_cents > 0", name="refund_positive"),
+        Index("ix_refunds_order", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))  # workflow.refunds.METHODS
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    # The form's one-time key: a double submit records one refund.
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(20))  # seller, api, operator
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
 
 
 class OrderEvent(Base):
@@ -518,6 +575,7 @@ __all__ = [
     "OutboxStatus",
     "ProblemReason",
     "ReceivedBy",
+    "Refund",
     "Seller",
     "Shipment",
     "ShipmentLine",

@@ -8,6 +8,7 @@ from flask import Flask, has_app_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
+from . import carriers
 from .labels import shown_carrier
 from .money import format_money
 from .timeutil import iso_utc, to_paris
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(paris_instant, "instant")
     app.add_template_filter(utc_instant, "utc")
     app.add_template_filter(shown_carrier, "carrier")
+    app.add_template_filter(carriers.url_template, "url_template")
 
     @app.context_processor
     def _globals() -> dict[str, str]:

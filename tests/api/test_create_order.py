@@ -38,7 +38,8 @@ def test_new_order_is_created_with_201_and_its_links(post_order: Post, app: Flas
     assert re.fullmatch(r"UQ-2026-\d{6}", data["reference"])
     assert data["status"] == "awaiting_payment"
     assert data["status_label"] == "En attente de paiement"
-    assert data["totals"] == {"amount": "69.80", "quantity": 2, "shipped_quantity": 0}
+    assert data["totals"] == {"items": "69.80", "shipping": "0.00", "amount": "69.80", "quantity": 2,
+                              "shipped_quantity": 0}
     assert data["lines"][0]["unit_price"] == "34.90"
     assert data["lines"][0]["line_total"] == "69.80"
     assert data["created_at"] == "2026-11-20T09:30:00Z"

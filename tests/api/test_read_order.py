@@ -74,7 +74,7 @@ def test_an_order_shows_status_lines_parcels_and_receipt(
     assert data["reference"] == shipped_order.reference
     assert data["status"] == "partially_shipped"
     assert data["status_label"] == "Partiellement expédiée"
-    assert data["buyer"] == {"name": "Camille Martin", "email": "camille@example.fr"}
+    assert data["buyer"] == {"name": "Camille Martin", "email": "camille@example.fr", "phone": None}
     assert data["shipping_address"]["postal_code"] == "69003"
     assert data["paid_at"] == "2026-11-20T11:30:00Z"
     assert [(line["sku"], line["quantity"], line["shipped_quantity"], line["remaining_quantity"],
@@ -82,7 +82,8 @@ def test_an_order_shows_status_lines_parcels_and_receipt(
         ("BAG-RED-01", 2, 2, 0, "34.90"),
         ("CARD-01", 1, 0, 1, "5.50"),
     ]
-    assert data["totals"] == {"amount": "75.30", "quantity": 3, "shipped_quantity": 2}
+    assert data["totals"] == {"items": "75.30", "shipping": "0.00", "amount": "75.30", "quantity": 3,
+                              "shipped_quantity": 2}
     [parcel] = data["shipments"]
     assert parcel["number"] == 1
     assert parcel["status"] == "awaiting_receipt"

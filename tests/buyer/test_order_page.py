@@ -15,7 +15,7 @@ from tests.conftest import Clock
 from uniqu3.extensions import db
 from uniqu3.models import OrderStatus, ShipmentStatus
 from uniqu3.tokens import ORDER_MAX_AGE, order_token, receipt_token, shipment_id_from_token
-from uniqu3.workflow import Actor, LineInput, Workflow
+from uniqu3.workflow import Actor, LineInput, ParcelDetails, Workflow
 
 from .conftest import page_text
 
@@ -209,3 +209,25 @@ def test_after_a_partial_shipment_the_page_lists_what_is_still_to_come(
     assert "Partiellement expédiée" in text
     to_come = text[text.index("À venir"):text.index("Votre commande")]
     assert "1 × Sac cabas rouge" in to_come and "1 × Carte brodée" in to_come
+
+
+def test_a_hand_delivery_and_the_sellers_corrections_read_as_such(
+    client: FlaskClient, wf: Workflow, make_order: Any
+) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    ship(wf, order, "BAG-RED-01", 2, "", carrier="hand_delivery")
+    ship(wf, order, "CARD-01", 1, "6A12345678901")
+    wf.edit_shipment(order.id, 2, ParcelDetails("colissimo", "6A98765432109"), actor=SELLER)
+    text = page_text(client.get(f"/o/{order_token(order.id)}").text)
+    assert "Colis n° 1 Remis en main propre" in text and "Remis le 20/11/2026" in text
+    assert "Colis n° 1 remis en main propre par L'Atelier de Lina" in text  # the history
+    assert "Colis n° 2 Expédié" in text and "Expédié le 20/11/2026" in text
+    assert "Informations d'envoi du colis n° 2 corrigées par L'Atelier de Lina" in text
+    assert "6A98765432109" in text and "6A12345678901" not in text.split("Historique")[0]
+
+    other = make_order()
+    wf.confirm_payment(other.id, actor=SELLER)
+    wf.undo_payment(other.id, actor=SELLER)
+    text = page_text(client.get(f"/o/{order_token(other.id)}").text)
+    assert "Paiement finalement pas confirmé par L'Atelier de Lina" in text and "Comment payer" in text

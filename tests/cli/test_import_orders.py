@@ -158,3 +158,32 @@ def test_an_address_the_mailer_cannot_use_is_reported_and_nothing_recorded(
     assert "buyer.email : Adresse e-mail invalide." in result.output
     assert orders() == []
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+
+
+def test_shipping_phone_and_pickup_point_are_imported_like_the_api_takes_them(
+    admin: Admin, seller: Seller, tmp_path: Path
+) -> None:
+    point = {"carrier": "Relais Colis", "id": "RC-4521", "name": "Épicerie du Parc",
+             "line1": "8 rue du Parc", "postal_code": "33000", "city": "Bordeaux", "country": "FR"}
+    good = order_body(external_id="MKT-1", shipping_price="5.50", pickup_point=point)
+    good["buyer"]["phone"] = "06 12 34 56 78"
+    result = admin("import-orders", write(tmp_path, [good]))
+    assert result.exit_code == 0, result.output
+    [order] = orders()
+    assert (order.shipping_cents, order.total_cents, order.buyer_phone) == (550, 7530, "+33612345678")
+    assert order.pickup_point == {**point, "line2": ""}
+
+
+def test_bad_shipping_phone_and_pickup_point_are_refused_with_their_paths(
+    admin: Admin, seller: Seller, tmp_path: Path
+) -> None:
+    bad = order_body(external_id="MKT-2", shipping_price="5,50",
+                     pickup_point={"carrier": "Relais Colis", "name": "Épicerie du Parc"})
+    bad["buyer"]["phone"] = "12 34"
+    result = admin("import-orders", write(tmp_path, [bad]))
+    assert result.exit_code == 1
+    assert "shipping_price : Prix invalide" in result.output
+    assert "buyer.phone : Numéro de téléphone invalide" in result.output
+    assert "pickup_point.id : Champ obligatoire." in result.output
+    assert "pickup_point.postal_code : Champ obligatoire." in result.output
+    assert orders() == []

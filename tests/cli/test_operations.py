@@ -21,6 +21,7 @@ from uniqu3.models import (
     OutboxEmail,
     OutboxStatus,
     ReceivedBy,
+    Refund,
     Seller,
     Shipment,
     ShipmentStatus,
@@ -316,3 +317,14 @@ def test_demo_with_a_deactivated_demo_seller_says_what_to_do(admin: Admin) -> No
     result = admin("demo")
     assert result.exit_code == 1
     assert "activate-seller" in result.output
+
+
+def test_demo_shows_a_refund_due_and_one_recorded(admin: Admin) -> None:
+    assert admin("demo").exit_code == 0
+    owing = db.session.scalars(select(Order).where(Order.refund_due_cents > 0)).all()
+    assert [(o.external_id, o.status, o.refund_due_cents) for o in owing] == [
+        ("DEMO-1024", OrderStatus.SHIPPED, 2 * 2200)]
+    refunded = db.session.scalars(select(Refund)).all()
+    assert [(r.order.external_id, r.method) for r in refunded] == [("DEMO-1021", "transfer")]
+    assert refunded[0].order.refund_due_cents == 0
+    assert refunded[0].amount_cents == refunded[0].order.total_cents

@@ -66,9 +66,10 @@ def test_the_order_page_of_an_english_seller(make_seller: Callable[..., Seller],
     text = visible_text(page)
     for words in (f"Order {order.reference}", "Partially shipped", "Packing slip", "Ship this parcel",
                   "Buy postage online:", "Items in this parcel", "(1 left)", "Parcels", "Parcel 1",
-                  "Hand delivery · shipped on", "Ask the buyer to confirm receipt",
+                  "Handed over in person on", "Ask the buyer to confirm receipt",
                   "Order received: 2 lines, €75.30.", "by the marketplace",
-                  "Parcel 1 shipped on", "with Hand delivery: BAG-RED-01 × 2.", "Payment confirmed on"):
+                  "handed over in person on 20/11/2026: BAG-RED-01 × 2.", "Payment confirmed on",
+                  "Correct the tracking or date", "Handover date"):
         assert words in text, words
     assert "Remise en main propre" not in text  # stored in French with the parcel, shown in English
     assert french_left(text, *DATA) == []

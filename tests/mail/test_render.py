@@ -13,7 +13,7 @@ from uniqu3.extensions import db
 from uniqu3.mail import render_email
 from uniqu3.mail.render import TEMPLATES, email_context, render_parts, tidy_text
 from uniqu3.models import OutboxEmail
-from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow import Actor, ParcelDetails, Workflow
 from uniqu3.workflow.accounts import Accounts
 
 SELLER = Actor.seller("atelier@example.fr")
@@ -85,10 +85,21 @@ def test_a_parcel_handed_over_has_no_tracking(wf: Workflow, make_order: Any) -> 
     wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
             carrier="hand_delivery")
     mail = render_email(outbox("E4"))
-    assert mail.subject == f"Votre commande {order.reference} est expédiée"
+    # Handed over, not « en route »: the buyer has it already.
+    assert mail.subject == f"Votre commande {order.reference} vous a été remise"
     assert "Transporteur : Remise en main propre" in mail.text
     assert "Numéro de suivi" not in mail.text and "Suivre le colis" not in mail.text
-    assert "toute votre commande est expédiée" in mail.text
+    for body in (mail.text, mail.html):
+        assert "Votre commande vous a été remise" in body and "en route" not in body
+        assert f"vous a remis en main propre votre commande {order.reference} le" in body
+        assert "Avec ce colis, vous avez reçu toute votre commande." in body
+        assert "expédi" not in body.lower()
+    assert "Remis le : vendredi 20 novembre 2026" in mail.text
+    english = outbox("E4")
+    english.locale = "en"
+    mail = render_email(english)
+    assert mail.subject == f"Your order {order.reference} has been handed to you"
+    assert "Handed over on: Friday, November 20, 2026" in mail.text and "on its way" not in mail.text
 
 
 def test_another_carrier_without_a_link_tells_the_buyer_where_to_follow(wf: Workflow,
@@ -147,7 +158,18 @@ def test_every_email_renders_as_the_apps_own_templates_would(
     wf.remind_due()
     wf.report_problem(parcel.id, reason="damaged", message="Carton <b>ouvert</b> %(ref)s\nVase cassé")
     wf.message_buyer(parcel.id, actor=actor, message="Désolée <i>!</i>\nJe renvoie un vase.")
+    wf.edit_shipment(third.id, 1, ParcelDetails("other", "AB-1234", carrier_label="Coursier <b>Lyon</b>",
+                                                carrier_url="https://coursier.example/s?n={number}"),
+                     actor=actor)
     wf.declare_lost(parcel.id, actor=actor)
+    fourth = make_order(owner=shop, external_id="MKT-4")
+    wf.confirm_payment(fourth.id, actor=actor)
+    wf.undo_payment(fourth.id, actor=actor, reason="Chèque <b>refusé</b> %(ref)s")
+    fifth = make_order(owner=shop, external_id="MKT-5")
+    wf.confirm_payment(fifth.id, actor=actor)
+    wf.close_remainder(fifth.id, actor=actor, reason="Rupture <b>de stock</b>",
+                       quantities={fifth.lines[1].id: 1})
+    wf.record_refund(fifth.id, actor=actor, amount_cents=100, method="paypal", reference="PP <i>1</i>")
     accounts = Accounts(db.session, clock=clock)
     accounts.request_password_reset(shop.email)
     accounts.set_password(shop, expected_hash=shop.password_hash, new_hash="another hash", how="reset")

@@ -24,7 +24,7 @@ from tests.seller.conftest import SellerClient
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, OutboxEmail, Seller
 from uniqu3.tokens import order_token, password_reset_token, receipt_token
-from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow import Actor, PickupPoint, Workflow
 from uniqu3.workflow.accounts import password_fingerprint
 
 from .conftest import nu_check
@@ -91,6 +91,15 @@ class Pages:
         path.write_text(text if fragment else body, encoding="utf-8")
         self.files.append(path)
         return body
+
+
+#: An order with shipping costs, the buyer's phone and a relay point.
+RELAY: dict[str, Any] = {
+    "shipping_cents": 490, "buyer_phone": "+33612345678",
+    "pickup_point": PickupPoint(carrier="Mondial Relay", id="FR-012345", name="Tabac de la Gare",
+                                line1="3 place de la Gare", line2="", postal_code="69007", city="Lyon",
+                                country="FR"),
+}
 
 
 def links(html: str, pattern: str) -> list[str]:
@@ -183,6 +192,18 @@ def seller_pages(pages: Pages, lang: str, sc: SellerClient, owner: Seller, order
                                                  htmx=True), fragment=lang)
     pages.keep(f"{lang}-order-closed", sc.get(f"/commandes/{to_close.reference}"))
     pages.keep(f"{lang}-slip-closed", sc.get(f"/commandes/{to_close.reference}/preparation"))
+    # Refunds: the amount due on the page, « Remboursement effectué » refused, then done.
+    refunding = f"/commandes/{to_close.reference}/remboursement"
+    pages.keep(f"{lang}-refused-refund", sc.post(refunding, {"amount": "9999", "method": "transfer"}), None)
+    pages.keep(f"{lang}-fragment-refused-refund", sc.post(refunding, {"amount": "x", "method": "transfer"},
+                                                          htmx=True), None, fragment=lang)
+    pages.keep(f"{lang}-fragment-refund", sc.post(refunding, {"amount": "1", "method": "paypal",
+                                                              "reference": "PP-1"}, htmx=True), fragment=lang)
+    pages.keep(f"{lang}-order-refunds", sc.get(f"/commandes/{to_close.reference}"))
+    pages.keep(f"{lang}-orders-to-refund", sc.get("/commandes?statut=a-rembourser"))
+    relay = order_in(OrderStatus.PAID, owner=owner, **RELAY)
+    pages.keep(f"{lang}-order-relay-point", sc.get(f"/commandes/{relay.reference}"))
+    pages.keep(f"{lang}-slip-relay-point", sc.get(f"/commandes/{relay.reference}/preparation"))
     pages.keep(f"{lang}-fragment-tracking-preview", sc.get(
         "/commandes/lien-suivi?carrier=colissimo&tracking_number=6A12345678901", htmx=True), fragment=lang)
     pages.keep(f"{lang}-fragment-error", sc.get("/commandes/UQ-2026-999999/expedition", htmx=True), 404,
@@ -269,7 +290,9 @@ def visitor_pages(pages: Pages, lang: str, client: FlaskClient, order_in: Make, 
     wf.request_receipt(auto.shipments[0].id, actor=me)
     wf.auto_receive(auto.shipments[0].id)
 
-    for name, order in (("unpaid", unpaid), ("partial", partial), ("awaiting-receipt", shipped),
+    relay = order_in(OrderStatus.AWAITING_PAYMENT, owner=owner, **RELAY)
+    for name, order in (("unpaid", unpaid), ("relay-point", relay), ("partial", partial),
+                        ("awaiting-receipt", shipped),
                         ("cancelled", cancelled), ("received", received), ("auto", auto)):
         pages.keep(f"{lang}-buyer-order-{name}", client.get(f"/o/{order_token(order.id)}", headers=headers))
     ask = pages.keep(f"{lang}-receipt-ask", client.get(f"/r/{receipt_token(first.id)}", headers=headers))

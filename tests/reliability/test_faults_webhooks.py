@@ -34,7 +34,7 @@ from tests.reliability.conftest import (
     wait_until,
 )
 from tests.reliability.scenario import lines_of, server_errors, shipment_ids
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, running_receiver
 from uniqu3.extensions import db
 from uniqu3.models import Order, Seller, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
 from uniqu3.sweep import run_sweep
@@ -52,10 +52,8 @@ BATCH = knob("WEBHOOK_BATCH", 20)  # orders whose order.created go in the killed
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
+    with running_receiver() as receiver:
+        yield receiver
 
 
 def register(receiver: Receiver) -> None:

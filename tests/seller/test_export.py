@@ -19,6 +19,9 @@ from .conftest import SellerClient
 Make = Callable[..., Order]
 PROOF_HEADER = ["Colis", "Reçu par", "Reçu le", "IP du client", "Navigateur du client",
                 "Confirmation demandée le", "Message-ID de la demande", "Échéance", "Relance envoyée le"]
+STATE = 16 + len(PROOF_HEADER)  # « État des colis »; then « Clos » and the refunds' amounts
+MONEY_HEADER = ["Clos", "À rembourser en tout (€)", "Remboursé (€)", "Reste à rembourser (€)"]
+NO_MONEY = ["0", "0,00", "0,00", "0,00"]
 
 
 def rows(sc: SellerClient, query: str = "?statut=toutes") -> list[list[str]]:
@@ -36,15 +39,17 @@ def rows(sc: SellerClient, query: str = "?statut=toutes") -> list[list[str]]:
 def test_one_row_per_line_with_french_numbers_and_dates(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.PARTIALLY_SHIPPED)
     table = rows(sc)
-    assert table[0] == ["Référence", "Date", "Statut", "Client", "E-mail du client", "Adresse de livraison",
-                        "SKU", "Article", "Quantité", "Expédiée", "Prix unitaire (€)",
-                        "Total de la commande (€)", "Suivi", *PROOF_HEADER, "État des colis"]
+    assert table[0] == ["Référence", "Date", "Statut", "Client", "E-mail du client", "Téléphone du client",
+                        "Adresse de livraison", "Point relais", "SKU", "Article", "Quantité", "Expédiée",
+                        "Prix unitaire (€)", "Frais de port (€)", "Total de la commande (€)", "Suivi",
+                        *PROOF_HEADER, "État des colis", *MONEY_HEADER]
     assert table[1] == [order.reference, "20/11/2026 10:30", "Partiellement expédiée", "Camille Martin",
-                        "camille@example.fr", "Camille Martin, 12 rue des Lilas, 69003 Lyon, FR",
-                        "BAG-RED-01", "Sac cabas rouge", "2", "2", "34,90", "75,30",
-                        "Colissimo (La Poste) 6A00000000001", "1", "", "", "", "", "", "", "", "", "Expédié"]
-    assert table[2][6:10] == ["CARD-01", "Carte brodée", "1", "0"]
-    assert table[2][13:] == [""] * (len(PROOF_HEADER) + 1)  # in no parcel yet
+                        "camille@example.fr", "", "Camille Martin, 12 rue des Lilas, 69003 Lyon, FR", "",
+                        "BAG-RED-01", "Sac cabas rouge", "2", "2", "34,90", "0,00", "75,30",
+                        "Colissimo (La Poste) 6A00000000001", "1", "", "", "", "", "", "", "", "", "Expédié",
+                        *NO_MONEY]
+    assert table[2][8:12] == ["CARD-01", "Carte brodée", "1", "0"]
+    assert table[2][16:] == [""] * (len(PROOF_HEADER) + 1) + NO_MONEY  # in no parcel yet
     assert len(table) == 3
 
 
@@ -119,7 +124,7 @@ def test_each_line_carries_the_proof_of_receipt_of_its_parcels(
     e5 = {row.shipment_id: row.message_id for row in db.session.query(OutboxEmail).filter_by(kind="E5")}
     assert all(e5.values())
     table = rows(sc)
-    proof = {row[6]: dict(zip(PROOF_HEADER, row[13:-1], strict=True)) for row in table[1:]}
+    proof = {row[8]: dict(zip(PROOF_HEADER, row[16:STATE], strict=True)) for row in table[1:]}
     assert proof["BAG-RED-01"] == {
         "Colis": "1", "Reçu par": "client", "Reçu le": "20/11/2026 15:30:09", "IP du client": "203.0.113.7",
         "Navigateur du client": "Firefox/133.0", "Confirmation demandée le": "20/11/2026 10:30:00",
@@ -146,9 +151,9 @@ def test_a_line_in_two_parcels_lists_both(sc: SellerClient, order_in: Make, wf: 
     wf.request_receipt(one.id, actor=seller)
     wf.confirm_receipt(one.id, ip="203.0.113.7", user_agent="Firefox")
     table = rows(sc)
-    bag_row = next(row for row in table[1:] if row[6] == "BAG-RED-01")
-    cells = dict(zip(PROOF_HEADER, bag_row[13:-1], strict=True))
+    bag_row = next(row for row in table[1:] if row[8] == "BAG-RED-01")
+    cells = dict(zip(PROOF_HEADER, bag_row[16:STATE], strict=True))
     assert cells["Colis"] == "1 | 2"
-    assert bag_row[-1] == "Reçu | Expédié"  # « État des colis », parcel by parcel
+    assert bag_row[STATE] == "Reçu | Expédié"  # « État des colis », parcel by parcel
     assert cells["Reçu par"] == "client | "
     assert cells["IP du client"] == "203.0.113.7 | "

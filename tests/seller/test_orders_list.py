@@ -52,7 +52,8 @@ def test_tabs_show_the_count_of_each_status(sc: SellerClient, order_in: Make,
     order_in(OrderStatus.PAID, owner=make_seller("autre@example.fr"))  # not counted
     html = sc.get("/commandes").get_data(as_text=True)
     assert tab_counts(html) == {"a-traiter": "4", "problemes": "0", "a-encaisser": "2", "a-expedier": "2",
-                                "expediees": "1", "recues": "1", "annulees": "3", "toutes": "9"}
+                                "expediees": "1", "recues": "1", "annulees": "3", "a-rembourser": "0",
+                                "toutes": "9"}
     for label in ("À encaisser", "À expédier", "Expédiées", "Reçues", "Annulées", "Toutes"):
         assert label in html
 
@@ -66,7 +67,7 @@ def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
     order_in(OrderStatus.PAID)
     counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
     assert counts == {"a-traiter": "4+", "problemes": "0", "a-encaisser": "3+", "a-expedier": "1",
-                      "expediees": "0", "recues": "0", "annulees": "0", "toutes": "4+"}
+                      "expediees": "0", "recues": "0", "annulees": "0", "a-rembourser": "0", "toutes": "4+"}
     assert len(references(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True))) == 5
 
 
@@ -81,7 +82,7 @@ def test_tabs_of_orders_waiting_for_the_buyer_or_done_are_counted_to_a_lower_cap
             order_in(status)
     counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
     assert counts == {"a-traiter": "3", "problemes": "0", "a-encaisser": "0", "a-expedier": "3",
-                      "expediees": "0", "recues": "2+", "annulees": "2+", "toutes": "7+"}
+                      "expediees": "0", "recues": "2+", "annulees": "2+", "a-rembourser": "0", "toutes": "7+"}
 
 
 def test_counts_use_french_digit_grouping(app: Any) -> None:
@@ -120,8 +121,9 @@ def test_the_list_opens_on_what_needs_action_and_an_unknown_tab_too(
         assert re.search(r'statut=a-traiter"[^>]* aria-current="page">À traiter', html)
         assert tab_counts(html)["a-traiter"] == "2"
     # Tabs in the order a seller works: what needs action first, everything last.
-    assert re.findall(r'statut=([a-z-]+)"', html)[:8] == [
-        "a-traiter", "problemes", "a-encaisser", "a-expedier", "expediees", "recues", "annulees", "toutes"]
+    assert re.findall(r'statut=([a-z-]+)"', html)[:9] == [
+        "a-traiter", "problemes", "a-encaisser", "a-expedier", "expediees", "recues", "annulees",
+        "a-rembourser", "toutes"]
 
 
 @pytest.mark.parametrize("query", ["UQ-2026", "000002", "Léa Dupont", "léa dupont", "DUPONT",
@@ -167,7 +169,8 @@ def test_a_search_counts_its_orders_in_every_tab_and_keeps_the_tab(sc: SellerCli
     assert references(html) == [paid.reference]
     assert re.search(r'statut=a-expedier&amp;q=Jeanne"[^>]* aria-current="page"', html)
     assert tab_counts(html) == {"a-traiter": "1", "problemes": "0", "a-encaisser": "0", "a-expedier": "1",
-                                "expediees": "0", "recues": "1", "annulees": "0", "toutes": "2"}
+                                "expediees": "0", "recues": "1", "annulees": "0", "a-rembourser": "0",
+                                "toutes": "2"}
     # Nothing in this tab: the search over every tab is one link away, with its count.
     html = sc.get("/commandes?statut=annulees&q=Jeanne").get_data(as_text=True)
     assert "Aucune commande ne correspond à « Jeanne »." in html

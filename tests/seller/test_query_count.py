@@ -85,12 +85,12 @@ def test_the_order_page_runs_the_same_queries_for_a_small_or_a_big_order(
         wf.confirm_receipt(shipment.id)
     assert queries_for(sc, count_queries, f"/commandes/{big.reference}") == small_count
     # The seller, the order, its lines, its parcels, their lines, their problem reports, its
-    # history, the e-mails of the parcels' proofs of receipt.
-    assert small_count == 8
+    # history, its refunds, the e-mails of the parcels' proofs of receipt.
+    assert small_count == 9
     # No parcel at all: no parcel lines, reports and proofs to read.
     partial = order_in(OrderStatus.PARTIALLY_SHIPPED)
-    assert queries_for(sc, count_queries, f"/commandes/{partial.reference}") == 8
-    assert queries_for(sc, count_queries, f"/commandes/{order_in(OrderStatus.PAID).reference}") == 5
+    assert queries_for(sc, count_queries, f"/commandes/{partial.reference}") == 9
+    assert queries_for(sc, count_queries, f"/commandes/{order_in(OrderStatus.PAID).reference}") == 6
 
 
 def test_the_proof_page_runs_the_same_queries_for_a_small_or_a_big_order(

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, running_receiver
 from uniqu3.extensions import db
 from uniqu3.models import WebhookDelivery
 
@@ -26,10 +26,8 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    receiver.start()
-    yield receiver
-    receiver.stop()
+    with running_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

@@ -4,13 +4,18 @@ development and tests allow them (WEBHOOK_ALLOW_PRIVATE)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import ssl
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from tests.webhook_receiver import Receiver
+from tests.conftest import need_service
+from tests.webhook_receiver import Receiver, running_receiver
 from tests.webhooks.conftest import deliveries
 from uniqu3.config import ConfigError, check
 from uniqu3.models import WebhookDeliveryStatus
@@ -75,3 +80,33 @@ def test_delivery_checks_the_address_again(app: Flask, make_order: Callable[...,
     (row,) = deliveries()
     assert row.status == WebhookDeliveryStatus.FAILED and "Adresse refusée" in row.last_error
     assert receiver.requests == []
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, list[str | None]]]:
+    """An HTTPS receiver on loopback with a self-signed certificate for localhost (trusted by
+    no one), which notes the name each client asked for (SNI)."""
+    need_service("openssl", shutil.which("openssl") is not None, "the openssl command makes the certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    names: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _socket, name, _context: names.append(name)  # type: ignore[assignment,misc,return-value]
+    with running_receiver(tls=context) as receiver:
+        yield receiver, names
+
+
+def test_https_names_the_host_and_refuses_a_certificate_no_one_vouches_for(
+        make_order: Callable[..., Any], tls_receiver: tuple[Receiver, list[str | None]],
+        register: Callable[..., str]) -> None:
+    receiver, names = tls_receiver
+    register(url=receiver.url)
+    make_order()
+    (row,) = deliveries()
+    assert row.status == WebhookDeliveryStatus.PENDING and row.attempts == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in row.last_error
+    assert names == ["localhost"]  # connected to the checked address, TLS for the name
+    assert receiver.requests == []  # nothing was sent over an unverified connection

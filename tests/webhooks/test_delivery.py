@@ -19,7 +19,7 @@ from uniqu3 import apikeys
 from uniqu3.extensions import db
 from uniqu3.models import Order, Seller, WebhookDeliveryStatus
 from uniqu3.sweep import run_sweep
-from uniqu3.workflow import Actor, InvalidTransition, Workflow, signals
+from uniqu3.workflow import Actor, InvalidTransition, ParcelDetails, Workflow, signals
 
 SELLER = Actor.seller("atelier@example.fr")
 
@@ -163,3 +163,33 @@ def test_closing_everything_left_of_an_unshipped_order_cancels_it_for_the_market
     wf.close_remainder(order.id, actor=SELLER, reason="Rupture de stock")
     assert receiver.types() == ["order.created", "order.paid", "order.cancelled"]
     assert receiver.accepted()[-1].json()["data"]["order"]["status"] == "cancelled"
+
+
+def test_a_corrected_parcel_is_a_shipment_updated_event_with_the_new_tracking(
+        wf: Workflow, make_order: Callable[..., Any], receiver: Receiver,
+        register: Callable[..., str]) -> None:
+    register()
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
+            carrier="colissimo", tracking_number="6A12345678901")
+    wf.edit_shipment(order.id, 1, ParcelDetails("colissimo", "6A98765432109"), actor=SELLER)
+    wf.edit_shipment(order.id, 1, ParcelDetails("colissimo", "6A98765432109"), actor=SELLER)  # no change
+    assert receiver.types() == ["order.created", "order.paid", "shipment.created", "shipment.updated"]
+    parcel = receiver.accepted()[-1].json()["data"]["order"]["shipments"][0]
+    assert parcel["tracking_number"] == "6A98765432109" and parcel["status"] == "shipped"
+
+
+def test_a_parcels_new_tracking_is_shipment_updated_with_the_new_number(
+        wf: Workflow, make_order: Callable[..., Any], receiver: Receiver,
+        register: Callable[..., str]) -> None:
+    register("--event", "shipment.updated")
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
+            carrier="colissimo", tracking_number="6A12345678901")
+    wf.edit_shipment(order.id, 1, ParcelDetails(carrier="colissimo", tracking_number="6A12345678902"),
+                     actor=SELLER)
+    assert receiver.types() == ["shipment.updated"]
+    parcel = receiver.accepted()[0].json()["data"]["order"]["shipments"][0]
+    assert parcel["tracking_number"] == "6A12345678902"

@@ -11,11 +11,13 @@ from sqlalchemy.orm import object_session
 
 from .. import receipt_proof
 from ..extensions import db
-from ..labels import SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
+from ..labels import SHIPMENT_LABELS, STATUS_LABELS, problem_reason, refund_method, shown_carrier
 from ..mail.links import seller_proof_url
-from ..models import Order, OrderLine, Shipment, ShipmentStatus
+from ..models import Order, OrderLine, Refund, Shipment, ShipmentStatus
 from ..money import cents_to_decimal_str
 from ..timeutil import iso_utc
+from ..workflow import refunds
+from ..workflow.loading import loaded_refunds
 from .blueprint import PREFIX
 from .errors import api_locale
 
@@ -50,18 +52,24 @@ def order_json(order: Order, *, locale: str | None = None) -> dict[str, Any]:
 
 
 def _order_json(order: Order) -> dict[str, Any]:
-    proofs = receipt_proof.proofs(object_session(order) or db.session, order.shipments)
+    session = object_session(order) or db.session
+    proofs = receipt_proof.proofs(session, order.shipments)
+    recorded = loaded_refunds(session, order)
+    money = refunds.money_of(order, recorded)
     return {
         "reference": order.reference,
         "external_id": order.external_id,
         "seller": order.seller.email,
         "status": order.status,
         "status_label": str(STATUS_LABELS[order.status]),
-        "buyer": {"name": order.buyer_name, "email": order.buyer_email},
+        "buyer": {"name": order.buyer_name, "email": order.buyer_email, "phone": order.buyer_phone},
         "billing_address": _address(order.billing_address),
         "shipping_address": _address(order.shipping_address),
+        "pickup_point": dict(order.pickup_point) if order.pickup_point else None,
         "currency": order.currency,
         "totals": {
+            "items": cents_to_decimal_str(order.items_cents),
+            "shipping": cents_to_decimal_str(order.shipping_cents),
             "amount": cents_to_decimal_str(order.total_cents),
             "quantity": sum(line.quantity for line in order.lines),
             "shipped_quantity": sum(line.shipped_quantity for line in order.lines),
@@ -71,6 +79,9 @@ def _order_json(order: Order) -> dict[str, Any]:
         "paid_at": timestamp(order.paid_at),
         "cancelled_at": timestamp(order.cancelled_at),
         "cancel_reason": order.cancel_reason or None,
+        "refund_owed": cents_to_decimal_str(money.owed_cents),
+        "refund_due": cents_to_decimal_str(money.due_cents),
+        "refunds": [_refund(refund) for refund in recorded],
         "created_at": timestamp(order.created_at),
         "updated_at": timestamp(order.updated_at),
         "links": order_links(order.reference),
@@ -89,9 +100,21 @@ def _line(line: OrderLine) -> dict[str, Any]:
         "title": line.title,
         "quantity": line.quantity,
         "shipped_quantity": line.shipped_quantity,
+        "closed_quantity": line.closed_quantity,
         "remaining_quantity": line.remaining,
         "unit_price": cents_to_decimal_str(line.unit_price_cents),
         "line_total": cents_to_decimal_str(line.line_total_cents),
+    }
+
+
+def _refund(refund: Refund) -> dict[str, Any]:
+    return {
+        "amount": cents_to_decimal_str(refund.amount_cents),
+        "method": refund.method,
+        "method_label": refund_method(refund.method),
+        "reference": refund.reference,
+        "note": refund.note,
+        "recorded_at": timestamp(refund.recorded_at),
     }
 
 

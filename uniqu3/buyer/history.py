@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..labels import problem_reason, shown_carrier
+from ..labels import handed_over_label, problem_reason, shown_carrier
 from ..models import OrderEvent
 
 
@@ -41,6 +41,8 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "shipped":
         carrier = shown_carrier(details.get("carrier") or "")
         tracking = details.get("tracking_number") or ""
+        if handed_over_label(details.get("carrier") or ""):
+            return _("Colis n° %(number)s remis en main propre par %(shop)s", number=number, shop=shop_name)
         if tracking:
             return _("Colis n° %(number)s expédié (%(carrier)s, suivi %(tracking)s)",
                      number=number, carrier=carrier, tracking=tracking)
@@ -67,6 +69,11 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "auto_received":
         return _("Colis n° %(number)s considéré comme reçu (sans réponse avant l'échéance)",
                  number=number)
+    if event.kind == "shipment_edited":
+        return _("Informations d'envoi du colis n° %(number)s corrigées par %(shop)s", number=number,
+                 shop=shop_name)
+    if event.kind == "payment_undone":
+        return _("Paiement finalement pas confirmé par %(shop)s", shop=shop_name)
     if event.kind == "cancelled":
         reason = details.get("reason") or ""
         if reason:

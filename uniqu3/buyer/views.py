@@ -19,8 +19,8 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..extensions import csrf, db, limiter
-from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, problem_reason, shown_carrier
-from ..mail.render import Item, address_lines
+from ..labels import PROBLEM_REASONS, STATUS_LABELS, problem_reason, shipment_label, shown_carrier
+from ..mail.render import Item, delivery_lines
 from ..models import Order, OrderEvent, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
 from ..tokens import (
@@ -51,6 +51,7 @@ class Parcel:
     number: int
     status: ShipmentStatus
     status_label: str
+    handed_over: bool  # « Remise en main propre »: « Remis le », not « Expédié le »
     carrier: str
     tracking_number: str
     tracking_url: str | None
@@ -85,7 +86,8 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
         id=shipment.id,
         number=shipment.number,
         status=shipment.status,
-        status_label=str(SHIPMENT_LABELS.get(shipment.status, shipment.status)),
+        status_label=shipment_label(shipment),
+        handed_over=shipment.handed_over,
         carrier=shown_carrier(shipment.carrier_label) or shipment.carrier,
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
@@ -132,7 +134,7 @@ def order_page(token: str) -> tuple[str, int] | str:
     return render_template(
         "buyer/order.html",
         order=order,
-        shipping=address_lines(order.shipping_address, _locale()),
+        shipping=delivery_lines(order, _locale()),
         shop_name=order.seller.shop_name,
         status_label=str(STATUS_LABELS.get(order.status, order.status)),
         parcels=[_parcel(order, s) for s in order.shipments],

@@ -28,6 +28,7 @@ _SCENARIOS = {
     "cancelled_after_payment": STATUS_LABELS[OrderStatus.CANCELLED],
     "problem": SHIPMENT_LABELS[ShipmentStatus.PROBLEM],
     "lost_and_reshipped": SHIPMENT_LABELS[ShipmentStatus.LOST],
+    "remainder_closed": STATUS_LABELS[OrderStatus.SHIPPED],
 }
 
 

@@ -34,6 +34,7 @@ KINDS = {
     "E7": _l("Reçu automatiquement (vendeur et client)"),
     "E8": _l("Commande annulée (client)"),
     "C1": _l("Articles non expédiés (client)"),
+    "R1": _l("Remboursement effectué (client)"),
     "A1": _l("Mot de passe oublié (vendeur)"),
     "A2": _l("Mot de passe changé (vendeur)"),
 }

@@ -27,7 +27,7 @@ from markupsafe import escape
 
 from .. import carriers
 from ..extensions import db
-from ..labels import problem_reason, shown_carrier
+from ..labels import problem_reason, refund_method, shown_carrier
 from ..language_templates import language_environment
 from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
@@ -50,7 +50,10 @@ TEMPLATES: dict[str, str] = {
     EmailKind.PROBLEM_RECORDED_BUYER: "p2_problem_recorded",
     EmailKind.SELLER_MESSAGE_BUYER: "p3_seller_message",
     EmailKind.PARCEL_LOST_BUYER: "p4_parcel_lost",
+    EmailKind.PARCEL_UPDATED_BUYER: "e4u_parcel_updated",
+    EmailKind.PAYMENT_UNDONE_BUYER: "e3u_payment_undone",
     EmailKind.REMAINDER_CLOSED_BUYER: "c1_remainder_closed",
+    EmailKind.REFUND_RECORDED_BUYER: "r1_refund_recorded",
     EmailKind.PASSWORD_RESET: "a1_password_reset",
     EmailKind.PASSWORD_CHANGED: "a2_password_changed",
 }
@@ -68,6 +71,7 @@ _PARCEL_KINDS = {
     EmailKind.PROBLEM_RECORDED_BUYER,
     EmailKind.SELLER_MESSAGE_BUYER,
     EmailKind.PARCEL_LOST_BUYER,
+    EmailKind.PARCEL_UPDATED_BUYER,
 }
 
 
@@ -172,7 +176,11 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "total": money(order.total_cents, currency, locale),
         "price": lambda cents: money(cents, currency, locale),
         "billing": address_lines(order.billing_address, locale),
-        "shipping": address_lines(order.shipping_address, locale),
+        "shipping": delivery_lines(order, locale),
+        "items_total": money(order.items_cents, currency, locale),
+        # Shown only when the buyer pays for it.
+        "shipping_price": money(order.shipping_cents, currency, locale) if order.shipping_cents else "",
+        "buyer_phone": order.buyer_phone or "",
         "order_url": SignedLink(links.buyer_order_url, order.id),
         "dashboard_url": links.seller_order_url(order.reference),
         "placed_on": long_date(order.created_at, locale),
@@ -192,6 +200,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         # A report's and a seller's words (typed by a person: escaped, line breaks kept).
         "problem_reason": problem_reason(str(data.get("reason") or "")),
         "problem_message": str(data.get("message") or ""),
+        "seller_note": str(data.get("note") or ""),
         "reported_at": _when(data.get("reported_at"), locale),
         "lost_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
                        for i in data.get("items") or []],
@@ -202,6 +211,14 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "closed_refund": money(int(data.get("refund_cents") or 0), currency, locale),
         "closed_reason": str(data.get("reason") or ""),
         "closed_cancels": bool(data.get("cancelled")),
+        # What E8 tells a paid order's buyer will be refunded; what R1 says was refunded.
+        "cancel_refund": (money(int(data["refund_cents"]), currency, locale) if data.get("refund_cents")
+                          else ""),
+        "refund_amount": money(int(data.get("amount_cents") or 0), currency, locale),
+        "refund_method": refund_method(str(data.get("method") or "")),
+        "refund_reference": str(data.get("reference") or ""),
+        "refunded_total": money(int(data.get("refunded_cents") or 0), currency, locale),
+        "refund_left": money(int(data["due_cents"]), currency, locale) if data.get("due_cents") else "",
     }
     if shipment is not None:
         context.update(
@@ -273,6 +290,17 @@ def address_lines(address: dict[str, str] | None, locale: str) -> list[str]:
     return [str(line).strip() for line in lines if line and str(line).strip()]
 
 
+def delivery_lines(order: Order, locale: str) -> list[str]:
+    """Where the parcel goes, as written on it: the pickup point the buyer chose (for the
+    buyer, at the point), else the shipping address."""
+    point = order.pickup_point
+    if not point:
+        return address_lines(order.shipping_address, locale)
+    heading = _("Point relais %(carrier)s n° %(id)s", carrier=point.get("carrier", ""),
+                id=point.get("id", ""))
+    return [order.buyer_name, heading, *address_lines(point, locale)]
+
+
 def long_date(value: date | datetime | None, locale: str) -> str:
     """'vendredi 27 novembre 2026' (the day in Paris for a datetime)."""
     if value is None:
@@ -305,6 +333,12 @@ def _when(raw: str | None, locale: str) -> str:
 
 # ----------------------------------------------------------------------------- subjects
 def _shipped_subject(c: dict[str, Any]) -> str:
+    if c["shipment"].handed_over:
+        if c["multi_parcel"]:
+            return _("Colis n° %(number)s remis en main propre — commande %(ref)s",
+                     number=c["shipment"].number,
+                     ref=c["reference"])
+        return _("Votre commande %(ref)s vous a été remise", ref=c["reference"])
     if c["multi_parcel"]:
         return _("Colis n° %(number)s expédié — commande %(ref)s", number=c["shipment"].number,
                  ref=c["reference"])
@@ -350,9 +384,18 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
         "Colis n° %(number)s déclaré perdu — commande %(ref)s", number=c["shipment"].number,
         ref=c["reference"]
     ),
+    EmailKind.PARCEL_UPDATED_BUYER: lambda c: _(
+        "Suivi de votre colis mis à jour — commande %(ref)s", ref=c["reference"]
+    ),
+    EmailKind.PAYMENT_UNDONE_BUYER: lambda c: _(
+        "Paiement pas encore confirmé — commande %(ref)s", ref=c["reference"]
+    ),
     EmailKind.REMAINDER_CLOSED_BUYER: lambda c: (
         _("Commande %(ref)s annulée", ref=c["reference"]) if c["closed_cancels"]
         else _("Articles non expédiés — commande %(ref)s", ref=c["reference"])
+    ),
+    EmailKind.REFUND_RECORDED_BUYER: lambda c: _(
+        "Remboursement effectué — commande %(ref)s", ref=c["reference"]
     ),
     EmailKind.PASSWORD_RESET: lambda c: _(
         "Choisissez un nouveau mot de passe — %(shop)s", shop=c["shop_name"]

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (they add their routes to bp)
         actions,
         bulk,
+        corrections,
         list_cache,
         proof,
         settings,

@@ -25,7 +25,7 @@ from ..services import workflow
 from ..workflow import Actor, Result, WorkflowError
 from . import queries
 from .blueprint import bp
-from .forms import FormState, parse_close, parse_ship
+from .forms import FormState, parse_close, parse_refund, parse_ship
 from .pages import order_context
 from .rendering import wants_fragment
 
@@ -79,9 +79,14 @@ def _refused(reference: str, state: FormState, part: str = "next", *,
 #: The form each action view shows again when the workflow refuses it (other views: the
 #: view's own name).
 _FORMS = {"seller.confirm_payment": "pay", "seller.cancel": "cancel", "seller.ship": "ship",
-          "seller.close_remainder": "close",
+          "seller.close_remainder": "close", "seller.record_refund": "refund",
           "seller.request_receipt": "receipt-{number}", "seller.message_buyer": "message-{number}",
-          "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}"}
+          "seller.relaunch_receipt": "answer-{number}", "seller.declare_lost": "answer-{number}",
+          "seller.edit_shipment": "edit-{number}"}
+
+
+#: The part of the page holding an action's form, when it is not « Prochaine étape ».
+_PARTS = {"seller.record_refund": "refund"}
 
 
 @bp.errorhandler(WorkflowError)
@@ -97,7 +102,7 @@ def _workflow_refusal(error: WorkflowError) -> Response:
     number = args.get("number")
     if number is not None:  # a parcel's own button
         return _refused(args["reference"], state, "shipment", shipment_number=number)
-    return _refused(args["reference"], state)
+    return _refused(args["reference"], state, _PARTS.get(endpoint, "next"))
 
 
 def _start(reference: str) -> tuple[int, int]:
@@ -136,7 +141,24 @@ def close_remainder(reference: str) -> Response:
                                         request_key=request_key)
     message = (_("Reste clos : le client reçoit par e-mail la liste des articles et le montant à lui "
                  "rembourser.") if result.changed else _("Ces articles étaient déjà clos."))
-    return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
+    # The parcels' card changes only when the closure cancelled the order.
+    parts = ("next", "status", "payment", "lines", *(("shipments",) if result.order.is_cancelled else ()))
+    return _done(reference, since, message, parts)
+
+
+@bp.post("/commandes/<reference>/remboursement")
+def record_refund(reference: str) -> Response:
+    r, errors = parse_refund(request.form)
+    if errors:  # an amount that is not an amount: the workflow is not asked
+        _own_order_id(reference)
+        state = FormState("refund", dict(request.form), errors, errors["amount"])
+        return _refused(reference, state, "refund")
+    order_id, since = _start(reference)
+    result = workflow().record_refund(order_id, actor=_actor(), amount_cents=r.amount_cents, method=r.method,
+                                      reference=r.reference, note=r.note, request_key=r.request_key)
+    message = (_("Remboursement enregistré : le client en est informé par e-mail.") if result.changed
+               else _("Ce remboursement était déjà enregistré."))
+    return _done(reference, since, message, ("refund",), anchor="payment")
 
 
 @bp.post("/commandes/<reference>/expedition")
@@ -146,10 +168,11 @@ def ship(reference: str) -> Response:
         _own_order_id(reference)
         return _refused(reference, FormState("ship", dict(request.form), errors, next(iter(errors.values()))))
     order_id, since = _start(reference)
+    p = r.parcel
     result = workflow().ship(
-        order_id, actor=_actor(), quantities=r.quantities, carrier=r.carrier,
-        tracking_number=r.tracking_number, shipped_on=r.shipped_on, carrier_url=r.carrier_url,
-        carrier_label=r.carrier_label, request_key=r.request_key,
+        order_id, actor=_actor(), quantities=r.quantities, carrier=p.carrier,
+        tracking_number=p.tracking_number, shipped_on=p.shipped_on, carrier_url=p.carrier_url,
+        carrier_label=p.carrier_label, request_key=r.request_key,
     )
     assert result.shipment is not None
     number = result.shipment.number
@@ -164,13 +187,19 @@ def ship(reference: str) -> Response:
 
 
 # ----------------------------------------------------------------------------- a parcel's actions
+def own_shipment_id(reference: str, number: int) -> int:
+    """One of the seller's parcels (404 otherwise)."""
+    shipment_id = queries.shipment_id(current_user.id, reference, number)
+    if shipment_id is None:
+        abort(404)
+    return shipment_id
+
+
 def _parcel_action(reference: str, number: int, action: Callable[[int], Result], texts: tuple[str, str],
                    parts: tuple[str, ...]) -> Response:
     """One of the seller's parcels (404 otherwise) given to `action`; `texts` says it was done,
     or that it was already."""
-    shipment_id = queries.shipment_id(current_user.id, reference, number)
-    if shipment_id is None:
-        abort(404)
+    shipment_id = own_shipment_id(reference, number)
     since = _start(reference)[1]
     result = action(shipment_id)
     done, already = texts

@@ -20,9 +20,10 @@ from sqlalchemy.orm import selectinload
 from .. import receipt_proof
 from ..extensions import db
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS
-from ..models import Order, OrderLine, ReceivedBy, Shipment
+from ..models import Order, OrderLine, ReceivedBy, Refund, Shipment
 from ..receipt_proof import ReceiptProof
 from ..timeutil import to_paris
+from ..workflow import refunds
 from . import queries
 
 BATCH = 500
@@ -46,14 +47,24 @@ def _address(address: dict[str, str]) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def _pickup_point(point: dict[str, str] | None) -> str:
+    if not point:
+        return ""
+    return f"{point.get('carrier', '')} {point.get('id', '')} : {_address(point)}"
+
+
 def _header() -> list[str]:
     return [_("Référence"), _("Date"), _("Statut"), _("Client"), _("E-mail du client"),
-            _("Adresse de livraison"), _("SKU"), _("Article"), _("Quantité"), _("Expédiée"),
-            _("Prix unitaire (€)"), _("Total de la commande (€)"), _("Suivi"),
+            _("Téléphone du client"), _("Adresse de livraison"), _("Point relais"), _("SKU"), _("Article"),
+            _("Quantité"), _("Expédiée"), _("Prix unitaire (€)"), _("Frais de port (€)"),
+            # What the buyer pays: the items and the shipping.
+            _("Total de la commande (€)"), _("Suivi"),
             # The proof of receipt of the parcels holding the line (several: joined by « | »).
             _("Colis"), _("Reçu par"), _("Reçu le"), _("IP du client"), _("Navigateur du client"),
             _("Confirmation demandée le"), _("Message-ID de la demande"), _("Échéance"),
-            _("Relance envoyée le"), _("État des colis")]
+            _("Relance envoyée le"), _("État des colis"),
+            # « Clore le reste » and refunds (the order's amounts, workflow.refunds.money_of).
+            _("Clos"), _("À rembourser en tout (€)"), _("Remboursé (€)"), _("Reste à rembourser (€)")]
 
 
 def _moment(value: datetime | None) -> str:
@@ -100,6 +111,9 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
         .options(selectinload(Shipment.lines))
     ))
     proofs = receipt_proof.proofs(db.session, shipments)
+    order_refunds: dict[int, list[Refund]] = defaultdict(list)
+    for refund in db.session.scalars(select(Refund).where(Refund.order_id.in_(ids))):
+        order_refunds[refund.order_id].append(refund)
     tracking: dict[int, list[str]] = defaultdict(list)
     line_proofs: dict[int, list[ReceiptProof]] = defaultdict(list)
     line_states: dict[int, list[str]] = defaultdict(list)  # each parcel's status (problem, lost…)
@@ -111,12 +125,17 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
     for order in orders:
         common = [order.reference, to_paris(order.created_at).strftime("%d/%m/%Y %H:%M"),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
-                  _address(order.shipping_address)]
+                  order.buyer_phone or "", _address(order.shipping_address),
+                  _pickup_point(order.pickup_point)]
+        money = refunds.money_of(order, order_refunds[order.id], lines[order.id])
+        amounts = (euros(money.owed_cents), euros(money.refunded_cents), euros(money.due_cents))
         for line in lines[order.id]:
             yield [safe_cell(cell) for cell in (
                 *common, line.sku, line.title, line.quantity, line.shipped_quantity,
-                euros(line.unit_price_cents), euros(order.total_cents), " | ".join(tracking[order.id]),
+                euros(line.unit_price_cents), euros(order.shipping_cents), euros(order.total_cents),
+                " | ".join(tracking[order.id]),
                 *_receipt_cells(line_proofs[line.id]), " | ".join(line_states[line.id]),
+                line.closed_quantity, *amounts,
             )]
 
 

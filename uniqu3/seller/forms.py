@@ -10,7 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..workflow import WorkflowError
+from ..workflow import ParcelDetails, WorkflowError
 
 _QTY_FIELD = re.compile(r"qty_(\d{1,12})")
 _INTEGER = re.compile(r"([-\u2212]?)([0-9]+)")  # ASCII digits only: str.isdigit() takes "²"
@@ -48,12 +48,27 @@ class FormState:
 @dataclass
 class ShipRequest:
     quantities: dict[int, int]
-    carrier: str
-    tracking_number: str
-    shipped_on: date | None
-    carrier_url: str
-    carrier_label: str
+    parcel: ParcelDetails
     request_key: str | None
+
+
+def parse_parcel(form: Mapping[str, str], errors: dict[str, str]) -> ParcelDetails:
+    """Carrier, tracking and ship date of the ship form and of a parcel's correction; a date
+    that is not one goes to `errors`."""
+    shipped_on = None
+    raw_date = (form.get("shipped_on") or "").strip()
+    if raw_date:
+        try:
+            shipped_on = date.fromisoformat(raw_date)
+        except ValueError:
+            errors["shipped_on"] = _("Date d'expédition invalide.")
+    return ParcelDetails(
+        carrier=(form.get("carrier") or "").strip(),
+        tracking_number=form.get("tracking_number") or "",
+        shipped_on=shipped_on,
+        carrier_url=(form.get("carrier_url") or "").strip(),
+        carrier_label=(form.get("carrier_label") or "").strip(),
+    )
 
 
 def parse_quantities(form: Mapping[str, str], prefix: str = "qty") -> tuple[dict[int, int], dict[str, str]]:
@@ -87,6 +102,38 @@ def parse_close(form: Mapping[str, str]) -> tuple[dict[int, int], str, str | Non
     return quantities, form.get("reason") or "", _request_key(form), errors
 
 
+_AMOUNT = re.compile(r"([0-9]{1,7})(?:[.,]([0-9]{1,2}))?")
+
+
+def parse_amount(raw: str) -> int | None:
+    """Euros as a seller types them ('12,50', '12.5', '12', '12,50 €') in cents; None when it
+    is not an amount."""
+    text = raw.strip().removesuffix("€").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    match = _AMOUNT.fullmatch(text)
+    if not match:
+        return None
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+@dataclass
+class RefundRequest:
+    amount_cents: int
+    method: str
+    reference: str
+    note: str
+    request_key: str | None
+
+
+def parse_refund(form: Mapping[str, str]) -> tuple[RefundRequest, dict[str, str]]:
+    """« Remboursement effectué »: the amount must be an amount; the rest is the workflow's."""
+    errors: dict[str, str] = {}
+    amount = parse_amount(form.get("amount") or "")
+    if amount is None:
+        errors["amount"] = _("Montant invalide : par exemple 12,50.")
+    return RefundRequest(amount or 0, (form.get("method") or "").strip(), form.get("reference") or "",
+                         form.get("note") or "", _request_key(form)), errors
+
+
 def _request_key(form: Mapping[str, str]) -> str | None:
     raw_key = (form.get("request_key") or "").strip()
     try:
@@ -97,21 +144,5 @@ def _request_key(form: Mapping[str, str]) -> str | None:
 
 def parse_ship(form: Mapping[str, str]) -> tuple[ShipRequest, dict[str, str]]:
     quantities, errors = parse_quantities(form)
-    shipped_on = None
-    raw_date = (form.get("shipped_on") or "").strip()
-    if raw_date:
-        try:
-            shipped_on = date.fromisoformat(raw_date)
-        except ValueError:
-            errors["shipped_on"] = _("Date d'expédition invalide.")
-    request_key = _request_key(form)
-    request = ShipRequest(
-        quantities=quantities,
-        carrier=(form.get("carrier") or "").strip(),
-        tracking_number=form.get("tracking_number") or "",
-        shipped_on=shipped_on,
-        carrier_url=(form.get("carrier_url") or "").strip(),
-        carrier_label=(form.get("carrier_label") or "").strip(),
-        request_key=request_key,
-    )
-    return request, errors
+    parcel = parse_parcel(form, errors)
+    return ShipRequest(quantities=quantities, parcel=parcel, request_key=_request_key(form)), errors

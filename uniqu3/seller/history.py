@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..labels import problem_reason, shown_carrier
+from ..labels import handed_over_label, problem_reason, refund_method, shown_carrier
 from ..models import OrderEvent
 from ..templating import money, paris_date, paris_datetime
 
@@ -45,6 +45,28 @@ def _items(raw: Any) -> str:
                      for item in raw if isinstance(item, dict))
 
 
+def _changes(before: Any, after: Any) -> str:
+    """A parcel's corrected values, old → new."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ""
+    none = _("aucun")
+    parts = []
+    if "carrier_label" in after:
+        parts.append(_("transporteur %(old)s → %(new)s",
+                       old=shown_carrier(str(before.get("carrier_label") or "")),
+                       new=shown_carrier(str(after.get("carrier_label") or ""))))
+    if "tracking_number" in after:
+        parts.append(_("suivi %(old)s → %(new)s", old=before.get("tracking_number") or none,
+                       new=after.get("tracking_number") or none))
+    elif "tracking_url" in after:
+        parts.append(_("page de suivi %(old)s → %(new)s", old=before.get("tracking_url") or none,
+                       new=after.get("tracking_url") or none))
+    if "shipped_on" in after:
+        parts.append(_("date %(old)s → %(new)s", old=_day(before.get("shipped_on")),
+                       new=_day(after.get("shipped_on"))))
+    return " ; ".join(parts)
+
+
 def _by(event: OrderEvent) -> str:
     if event.actor == "seller":
         return _("par vous")
@@ -73,6 +95,9 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "shipped":
         tracking = d.get("tracking_number") or ""
         carrier = shown_carrier(d.get("carrier", ""))
+        if handed_over_label(d.get("carrier", "")):
+            return _("Colis n° %(number)s remis en main propre le %(day)s : %(items)s.", number=number,
+                     day=_day(d.get("shipped_on")), items=_items(d.get("items"))), ""
         if tracking:
             text = _("Colis n° %(number)s expédié le %(day)s avec %(carrier)s, suivi %(tracking)s : "
                      "%(items)s.", number=number, day=_day(d.get("shipped_on")),
@@ -114,6 +139,12 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "receipt_reminded":
         return _("Rappel envoyé au client pour le colis n° %(number)s (échéance le %(due)s).", number=number,
                  due=_when(d.get("due_at"))), ""
+    if kind == "shipment_edited":
+        return _("Colis n° %(number)s corrigé : %(changes)s. Le client en est informé par e-mail.",
+                 number=number, changes=_changes(d.get("before"), d.get("after"))), ""
+    if kind == "payment_undone":
+        return _("Confirmation du paiement (du %(when)s) annulée : le client en est informé par e-mail.",
+                 when=_when(d.get("paid_at"))), str(d.get("reason") or "")
     if kind == "remainder_closed":
         amount = money(int(d.get("amount_cents") or 0))
         if d.get("cancelled"):
@@ -124,6 +155,13 @@ def _text(event: OrderEvent) -> tuple[str, str]:
             text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s) ; le client en est informé "
                      "par e-mail.", items=_items(d.get("items")), amount=amount)
         return text, str(d.get("reason") or "")
+    if kind == "refund_recorded":
+        text = _("Remboursement de %(amount)s enregistré (%(method)s) ; reste à rembourser : %(due)s. "
+                 "Le client en est informé par e-mail.", amount=money(int(d.get("amount_cents") or 0)),
+                 method=refund_method(str(d.get("method") or "")), due=money(int(d.get("due_cents") or 0)))
+        if d.get("reference"):
+            text += " " + _("Référence : %(reference)s.", reference=d["reference"])
+        return text, str(d.get("note") or "")
     if kind == "cancelled":
         return _("Commande annulée : le client en est informé par e-mail."), str(d.get("reason") or "")
     return kind, ""

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from .. import carriers, receipt_proof
 from ..extensions import db
-from ..labels import PROBLEM_REASONS, SHIPMENT_LABELS, STATUS_LABELS, carrier_name
+from ..labels import PROBLEM_REASONS, REFUND_METHODS, STATUS_LABELS, carrier_name, shipment_label
 from ..models import Order
+from ..money import cents_to_decimal_str
 from ..services import now
 from ..timeutil import paris_today
-from ..workflow import rules
+from ..workflow import refunds, rules
 from . import history
 from .forms import FormState
 
@@ -80,6 +81,12 @@ def _point_to_fields(order: Order, state: FormState) -> None:
                                  len(state.errors))
 
 
+def decimal_amount(cents: int, locale: str) -> str:
+    """An amount as a seller types it in a form: '12,50' in French, '12.50' in English."""
+    text = cents_to_decimal_str(cents)
+    return text if locale.startswith("en") else text.replace(".", ",")
+
+
 def order_context(order: Order, state: FormState | None = None, **extra: Any) -> dict[str, Any]:
     """Everything the order page's macros read. One query beyond the loaded order, and only
     when it has parcels: the e-mails of their proofs of receipt."""
@@ -94,11 +101,11 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
     else:
         preview = tracking_preview(carrier_code, state.value("ship", "tracking_number"),
                                    state.value("ship", "carrier_url"))
+    money = refunds.money_of(order)
     context: dict[str, Any] = {
         "order": order,
         "state": state,
         "labels": STATUS_LABELS,
-        "shipment_labels": SHIPMENT_LABELS,
         "timeline": history.timeline(order.events),
         "proofs": receipt_proof.proofs(db.session, order.shipments),
         "carriers": carrier_choices(),
@@ -113,8 +120,15 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "message_key": str(uuid.uuid4()),
         "can_cancel": rules.can_cancel(order),
         "can_ship": rules.can_ship(order),
+        "can_undo_payment": rules.can_undo_payment(order),
+        "can_edit_parcel": rules.can_edit_parcel,
+        "shipment_label": shipment_label,
         "can_close": rules.can_close(order),
         "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
+        "money": money,
+        "refund_methods": REFUND_METHODS,
+        "refund_key": state.value("refund", "request_key") or str(uuid.uuid4()),
+        "refund_amount": state.value("refund", "amount", decimal_amount(money.due_cents, str(get_locale()))),
         "parts": (),
         "new_entries": [],
         "new_shipment": None,

@@ -15,7 +15,7 @@ from .blueprint import bp
 
 @bp.get("/commandes/<reference>/colis/<int:number>/preuve")
 def receipt_proof_page(reference: str, number: int) -> str:
-    order = queries.order_page(current_user.id, reference)
+    order = queries.order_page(current_user.id, reference, refunds=False)
     shipment = next((s for s in order.shipments if s.number == number), None) if order else None
     if order is None or shipment is None:
         abort(404)  # like every URL naming an order or parcel that is not this seller's

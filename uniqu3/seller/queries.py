@@ -51,8 +51,9 @@ class Tab:
     slug: str
     label: Any  # a lazy translated string
     statuses: tuple[OrderStatus, ...]  # empty: every status
-    # « Problèmes »: orders with a parcel in problem, whatever their status (they need action).
-    open_problems: bool = False
+    # A count column of the order (> 0: in the tab), whatever the status, over its own partial
+    # index: « Problèmes » (a parcel in problem), « À rembourser » (money to give back).
+    flag: str = ""
     # « À traiter »: the statuses' orders and, whatever their status, those with a problem.
     with_problems: bool = False
 
@@ -63,12 +64,13 @@ _ACTION_STATUSES: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, *rule
 TABS: tuple[Tab, ...] = (
     # The list opens on what needs the seller: payments to confirm, parcels to send, problems.
     Tab("a-traiter", _l("À traiter"), _ACTION_STATUSES, with_problems=True),
-    Tab("problemes", _l("Problèmes"), (), open_problems=True),
+    Tab("problemes", _l("Problèmes"), (), flag="open_problems"),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
     Tab("a-expedier", _l("À expédier"), rules.SHIPPABLE),
     Tab("expediees", _l("Expédiées"), (OrderStatus.SHIPPED,)),
     Tab("recues", _l("Reçues"), (OrderStatus.RECEIVED,)),
     Tab("annulees", _l("Annulées"), (OrderStatus.CANCELLED,)),
+    Tab("a-rembourser", _l("À rembourser"), (), flag="refund_due_cents"),
     Tab("toutes", _l("Toutes"), ()),
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in TABS}
@@ -245,9 +247,9 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
 
 def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, search: bool,
                   has_cursor: bool, newest_first: bool) -> AnySelect:
-    if tab.open_problems:
-        # Exactly the partial index's condition (ix_orders_seller_problems), so it is used.
-        base = [*base, _ORDERS.open_problems > 0]
+    if tab.flag:
+        # Exactly the partial index's condition (ix_orders_seller_problems, …_refund_due), so it is used.
+        base = [*base, _ORDERS[tab.flag] > 0]
     if search:
         # The search's orders are few: one range, the tab's condition tested on each.
         if tab.statuses:
@@ -326,6 +328,9 @@ def _cap_of(status: OrderStatus) -> int:
     return COUNT_CAP if status in _ACTION_STATUSES else ARCHIVE_COUNT_CAP
 
 
+_FLAG_TABS = tuple(tab for tab in TABS if tab.flag)
+
+
 def _counts_statement() -> AnySelect:
     """One capped count per status, as one statement: built once (building it with SQLAlchemy
     cost more than running it), run with the seller and the caps as parameters. The rows
@@ -340,11 +345,11 @@ def _counts_statement() -> AnySelect:
             .limit(caps[status in _ACTION_STATUSES]).subquery()
         ).scalar_subquery()
         for status in _STATUSES
-    ], select(func.count()).select_from(
-        # The « Problèmes » tab, over its partial index (ix_orders_seller_problems).
-        select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0)
+    ], *[select(func.count()).select_from(
+        # « Problèmes », « À rembourser »: each over its partial index.
+        select(literal_column("1")).where(orders.seller_id == seller_id, orders[tab.flag] > 0)
         .limit(caps[True]).subquery()
-    ).scalar_subquery(), select(func.count()).select_from(
+    ).scalar_subquery() for tab in _FLAG_TABS], select(func.count()).select_from(
         # Those of them « À traiter » does not count by their status.
         select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0,
                                           orders.status.not_in(_ACTION_STATUSES))
@@ -368,10 +373,12 @@ def status_counts(seller_id: int, query: str = "") -> dict[str, Count]:
     orders waiting for the seller. With a search: the search's orders per tab."""
     if query.strip():
         return _search_counts(seller_id, query)
-    *by_status, problems, other_problems = db.session.execute(
+    row = db.session.execute(
         _COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}).one()
+    by_status, flagged, other_problems = row[:len(_STATUSES)], row[len(_STATUSES):-1], row[-1]
     per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
-    return _per_tab(per_status, _capped(problems, COUNT_CAP), _capped(other_problems, COUNT_CAP))
+    flags = {tab.flag: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, flagged, strict=True)}
+    return _per_tab(per_status, flags, _capped(other_problems, COUNT_CAP))
 
 
 #: A search's tabs count up to this many of its orders (then « 1 000+ »): the count reads
@@ -380,31 +387,34 @@ SEARCH_COUNT_CAP = 1_000
 
 
 def _search_counts(seller_id: int, query: str) -> dict[str, Count]:
-    found = (select(_ORDERS.status, _ORDERS.open_problems).where(*seller_filters(seller_id, query))
+    flags = [tab.flag for tab in _FLAG_TABS]
+    found = (select(_ORDERS.status, *[_ORDERS[flag] for flag in flags])
+             .where(*seller_filters(seller_id, query))
              .limit(SEARCH_COUNT_CAP + 1).subquery())
     rows = db.session.execute(
-        select(found.c.status, func.count(), func.count().filter(found.c.open_problems > 0))
+        select(found.c.status, func.count(), *[func.count().filter(found.c[flag] > 0) for flag in flags])
         .group_by(found.c.status)).all()
-    capped = sum(n for _, n, _ in rows) > SEARCH_COUNT_CAP  # then each count is a lower bound
+    capped = sum(row[1] for row in rows) > SEARCH_COUNT_CAP  # then each count is a lower bound
     per_status = {status: Count(0, capped) for status in _STATUSES}
-    per_status.update({OrderStatus(status): Count(n, capped) for status, n, _ in rows})
-    problems = sum(p for _, _, p in rows)
-    other_problems = sum(p for status, _, p in rows if status not in _ACTION_STATUSES)
-    return _per_tab(per_status, Count(problems, capped), Count(other_problems, capped))
+    per_status.update({OrderStatus(row[0]): Count(row[1], capped) for row in rows})
+    flagged = {flag: Count(sum(row[2 + i] for row in rows), capped) for i, flag in enumerate(flags)}
+    problems = 2 + flags.index("open_problems")
+    other_problems = sum(row[problems] for row in rows if row[0] not in _ACTION_STATUSES)
+    return _per_tab(per_status, flagged, Count(other_problems, capped))
 
 
-def _per_tab(per_status: dict[OrderStatus, Count], problems: Count,
+def _per_tab(per_status: dict[OrderStatus, Count], flags: dict[str, Count],
              other_problems: Count) -> dict[str, Count]:
-    """Each tab's count from the counts per status and of the orders with a problem
-    (`other_problems`: those in a status « À traiter » does not count)."""
+    """Each tab's count from the counts per status, per flag, and of the orders with a problem
+    in a status « À traiter » does not count (`other_problems`)."""
 
     def total(parts: list[Count]) -> Count:
         return Count(sum(c.value for c in parts), any(c.capped for c in parts))
 
     counts = {}
     for tab in TABS:
-        if tab.open_problems:
-            counts[tab.slug] = problems
+        if tab.flag:
+            counts[tab.slug] = flags[tab.flag]
         elif tab.with_problems:
             counts[tab.slug] = total([*(per_status[s] for s in tab.statuses), other_problems])
         else:
@@ -418,9 +428,11 @@ def order_id(seller_id: int, reference: str) -> int | None:
     )
 
 
-def order_page(seller_id: int, reference: str) -> Order | None:
-    """The seller's order with everything its page shows, in a fixed number of queries."""
-    return load_order(db.session, reference=reference, seller_id=seller_id, events=True, problems=True)
+def order_page(seller_id: int, reference: str, *, refunds: bool = True) -> Order | None:
+    """The seller's order with everything its page shows, in a fixed number of queries
+    (`refunds`: not for a page that shows no money, such as a parcel's proof)."""
+    return load_order(db.session, reference=reference, seller_id=seller_id, events=True, problems=True,
+                      refunds=refunds)
 
 
 def shipment_id(seller_id: int, reference: str, number: int) -> int | None:

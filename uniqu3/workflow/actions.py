@@ -41,9 +41,9 @@ from ..models import (
 )
 from ..timeutil import as_utc, paris_today, utcnow
 from ..webhooks import events as webhook_events
-from . import closing, problems, rules, signals
+from . import closing, corrections, problems, refunds, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
-from .inputs import Actor, OrderInput
+from .inputs import Actor, OrderInput, ParcelDetails
 from .loading import load_order
 from .rules import CONFIRMABLE
 from .status import derive_status
@@ -124,7 +124,10 @@ class Workflow:
             "billing_address": data.billing_address.as_dict(),
             "shipping_address": data.shipping_address.as_dict(),
             "currency": data.currency,
-            "total_cents": sum(line.quantity * line.unit_price_cents for line in data.lines),
+            "total_cents": data.total_cents,
+            "shipping_cents": data.shipping_cents,
+            "buyer_phone": data.buyer_phone,
+            "pickup_point": data.pickup_point.as_dict() if data.pickup_point else None,
             "status": OrderStatus.AWAITING_PAYMENT,
             "created_at": now,
             "updated_at": now,
@@ -186,7 +189,8 @@ class Workflow:
         order.paid_at = now
         order.payment_note = note
         self._event(order, "payment_confirmed", actor, {"note": note} if note else {})
-        self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order)
+        self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order,
+                    key=corrections.repeat_key(self, EmailKind.PAYMENT_RECEIVED_BUYER, order))
         self._set_status(order)
         self._webhook(webhook_events.ORDER_PAID, order)
         self._commit()
@@ -208,7 +212,8 @@ class Workflow:
         order.cancelled_at = self.clock()
         order.cancel_reason = reason
         self._event(order, "cancelled", actor, {"reason": reason} if reason else {})
-        self._email(EmailKind.CANCELLED_BUYER, order)
+        # A paid order: the buyer is told what will be refunded (everything paid).
+        self._email(EmailKind.CANCELLED_BUYER, order, data={"refund_cents": refunds.owed_back_cents(order)})
         self._set_status(order)
         self._webhook(webhook_events.ORDER_CANCELLED, order)
         self._commit()
@@ -220,6 +225,12 @@ class Workflow:
         """« Clore le reste » (the seller): see closing.close_remainder."""
         return closing.close_remainder(self, order_id, actor=actor, reason=reason, quantities=quantities,
                                        request_key=request_key)
+
+    def record_refund(self, order_id: int, *, actor: Actor, amount_cents: int, method: str,
+                      reference: str = "", note: str = "", request_key: str | None = None) -> Result:
+        """« Remboursement effectué » (the seller): see refunds.record_refund."""
+        return refunds.record_refund(self, order_id, actor=actor, amount_cents=amount_cents, method=method,
+                                     reference=reference, note=note, request_key=request_key)
 
     # ------------------------------------------------------------------ shipment
     def ship(
@@ -448,6 +459,15 @@ class Workflow:
         """The sweep's reminders: see problems.remind_due."""
         return problems.remind_due(self)
 
+    # ------------------------------------------------------------------ corrections (corrections.py)
+    def undo_payment(self, order_id: int, *, actor: Actor, reason: str = "") -> Result:
+        """« Annuler la confirmation du paiement »: see corrections.undo_payment."""
+        return corrections.undo_payment(self, order_id, actor=actor, reason=reason)
+
+    def edit_shipment(self, order_id: int, number: int, data: ParcelDetails, *, actor: Actor) -> Result:
+        """« Modifier le suivi » of a parcel: see corrections.edit_shipment."""
+        return corrections.edit_shipment(self, order_id, number, data, actor=actor)
+
     # ------------------------------------------------------------------ automatic receipt
     def auto_receive(self, shipment_id: int) -> bool:
         """Mark one parcel « Reçu » automatically if it is still awaiting and overdue.
@@ -643,8 +663,11 @@ class Workflow:
         return items
 
     def _check_carrier(
-        self, order: Order, code: str, raw_number: str, custom_url: str, custom_label: str
+        self, order: Order, code: str, raw_number: str, custom_url: str, custom_label: str,
+        parcel: Shipment | None = None,
     ) -> tuple[carriers.Carrier, str, str | None, str]:
+        """The carrier, tracking number, tracking URL and carrier name of a parcel to ship, or of
+        `parcel` being corrected (its own number is not a repeat)."""
         try:
             chosen = carriers.get_carrier(code)
         except carriers.UnknownCarrier:
@@ -659,7 +682,7 @@ class Workflow:
                 url_template = carriers.check_custom_url(custom_url)
             except carriers.InvalidTrackingUrl as exc:
                 self._refuse(InvalidInput(exc.template, field="carrier_url", **exc.params))
-        if number and any(s.tracking_number == number for s in order.shipments):
+        if number and any(s.tracking_number == number for s in order.shipments if s is not parcel):
             self._refuse(InvalidInput(
                 "Le numéro de suivi %(number)s est déjà enregistré pour un colis de cette commande.",
                 number=number,
@@ -693,6 +716,7 @@ class Workflow:
             shipment_statuses=statuses,
         )
         order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
+        refunds.store_due(self, order)
 
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.

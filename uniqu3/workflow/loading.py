@@ -10,20 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session, joinedload, scoped_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
-from ..models import Order, Shipment
+from ..models import Order, Refund, Shipment
 
 AnySession = Session | scoped_session[Any]
 
 
 def order_options(*, seller: bool = False, lines: bool = True, shipments: bool = True,
-                  events: bool = False, problems: bool = False) -> list[ORMOption]:
+                  events: bool = False, problems: bool = False, refunds: bool = False) -> list[ORMOption]:
     """The loader options for the parts asked. Parcels bring the order's lines too: a parcel's
-    items name them (`Shipment.items`). `problems`: the buyer's reports of each parcel."""
+    items name them (`Shipment.items`). `problems`: the buyer's reports of each parcel;
+    `refunds`: the refunds recorded."""
     options: list[ORMOption] = []
     if seller:
         options.append(joinedload(Order.seller))
@@ -35,6 +36,8 @@ def order_options(*, seller: bool = False, lines: bool = True, shipments: bool =
         options.append(selectinload(Order.shipments).selectinload(Shipment.problems))
     if events:
         options.append(selectinload(Order.events))
+    if refunds:
+        options.append(selectinload(Order.refunds))
     return options
 
 
@@ -65,6 +68,13 @@ def load_orders(session: AnySession, order_ids: Iterable[int | None], **parts: b
     return {order.id: order for order in session.scalars(select_orders(**parts).where(Order.id.in_(wanted)))}
 
 
+def loaded_refunds(session: AnySession, order: Order) -> list[Refund]:
+    """The order's refunds: as loaded with it (`refunds=True`), or read now (one query)."""
+    if "refunds" in inspect(order).dict:
+        return list(order.refunds)
+    return list(session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)))
+
+
 def load_new_order(session: AnySession, order_id: int) -> Order:
     """An order just placed, with its seller and lines, in one query: it has no parcel nor
     history to read yet beyond what the caller knows."""
@@ -73,4 +83,5 @@ def load_new_order(session: AnySession, order_id: int) -> Order:
             .execution_options(populate_existing=True))
     order: Order = session.scalars(stmt).unique().one()
     set_committed_value(order, "shipments", [])
+    set_committed_value(order, "refunds", [])
     return order

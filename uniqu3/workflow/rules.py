@@ -1,11 +1,11 @@
 """Rules, one place for every door (web forms, CLI, API, the workflow, the mailer).
 
-- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`; for a parcel: `can_report`,
-  `can_confirm`, `can_declare_lost`);
+- which statuses allow which action (`can_ship`, `can_close`, `can_cancel`, `can_undo_payment`; for a
+  parcel: `can_report`, `can_confirm`, `can_declare_lost`, `can_edit_parcel`);
 - what an order may hold (currency, number of lines, quantities, SKUs once each);
-- what people type: an e-mail address, a postal code, a shop's name. A rule on typed text returns why the
-  value is refused (French, or through the caller's `gettext`, with the values filled in),
-  or None when it is accepted.
+- what people type: an e-mail address, a phone number, a postal code, a shop's name. A rule
+  on typed text returns why the value is refused (French, or through the caller's `gettext`,
+  with the values filled in), or None when it is accepted.
 
 Each door words its refusals for its own reader (the API names the field's path), but the
 decision is always the one taken here.
@@ -20,6 +20,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from ..models import Order, OrderStatus, ShipmentStatus
@@ -54,6 +55,17 @@ def can_close(order: Order) -> bool:
 
 def can_cancel(order: Order) -> bool:
     return order.status in CANCELLABLE
+
+
+#: A payment confirmed by mistake may be undone while nothing has left and nothing was closed:
+#: a paid order without any parcel (a parcel declared lost was shipped all the same) and
+#: without closed quantities (the buyer was told their amount).
+PAYMENT_UNDOABLE: tuple[OrderStatus, ...] = (OrderStatus.PAID,)
+
+
+def can_undo_payment(order: Order) -> bool:
+    return (order.status in PAYMENT_UNDOABLE and not order.shipments
+            and not any(line.closed_quantity for line in order.lines))
 
 
 def ship_refusal(order: Order) -> InvalidTransition:
@@ -103,6 +115,11 @@ CONFIRMABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.AWAITING_RECEIPT, Ship
 #: « Colis perdu »: any parcel not received yet.
 LOSABLE: tuple[ShipmentStatus, ...] = (ShipmentStatus.SHIPPED, ShipmentStatus.AWAITING_RECEIPT,
                                        ShipmentStatus.PROBLEM)
+#: A parcel's carrier, tracking number and ship date may be corrected until it is received
+#: or closed as lost. In problem too: a buyer who says « colis non reçu » is often looking at
+#: a wrong tracking number, and the corrected link is what they need; the problem stays open
+#: (no automatic receipt) until the seller answers it.
+EDITABLE: tuple[ShipmentStatus, ...] = LOSABLE
 #: A buyer's report or a seller's message to the buyer, in characters.
 MESSAGE_MAX = 2_000
 
@@ -118,6 +135,10 @@ def can_confirm(status: str) -> bool:
 
 def can_declare_lost(status: str) -> bool:
     return status in LOSABLE
+
+
+def can_edit_parcel(status: str) -> bool:
+    return status in EDITABLE
 
 
 # ----------------------------------------------------------------------------- orders
@@ -172,6 +193,35 @@ def postal_code_problem(code: str, country: str, gettext: Gettext = french) -> s
     if _POSTAL_CODE.fullmatch(code):
         return None
     return gettext("Code postal invalide : de 2 à 10 lettres, chiffres, espaces ou tirets.")
+
+
+# ----------------------------------------------------------------------------- phone
+#: Longest phone number accepted as typed (spaces and dots included); stored in E.164
+#: (at most 16 characters).
+PHONE_MAX = 32
+
+
+def phone_e164(number: str) -> str | None:
+    """The number in E.164 (« +33612345678 ») when it is a valid one, international
+    (« +33 6 12 34 56 78 ») or French (« 06 12 34 56 78 »), as Google's libphonenumber
+    knows the numbering plans; else None."""
+    if len(number) > PHONE_MAX:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_problem(number: str, gettext: Gettext = french) -> str | None:
+    """Why a phone number is refused (`phone_e164`), or None."""
+    if phone_e164(number) is not None:
+        return None
+    return gettext("Numéro de téléphone invalide : au format international (+33 6 12 34 56 78) "
+                   "ou français (06 12 34 56 78).")
 
 
 # ----------------------------------------------------------------------------- e-mail

@@ -164,6 +164,26 @@ Email = Annotated[str, Checked(_email, {
 })]
 
 
+# ----------------------------------------------------------------------------- phone
+def _phone(value: Any) -> str | None:
+    if value is None:
+        return None
+    number = rules.phone_e164(_string(value))
+    if number is None:
+        raise problem(rules.phone_problem(value, _l))
+    return number
+
+
+#: A phone number, international or French, read as E.164; absent or null is None.
+Phone = Annotated[str | None, Checked(_phone, {
+    "type": ["string", "null"],
+    "maxLength": rules.PHONE_MAX,
+    "description": "International (E.164, « +33612345678 ») or French national format "
+                   "(« 06 12 34 56 78 »); stored and shown in E.164.",
+    "examples": ["+33612345678", "06 12 34 56 78"],
+})]
+
+
 # ----------------------------------------------------------------------------- addresses
 def _country(value: Any) -> str:
     value = _string(value)

@@ -14,12 +14,13 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from ...models import OrderStatus, ProblemReason, ShipmentStatus
-from ...workflow import rules
+from ...workflow import refunds, rules
 from .fields import (
     FRENCH_POSTAL_CODE_SCHEMA,
     Country,
     Currency,
     Email,
+    Phone,
     PostalCode,
     Price,
     Quantity,
@@ -35,6 +36,8 @@ MAX_ADDRESS_LINE = 200
 MAX_CITY = 100
 MAX_SKU = 64
 MAX_TITLE = 300
+MAX_PICKUP_CARRIER = 100
+MAX_PICKUP_ID = 64
 
 #: The spec's example (section 4), shown in the document and accepted by the API.
 EXAMPLE: dict[str, Any] = {
@@ -70,9 +73,20 @@ class AddressInput(BaseModel):
         return postal_code_of(code, info.data.get("country"))
 
 
+class PickupPointInput(AddressInput):
+    """A relay or pickup point (Mondial Relay, Relais Colis, point retrait): where the parcel
+    goes instead of the shipping address."""
+
+    carrier: Annotated[str, text(MAX_PICKUP_CARRIER, description="The point's network, as the "
+                                 "marketplace names it.")]
+    id: Annotated[str, text(MAX_PICKUP_ID, description="The point's id in its network: the "
+                            "seller writes it on the parcel.")]
+
+
 class BuyerInput(BaseModel):
     name: Annotated[str, text(MAX_NAME)]
     email: Annotated[Email, Field(description="The buyer's e-mail. ASCII only.")]
+    phone: Phone = None
 
 
 class LineInput(BaseModel):
@@ -112,6 +126,12 @@ class OrderInput(BaseModel):
     currency: Currency
     lines: Annotated[list[LineInput], BeforeValidator(_line_count),
                      Field(json_schema_extra={"minItems": 1, "maxItems": rules.MAX_LINES})]
+    shipping_price: Annotated[Price, Field(json_schema_extra={
+        "description": "What the buyer pays for the shipping, in the total. Euros as a decimal "
+                       "string, at most 2 decimals, not negative.",
+        "default": "0.00",
+    })] = 0
+    pickup_point: PickupPointInput | None = None
 
 
 # ----------------------------------------------------------------------------- output
@@ -134,7 +154,10 @@ class Line(BaseModel):
     title: str
     quantity: Annotated[int, Field(ge=1)]
     shipped_quantity: Annotated[int, Field(ge=0)]
-    remaining_quantity: Annotated[int, Field(ge=0)]
+    closed_quantity: Annotated[int, Field(ge=0, description=(
+        "Closed by the seller (« Clore le reste »): will not be shipped, its amount is owed back "
+        "to the buyer."))]
+    remaining_quantity: Annotated[int, Field(ge=0, description="Still to ship: quantity − shipped − closed.")]
     unit_price: Money
     line_total: Money
 
@@ -203,12 +226,33 @@ class Shipment(BaseModel):
 class Buyer(BaseModel):
     name: str
     email: str
+    phone: Annotated[str | None, Field(description="E.164.", examples=["+33612345678"])]
+
+
+class PickupPoint(Address):
+    """The relay or pickup point the parcel goes to, instead of the shipping address."""
+
+    carrier: str
+    id: str
 
 
 class Totals(BaseModel):
-    amount: Money
+    items: Annotated[Money, Field(description="The items' subtotal.")]
+    shipping: Annotated[Money, Field(description="The shipping costs.")]
+    amount: Annotated[Money, Field(description="What the buyer pays: items and shipping.")]
     quantity: Annotated[int, Field(ge=1)]
     shipped_quantity: Annotated[int, Field(ge=0)]
+
+
+class RefundRecord(BaseModel):
+    """A refund the seller recorded (« Remboursement effectué »)."""
+
+    amount: Money
+    method: Annotated[str, Field(json_schema_extra={"enum": list(refunds.METHODS)})]
+    method_label: Annotated[str, Field(examples=["Virement"])]
+    reference: str
+    note: str
+    recorded_at: Timestamp
 
 
 class OrderLinks(BaseModel):
@@ -229,6 +273,7 @@ class Order(BaseModel):
     buyer: Buyer
     billing_address: Address
     shipping_address: Address
+    pickup_point: PickupPoint | None
     currency: Annotated[str, Field(json_schema_extra={"enum": [rules.CURRENCY]})]
     totals: Totals
     lines: list[Line]
@@ -236,6 +281,15 @@ class Order(BaseModel):
     paid_at: Annotated[datetime | None, Field(description="ISO 8601, UTC.")]
     cancelled_at: Annotated[datetime | None, Field(description="ISO 8601, UTC.")]
     cancel_reason: str | None
+    refund_owed: Annotated[str, Field(
+        pattern=r"^[0-9]+\.[0-9]{2}$", examples=["34.90"],
+        description="What the buyer must get back in all: everything paid for a cancelled paid order "
+                    "(items and shipping costs), else the closed quantities of a paid order; 0.00 until "
+                    "paid. Equals `refund_due` + the sum of `refunds`.")]
+    refund_due: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["0.00"],
+                                     description="What is still to refund.")]
+    refunds: Annotated[list[RefundRecord], Field(
+        description="The refunds recorded, oldest first; never more in all than what was paid.")]
     created_at: Timestamp
     updated_at: Timestamp
     links: OrderLinks

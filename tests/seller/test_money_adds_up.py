@@ -1,0 +1,202 @@
+"""The money of an order adds up to the cent wherever it is shown, over random orders, parcels,
+closures, lost parcels, cancellations and refunds (Hypothesis): the order page, the slip, the
+buyer's e-mails, the CSV export and the API say the same amounts, what is due plus what was
+refunded is what must be given back, and the refunds never exceed what was paid."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import itertools
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.conftest import api_key, bearer, make_key  # noqa: F401  (fixtures)
+from tests.conftest import order_input
+from tests.i18n.conftest import visible_text
+from uniqu3.extensions import db
+from uniqu3.mail.render import render_email
+from uniqu3.models import Order, OutboxEmail, Refund, ShipmentStatus
+from uniqu3.money import format_money
+from uniqu3.workflow import Actor, InvalidInput, InvalidTransition, LineInput, Workflow, WorkflowError
+
+from .conftest import SellerClient
+
+SELLER = Actor.seller("atelier@example.fr")
+_ids = itertools.count(1)
+
+QUANTITIES = st.lists(st.integers(0, 4), min_size=3, max_size=3)
+STEPS = st.lists(st.one_of(
+    st.tuples(st.just("ship"), QUANTITIES),
+    st.tuples(st.just("close"), QUANTITIES),
+    st.tuples(st.just("lost"), st.integers(0, 3)),
+    st.tuples(st.just("refund"), st.integers(-100, 20_000)),
+    st.tuples(st.just("cancel"), st.none()),
+), max_size=8)
+LINES = st.lists(st.tuples(st.integers(1, 4), st.integers(0, 9_999)), min_size=1, max_size=3)
+
+
+@dataclass
+class Expected:
+    """What the order must owe, computed here from what was done (not by the code under test)."""
+
+    paid: bool
+    total: int
+    prices: dict[int, int]
+    closed: dict[int, int] = field(default_factory=dict)
+    cancelled: bool = False
+    refunded: int = 0
+
+    @property
+    def owed(self) -> int:
+        if not self.paid:
+            return 0
+        if self.cancelled:
+            return self.total
+        return sum(q * self.prices[line_id] for line_id, q in self.closed.items())
+
+    @property
+    def due(self) -> int:
+        return self.owed - self.refunded
+
+
+def reload(order_id: int) -> Order:
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    return order
+
+
+def play(wf: Workflow, order_id: int, kind: str, arg: Any, expected: Expected) -> None:
+    order = reload(order_id)
+    if kind in ("ship", "close"):
+        chosen = {line.id: min(q, line.remaining) for line, q in zip(order.lines, arg, strict=False)}
+        if kind == "ship":
+            wf.ship(order_id, actor=SELLER, quantities=chosen, carrier="hand_delivery")
+            return
+        wf.close_remainder(order_id, actor=SELLER, reason="Rupture de stock", quantities=chosen)
+        for line_id, q in chosen.items():
+            expected.closed[line_id] = expected.closed.get(line_id, 0) + q
+        order = reload(order_id)
+        # Nothing shipped and nothing left: the closure cancelled the order.
+        expected.cancelled = all(line.shipped_quantity == 0 and line.remaining == 0 for line in order.lines)
+    elif kind == "lost":
+        open_parcels = [s for s in order.shipments if s.status != ShipmentStatus.LOST
+                        and s.status != ShipmentStatus.RECEIVED]
+        if open_parcels:
+            wf.declare_lost(open_parcels[arg % len(open_parcels)].id, actor=SELLER)
+    elif kind == "refund":
+        refusal = not expected.paid or expected.due == 0 or not 0 < arg <= expected.due
+        try:
+            wf.record_refund(order_id, actor=SELLER, amount_cents=arg, method="transfer")
+        except (InvalidInput, InvalidTransition):
+            assert refusal, (arg, expected)
+            return
+        assert not refusal, (arg, expected)
+        expected.refunded += arg
+    elif kind == "cancel":
+        wf.cancel(order_id, actor=SELLER)
+        expected.cancelled = True
+
+
+def money(cents: int) -> str:
+    return format_money(cents, "EUR", "fr").replace("\xa0", " ")
+
+
+def in_cents(amount: str) -> int:
+    return int(Decimal(amount) * 100)
+
+
+def flat(html: str) -> str:
+    return " ".join(html.replace("&#39;", "'").replace("\xa0", " ").replace("\u202f", " ").split())
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lines=LINES, paid=st.booleans(), steps=STEPS)
+def test_the_money_adds_up_everywhere(sc: SellerClient, wf: Workflow, api_key: str,  # noqa: F811
+                                      lines: list[tuple[int, int]], paid: bool,
+                                      steps: list[tuple[str, Any]]) -> None:
+    n = next(_ids)
+    data = order_input(sc.seller.email, f"MKT-MONEY-{n}", lines=tuple(
+        LineInput(sku=f"SKU-{n}-{i}", title=f"Article {i}", quantity=q, unit_price_cents=p)
+        for i, (q, p) in enumerate(lines)))
+    order = wf.place_order(data, actor=Actor.api("storefront")).order
+    if paid:
+        wf.confirm_payment(order.id, actor=SELLER)
+    order = reload(order.id)
+    expected = Expected(paid, order.total_cents, {line.id: line.unit_price_cents for line in order.lines})
+    for kind, arg in steps:
+        # A refusal changes nothing: the amounts below are checked all the same.
+        with contextlib.suppress(WorkflowError):
+            play(wf, order.id, kind, arg, expected)
+        stored = reload(order.id)
+        assert stored.refund_due_cents == expected.due
+        assert expected.refunded <= (stored.total_cents if paid else 0)
+        assert [line.closed_quantity for line in stored.lines] == [
+            expected.closed.get(line.id, 0) for line in stored.lines]
+
+    order = reload(order.id)
+    refunds = db.session.query(Refund).filter_by(order_id=order.id).all()
+    assert sum(r.amount_cents for r in refunds) == expected.refunded
+    assert expected.due + expected.refunded == expected.owed
+
+    # The order page: what is owed, refunded and due, and each line's closed quantity.
+    page = flat(sc.get(f"/commandes/{order.reference}").get_data(as_text=True))
+    if expected.owed or expected.refunded:
+        assert f"À rembourser au client</dt><dd>{money(expected.owed)}" in page
+        assert f"Déjà remboursé</dt><dd>{money(expected.refunded)}" in page
+        due = re.escape(money(expected.due))
+        assert re.search(rf"Reste à rembourser</dt><dd( class=\"due\")?>{due}", page)
+    else:
+        assert "À rembourser au client" not in page
+    if any(expected.closed.values()):
+        # A row of the items' table ends with « Clos » then « Reste ».
+        cells = r'<td(?: class="closed")?>(\d+)</td><td(?: class="todo")?>\d+</td></tr>'
+        closed = [int(v) for v in re.findall(cells, page)]
+        assert closed == [line.closed_quantity for line in order.lines]
+
+    # The slip lists what is left to ship, nothing closed.
+    slip = sc.get(f"/commandes/{order.reference}/preparation").get_data(as_text=True)
+    assert [int(q) for q in re.findall(r'<td class="qty-big">(\d+)</td>', slip)] == [
+        line.remaining for line in order.lines if line.remaining]
+
+    # The API.
+    body = sc.client.get(f"/api/v1/orders/{order.reference}", headers=bearer(api_key)).get_json()
+    cents = [in_cents(r["amount"]) for r in body["refunds"]]
+    assert (in_cents(body["refund_owed"]), in_cents(body["refund_due"]), sum(cents)) == (
+        expected.owed, expected.due, expected.refunded)
+    assert in_cents(body["refund_due"]) + sum(cents) == in_cents(body["refund_owed"])
+    assert sum(cents) <= (in_cents(body["totals"]["amount"]) if paid else 0)
+    assert [line["closed_quantity"] for line in body["lines"]] == [
+        line.closed_quantity for line in order.lines]
+
+    # The CSV export: the order's rows carry its amounts.
+    text = sc.get(f"/commandes/export.csv?q={order.reference}").get_data(as_text=True)
+    rows = [row for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=";")
+            if row and row[0] == order.reference]
+    assert len(rows) == len(order.lines)
+    for row, line in zip(rows, order.lines, strict=True):
+        assert row[-4:] == [str(line.closed_quantity), *(f"{c // 100},{c % 100:02d}" for c in (
+            expected.owed, expected.refunded, expected.due))]
+
+    # The buyer's e-mails: each closure's amount is its items', each refund's running total.
+    mails = db.session.query(OutboxEmail).filter_by(order_id=order.id).order_by(OutboxEmail.id).all()
+    closures = [m for m in mails if m.kind == "C1"]
+    assert sum(int(m.data["amount_cents"]) for m in closures) == sum(
+        q * expected.prices[line_id] for line_id, q in expected.closed.items())
+    for mail in closures:
+        price = {line.sku: line.unit_price_cents for line in order.lines}
+        items = sum(i["quantity"] * price[i["sku"]] for i in mail.data["items"])
+        assert f"Montant de ces articles : {money(items)}" in visible_text(render_email(mail).text)
+    running = 0
+    for mail in (m for m in mails if m.kind == "R1"):
+        running += int(mail.data["amount_cents"])
+        assert f"Remboursé en tout : {money(running)}" in visible_text(render_email(mail).text)
+    assert running == expected.refunded

@@ -1,0 +1,130 @@
+"""The money on the order page: the refund due after a cancellation or a closure, « Remboursement
+effectué » with htmx and as a plain form, its refusals, the cancel panel's warning, and the
+« À rembourser » tab."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from tests.seller.test_actions import PARTIAL_BUDGET, fresh, url
+from uniqu3.extensions import db
+from uniqu3.models import Order, OrderStatus, OutboxEmail, Refund
+from uniqu3.workflow import Actor, Workflow
+
+from .conftest import SellerClient
+
+Make = Callable[..., Order]
+SELLER = Actor.seller("atelier@example.fr")
+
+
+def refunds_of(order: Order) -> list[tuple[int, str, str]]:
+    db.session.expire_all()
+    return [(r.amount_cents, r.method, r.reference) for r in
+            db.session.query(Refund).filter_by(order_id=order.id).order_by(Refund.id)]
+
+
+def cancelled_paid(order_in: Make, wf: Workflow) -> Order:
+    order = order_in(OrderStatus.PAID)
+    wf.cancel(order.id, actor=SELLER, reason="Rupture")
+    return order
+
+
+def flat(html: str) -> str:
+    return " ".join(html.replace("&#39;", "'").replace("\xa0", " ").replace("\u202f", " ").split())
+
+
+def test_the_cancel_panel_of_a_paid_order_says_a_refund_will_be_due(sc: SellerClient, order_in: Make) -> None:
+    paid = flat(sc.get(f"/commandes/{order_in(OrderStatus.PAID).reference}").get_data(as_text=True))
+    assert "Le paiement est déjà reçu : 75,30 € seront à rembourser au client." in paid
+    unpaid_order = order_in(OrderStatus.AWAITING_PAYMENT)
+    unpaid = flat(sc.get(f"/commandes/{unpaid_order.reference}").get_data(as_text=True))
+    assert "seront à rembourser" not in unpaid
+
+
+def test_a_cancelled_paid_order_shows_the_refund_due(sc: SellerClient, order_in: Make, wf: Workflow) -> None:
+    order = cancelled_paid(order_in, wf)
+    page = flat(sc.get(f"/commandes/{order.reference}").get_data(as_text=True))
+    assert "Commande annulée : le paiement reçu est à rembourser au client." in page
+    assert "À rembourser au client</dt><dd>75,30 €" in page
+    assert 'Reste à rembourser</dt><dd class="due">75,30 €' in page
+    assert 'name="amount" inputmode="decimal" autocomplete="off" maxlength="20" value="75,30"' in page
+
+
+def test_record_a_refund_with_htmx_then_the_rest_without_javascript(
+        sc: SellerClient, order_in: Make, wf: Workflow) -> None:
+    order = cancelled_paid(order_in, wf)
+    response = sc.post(url(order, "remboursement"), {"amount": "25,30", "method": "paypal",
+                                                     "reference": "PP-42", "note": ""}, htmx=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert len(response.data) <= PARTIAL_BUDGET
+    assert html.lstrip().startswith('<section id="payment" class="card">')
+    shown = flat(html)
+    assert "Déjà remboursé</dt><dd>25,30 €" in shown
+    assert 'Reste à rembourser</dt><dd class="due">50,00 €' in shown
+    assert "PayPal · réf. PP-42" in shown
+    assert "Remboursement enregistré : le client en est informé par e-mail." in shown
+    assert "Remboursement de 25,30 € enregistré (PayPal) ; reste à rembourser : 50,00 €." in shown
+    response = sc.post(url(order, "remboursement"), {"amount": "50", "method": "transfer"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#payment")
+    page = flat(sc.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Tout est remboursé." in page and "Remboursement effectué</button>" not in page
+    assert refunds_of(order) == [(2530, "paypal", "PP-42"), (5000, "transfer", "")]
+    assert fresh(order).refund_due_cents == 0
+    assert db.session.query(OutboxEmail).filter_by(kind="R1", order_id=order.id).count() == 2
+
+
+def test_refusals_keep_the_input_and_say_why(sc: SellerClient, order_in: Make, wf: Workflow) -> None:
+    order = cancelled_paid(order_in, wf)
+    cases = [
+        ({"amount": "80", "method": "transfer"},
+         "Le montant dépasse ce qui reste à rembourser : 75,30 € au plus."),
+        ({"amount": "0", "method": "transfer"}, "Le montant remboursé doit être supérieur à 0."),
+        ({"amount": "-5", "method": "transfer"}, "Montant invalide : par exemple 12,50."),
+        ({"amount": "douze", "method": "transfer"}, "Montant invalide : par exemple 12,50."),
+        ({"amount": "12,505", "method": "transfer"}, "Montant invalide : par exemple 12,50."),
+        ({"amount": "10", "method": "troc"}, "Choisissez le moyen de remboursement dans la liste."),
+    ]
+    for form, message in cases:
+        for htmx in (True, False):
+            response = sc.post(url(order, "remboursement"), {**form, "reference": "REF-9"}, htmx=htmx)
+            assert response.status_code == 422, (form, htmx)
+            shown = flat(response.get_data(as_text=True))
+            assert message in shown, (form, htmx)
+            assert 'value="REF-9"' in shown  # the seller's input is kept
+            if htmx:
+                assert shown.startswith('<section id="payment" class="card">')
+    assert refunds_of(order) == []
+    assert fresh(order).refund_due_cents == 7530
+
+
+def test_nothing_to_refund_is_refused(sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    response = sc.post(url(order, "remboursement"), {"amount": "1", "method": "cash"}, htmx=True)
+    assert response.status_code == 422
+    assert "Rien n'est à rembourser sur cette commande" in flat(response.get_data(as_text=True))
+    assert refunds_of(order) == []
+
+
+def test_someone_elses_order_cannot_be_refunded(sc: SellerClient, order_in: Make, wf: Workflow,
+                                               make_seller: Callable[..., object]) -> None:
+    other = make_seller("autre@example.fr", shop_name="Autre")
+    theirs = order_in(OrderStatus.PAID, other)
+    wf.cancel(theirs.id, actor=SELLER)
+    assert sc.post(url(theirs, "remboursement"), {"amount": "1", "method": "cash"}).status_code == 404
+    assert refunds_of(theirs) == []
+
+
+def test_the_to_refund_tab_lists_the_orders_that_owe_money(sc: SellerClient, order_in: Make,
+                                                           wf: Workflow) -> None:
+    owing = cancelled_paid(order_in, wf)
+    done = cancelled_paid(order_in, wf)
+    wf.record_refund(done.id, actor=SELLER, amount_cents=7530, method="transfer")
+    order_in(OrderStatus.CANCELLED)  # unpaid: owes nothing
+    order_in(OrderStatus.PAID)
+    home = sc.get("/commandes").get_data(as_text=True)
+    assert re.search(r'href="/commandes\?statut=a-rembourser">À rembourser <span class="count">1</span>',
+                     home)
+    tab = sc.get("/commandes?statut=a-rembourser").get_data(as_text=True)
+    assert re.findall(r'<span class="ref">([^<]+)</span>', tab) == [owing.reference]
