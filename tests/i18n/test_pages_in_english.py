@@ -41,7 +41,7 @@ def test_the_orders_page_of_an_english_seller(make_seller: Callable[..., Seller]
     shop = _english_seller(make_seller)
     for status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.CANCELLED):
         order_in(status, owner=shop)
-    page = _page(login(shop), "/commandes")
+    page = _page(login(shop), "/commandes?statut=toutes")
     text = visible_text(page)
     assert '<html lang="en">' in page
     assert re.search(r"<h1>Orders</h1>", page)

@@ -24,7 +24,7 @@ MONEY_HEADER = ["Clos", "À rembourser en tout (€)", "Remboursé (€)", "Rest
 NO_MONEY = ["0", "0,00", "0,00", "0,00"]
 
 
-def rows(sc: SellerClient, query: str = "") -> list[list[str]]:
+def rows(sc: SellerClient, query: str = "?statut=toutes") -> list[list[str]]:
     response = sc.get(f"/commandes/export.csv{query}")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
