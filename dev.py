@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
 """Set-up and daily commands, with nothing but Python 3.11+ on the machine.
 
-    python3 dev.py run     create .venv, install, migrate, load demo data, serve on :5000
+Usage:
+    python3 dev.py run     create .venv, install, migrate, load demo data, serve on PORT (5000)
     python3 dev.py test    create .venv, install, lint, type-check, run the tests on SQLite then PostgreSQL
+                           (extra arguments go to pytest)
+    python3 dev.py --help  this text
+
+Environment:
+    PORT      the port `run` serves on (default 5000); the links in e-mails follow it, also those
+              sent by `flask --app wsgi admin …` from another terminal (instance/dev-base-url)
+    BASE_URL  the address in e-mail links, when it is not http://127.0.0.1:PORT
 
 Only the standard library here: this file runs before anything is installed.
 """
@@ -71,12 +79,20 @@ def reachable(host: str, port: int) -> bool:
         return False
 
 
+def record_base_url(instance: Path, port: str) -> str:
+    """The address links in e-mails start with, written where every development process reads
+    it (uniqu3/config.py, DEV_BASE_URL_FILE): the CLI in another terminal agrees with the server."""
+    base_url = (os.environ.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+    instance.mkdir(exist_ok=True)
+    (instance / "dev-base-url").write_text(base_url + "\n", encoding="utf-8")
+    return base_url
+
+
 def cmd_run() -> None:
     ensure_installed()
     port = os.environ.get("PORT", "5000")
     url = f"http://127.0.0.1:{port}"
-    # Links in the e-mails (dev mailbox) point at this server unless told otherwise.
-    env = {**os.environ, "BASE_URL": os.environ.get("BASE_URL") or url}
+    env = {**os.environ, "BASE_URL": record_base_url(ROOT / "instance", port)}
     say("migrating the database (flask db upgrade)")
     flask("db", "upgrade", env=env)
     say("loading the demo data (admin demo: adds nothing when it is there already)")
@@ -111,8 +127,11 @@ def cmd_test(extra: list[str]) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) >= 2 and sys.argv[1] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return
     if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
-        sys.exit(__doc__)
+        sys.exit(__doc__)  # exit status 1: the command was not understood
     if sys.argv[1] == "run":
         cmd_run()
     else:

@@ -10,8 +10,6 @@ sweep` run periodically.
 
 from __future__ import annotations
 
-import logging
-
 import click
 from flask import Flask
 
@@ -19,16 +17,7 @@ from uniqu3.extensions import rq
 
 from . import dispatch
 from .connection import with_short_timeouts
-
-log = logging.getLogger(__name__)
-
-INLINE_NOTICE = (
-    "REDIS_URL is not set: e-mails are sent right after each action (by a thread of the web "
-    "process for web requests), and the automatic receipt after the deadline, like any e-mail "
-    "left waiting, needs `flask --app wsgi admin sweep` run periodically (e.g. every 5 minutes "
-    "from cron). Login throttle counters are kept per process."
-)
-_inline_notice_logged = False
+from .notice import INLINE_NOTICE
 
 
 def init_app(app: Flask) -> None:
@@ -43,7 +32,6 @@ def init_app(app: Flask) -> None:
     else:
         app.cli.add_command(_no_redis_cli)
         app.extensions[dispatch.EXTENSION_KEY] = dispatch.INLINE
-        _log_inline_notice()
     dispatch.connect()
     from .worker import jobs_cli
 
@@ -57,14 +45,6 @@ def _hide_rq_worker(app: Flask) -> None:
     group = app.cli.commands.get("rq")
     if isinstance(group, click.Group) and (worker := group.commands.get("worker")) is not None:
         worker.hidden = True
-
-
-def _log_inline_notice() -> None:
-    """Once per process, not once per app (tests create many)."""
-    global _inline_notice_logged
-    if not _inline_notice_logged:
-        _inline_notice_logged = True
-        log.warning(INLINE_NOTICE)
 
 
 @click.group("rq", help="RQ worker and cron scheduler (they need REDIS_URL).")

@@ -27,6 +27,7 @@ from rq import get_current_job
 from uniqu3.workflow import signals
 
 from . import background, tasks
+from .notice import log_inline_notice
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ def _deliver_after_commit(ids: list[int], what: str, enqueue: Callable[[list[int
             log.warning("Could not enqueue the delivery of %s %s (%s: %s); they wait in the "
                         "outbox for the next sweep.", what, ids, type(exc).__name__, exc)
         return
+    if mode == INLINE:
+        log_inline_notice()
     if mode == INLINE and has_request_context() and thread_in_request:
         background.deliverer(current_app._get_current_object()).call(  # type: ignore[attr-defined]
             functools.partial(deliver_now, ids))
@@ -102,7 +105,10 @@ def _schedule(schedule: Callable[[int, datetime], None], what: str, shipment_id:
               at: datetime) -> None:
     """With RQ, a job at the parcel's time; inline, or with Redis down, `flask admin sweep`
     does it once due (the time is stored on the parcel)."""
-    if current_mode() != RQ:
+    mode = current_mode()
+    if mode == INLINE:
+        log_inline_notice()  # the deadline waits for `flask admin sweep`
+    if mode != RQ:
         return
     try:
         schedule(shipment_id, at)

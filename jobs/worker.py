@@ -136,7 +136,7 @@ def worker_command(burst: bool, with_scheduler: bool, max_jobs: int | None, fork
     """Run the jobs: e-mail delivery, automatic receipts (in this process, or forks with --fork)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     if "rq" not in app.extensions:
-        from . import INLINE_NOTICE
+        from .notice import INLINE_NOTICE
 
         raise click.ClickException("REDIS_URL is not set: there is no queue to work on. " + INLINE_NOTICE)
     unknown = [name for name in queues if name not in rq.queues]

@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)

@@ -137,8 +137,29 @@ def base_config(profile: str) -> dict[str, Any]:
     return config
 
 
+#: `dev.py run` writes there the address it serves; every development process reads it (the
+#: CLI run in another terminal too), so the links in e-mails point at the running server.
+DEV_BASE_URL_FILE = "dev-base-url"
+DEV_DEFAULT_PORT = "5000"
+
+
+def development_base_url(instance: Path = INSTANCE) -> str:
+    """BASE_URL in development: the variable, else the `PORT` of this process, else the address
+    `dev.py run` last served (instance/dev-base-url), else port 5000."""
+    if os.environ.get("BASE_URL"):
+        return os.environ["BASE_URL"].rstrip("/")
+    if os.environ.get("PORT"):
+        return f"http://127.0.0.1:{os.environ['PORT']}"
+    try:
+        written = (instance / DEV_BASE_URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        written = ""
+    return (written or f"http://127.0.0.1:{DEV_DEFAULT_PORT}").rstrip("/")
+
+
 def development() -> dict[str, Any]:
     config = base_config("development")
+    config["BASE_URL"] = development_base_url()
     config["DEV_MAILBOX"] = config["MAIL_TO_DEV_MAILBOX"]
     return config
 

@@ -1,17 +1,19 @@
-"""Jinja filters shared by pages and e-mails: money, Paris dates, status labels."""
+"""Jinja filters shared by pages and e-mails: money, Paris dates (written as uniqu3/i18n.py
+writes them for the page's language), status labels."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, has_app_context
-from flask_babel import force_locale, get_locale
-from flask_babel import gettext as _
+from flask import Flask
+from flask_babel import get_locale
 
 from . import carriers
+from .addresses import address_lines, same_address
+from .i18n import format_day, format_moment
 from .labels import shown_carrier
 from .money import format_money
-from .timeutil import iso_utc, to_paris
+from .timeutil import iso_utc
 
 
 def _locale() -> str:
@@ -30,61 +32,44 @@ def money(cents: int | None, currency: str = "EUR", locale: str | None = None) -
 
 def paris_datetime(value: datetime | None, locale: str | None = None) -> str:
     """'12/12/2026 à 14:03' (French) or '12/12/2026 at 14:03'; `locale` as for money."""
-    if value is None:
-        return ""
-    return to_paris(value).strftime(_datetime_format(locale or _locale()))
+    return format_moment(value, locale or _locale())
 
 
-_DATETIME_FORMATS: dict[str, str] = {}
-
-
-def _datetime_format(locale: str) -> str:
-    """The translated « %(date)s à %(time)s » as one strftime format, made once per language
-    (the catalogues are the same for every app of the process): a list of 25 dates then costs
-    25 strftime calls, not 25 catalogue look-ups through the request context and 50 calls."""
-    found = _DATETIME_FORMATS.get(locale)
-    if found is None:
-        if not has_app_context():
-            return _strftime_format(_("%(date)s à %(time)s"))  # no catalogue: the French text
-        with force_locale(locale):
-            found = _DATETIME_FORMATS[locale] = _strftime_format(_("%(date)s à %(time)s"))
-    return found
-
-
-def _strftime_format(pattern: str) -> str:
-    # Placeholders first, so that a '%' in the translated words is kept as a '%'.
-    marked = pattern % {"date": "\0date", "time": "\0time"}
-    return marked.replace("%", "%%").replace("\0date", "%d/%m/%Y").replace("\0time", "%H:%M")
-
-
-def paris_instant(value: datetime | None) -> str:
+def paris_instant(value: datetime | None, locale: str | None = None) -> str:
     """To the second, for evidence: '12/12/2026 à 14:03:27'."""
-    if value is None:
-        return ""
-    local = to_paris(value)
-    return _("%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M:%S"))
+    return format_moment(value, locale or _locale(), seconds=True)
 
 
 def utc_instant(value: datetime | None) -> str:
     return iso_utc(value) if value is not None else ""
 
 
-def paris_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = to_paris(value).date()
-    return value.strftime("%d/%m/%Y")
+def paris_date(value: date | datetime | None, locale: str | None = None) -> str:
+    return format_day(value, locale or _locale())
+
+
+def long_date(value: date | datetime | None, locale: str | None = None) -> str:
+    """'vendredi 27 novembre 2026' (the day in Paris for a datetime)."""
+    return format_day(value, locale or _locale(), long=True)
+
+
+def long_datetime(value: datetime | None, locale: str | None = None) -> str:
+    """'vendredi 27 novembre 2026 à 10:30' in Paris time."""
+    return format_moment(value, locale or _locale(), long=True)
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(paris_datetime, "datetime")
     app.add_template_filter(paris_date, "date")
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(long_datetime, "long_datetime")
     app.add_template_filter(paris_instant, "instant")
     app.add_template_filter(utc_instant, "utc")
     app.add_template_filter(shown_carrier, "carrier")
     app.add_template_filter(carriers.url_template, "url_template")
+    app.add_template_filter(lambda address: address_lines(address, _locale()), "address_lines")
+    app.add_template_global(same_address, "same_address")
 
     @app.context_processor
     def _globals() -> dict[str, str]:

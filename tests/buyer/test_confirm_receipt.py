@@ -78,7 +78,7 @@ def test_opening_the_link_changes_nothing(client: FlaskClient, parcels: tuple[in
     assert "considéré comme reçu le 27/11/2026 à 10:30" in text
     # The one button, and the « Signaler un problème » form next to it.
     assert re.findall(r'<form method="post" action="([^"]+)"', response.text) == [url, f"{url}/probleme"]
-    assert "J'ai bien reçu ma commande" in text
+    assert "J'ai bien reçu ce colis" in text
     assert parcel(first).status == "awaiting_receipt" and parcel(first).received_at is None
     assert db.session.scalar(select(db.func.count(OrderEvent.id))) == events_before
     assert e6_count() == 0
@@ -125,7 +125,7 @@ def test_an_outdated_form_offers_the_button_again(
         assert response.status_code == 400
         text = page_text(response.text)
         assert "Votre confirmation n'a pas pu être enregistrée" in text
-        assert "J'ai bien reçu ma commande" in text
+        assert "J'ai bien reçu ce colis" in text
         assert parcel(first).status == "awaiting_receipt" and e6_count() == 0
     # The page it got carries a fresh form that works.
     own_request_globals()

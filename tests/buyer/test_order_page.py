@@ -62,7 +62,7 @@ def test_the_order_page_shows_what_the_buyer_needs(
     assert [shipment_id_from_token(action.removeprefix("/r/").removesuffix("/probleme"))
             for action in forms] == [second, second]
     assert forms[1] == forms[0] + "/probleme"
-    assert "J'ai bien reçu ma commande" in text
+    assert "J'ai bien reçu ce colis" in text
     assert "considéré comme reçu le 27/11/2026 à 10:30" in text
     # The history as the buyer may see it: no payment note, no proof IP or browser, no e-mails.
     for line in ("Commande enregistrée", "Paiement reçu par L'Atelier de Lina",

@@ -120,7 +120,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#history-list li")).to_have_count(2)
 
     # Ship part: only the bags; the buyer's tracking link shows as it is typed.
-    page.get_by_label(re.compile("CARD-01")).fill("0")
+    page.locator("#ship").get_by_label(re.compile("CARD-01")).fill("0")
     page.get_by_label("Transporteur", exact=True).select_option("colissimo")
     page.get_by_label("Numéro de suivi").fill("6A12345678901")
     expect(page.locator("#tracking-preview a")).to_have_attribute(
@@ -132,7 +132,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#no-shipment")).to_have_count(0)
 
     # A refusal keeps what was typed and says why, next to the field.
-    expect(page.get_by_label(re.compile("CARD-01"))).to_have_value("1")
+    expect(page.locator("#ship").get_by_label(re.compile("CARD-01"))).to_have_value("1")
     page.get_by_label("Numéro de suivi").fill("NOPE")
     page.get_by_role("button", name="Expédier ce colis").click()
     expect(page.locator("#tracking_number-err")).to_contain_text("ne ressemble pas")
@@ -146,12 +146,16 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#colis-2")).to_contain_text("CARD-01 × 1")
     expect(page.locator("#lines td.todo")).to_have_count(0)
 
-    # Ask the buyer to confirm receipt of both parcels.
+    # Ask the buyer to confirm receipt of both parcels: all is shipped, so the primary buttons
+    # are in « Prochaine étape », at the top, one per parcel.
+    next_step = page.locator("#next")
+    expect(next_step).to_contain_text("7 jours")
     for number in (1, 2):
         parcel = page.locator(f"#colis-{number}")
-        expect(parcel).to_contain_text("7 jours")
-        parcel.get_by_role("button", name="Activer la confirmation de réception").click()
+        ask = next_step.locator("form", has=page.locator(f"#ask-{number}"))
+        ask.get_by_role("button", name="Activer la confirmation de réception").click()
         expect(parcel).to_contain_text("Confirmation de réception demandée")
+    expect(next_step).to_contain_text("la confirmation de réception est demandée pour chaque colis")
     shot("07-receipt-requested")
 
     # The buyer confirms from the e-mail; the seller reloads and sees the proof.

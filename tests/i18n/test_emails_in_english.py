@@ -40,8 +40,9 @@ def test_the_new_order_email_of_an_english_seller(make_seller: Callable[..., Sel
     assert row.locale == "en"
     mail = render_email(row)
     assert mail.subject == f"New order {order.reference}"
-    for words in ("ITEMS ORDERED", "2 × €34.90 = €69.80", "Order total: €75.30", "Billing address:",
-                  "NEXT STEP", "click “Confirm payment”", f"Open order {order.reference}:"):
+    for words in ("ITEMS ORDERED", "2 × €34.90 = €69.80", "Order total: €75.30",
+                  "Shipping and billing address:", "NEXT STEP", "click “Confirm payment”",
+                  f"Open order {order.reference}:"):
         assert words in mail.text, words
     assert '<html lang="en">' in mail.html and "Items ordered" in mail.html
     for part in (mail.subject, mail.text, visible_text(mail.html)):

@@ -97,4 +97,4 @@ def test_flask_rq_offers_the_cron_but_not_its_slow_worker(app: Any) -> None:
     # `flask jobs worker` is the worker to run; Flask-RQ's starts a process per job.
     listed = app.test_cli_runner().invoke(args=["rq", "--help"]).output
     assert "cron" in listed
-    assert "worker" not in listed.split("Commands:")[1]
+    assert "worker" not in listed.split("Commandes:")[1]

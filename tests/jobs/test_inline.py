@@ -88,19 +88,48 @@ def test_an_unreachable_smtp_server_never_fails_the_action(
     assert recipients(smtp_server) == ["camille@example.fr", "lina@example.fr"]
 
 
-def test_the_notice_is_logged_once_per_process(tmp_path: Path) -> None:
-    script = "from uniqu3 import create_app\nfor _ in range(3):\n    create_app()\n"
+_NOTICE_SCRIPT = """
+import sys
+from tests.conftest import order_input
+from uniqu3 import create_app
+from uniqu3.extensions import db
+from uniqu3.models import Seller
+from uniqu3.workflow import Actor, Workflow
+apps = [create_app() for _ in range(3)]
+print("-- before the first job --", file=sys.stderr, flush=True)
+with apps[0].app_context():
+    db.create_all()
+    db.session.add(Seller(email="lina@example.fr", shop_name="Lina", password_hash="x"))
+    db.session.commit()
+    for n in range(2):
+        Workflow(db.session).place_order(order_input("lina@example.fr", f"N-{n}"),
+                                         actor=Actor.api("shop"))
+"""
+
+
+def test_the_notice_is_logged_once_when_a_job_runs_inline(tmp_path: Path) -> None:
     env = cli_env(DATABASE_URL=f"sqlite:///{tmp_path / 'n.sqlite'}")
-    inline = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+    inline = subprocess.run([sys.executable, "-c", _NOTICE_SCRIPT], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert inline.returncode == 0, inline.stderr
-    assert inline.stderr.count(INLINE_NOTICE) == 1
+    starting, working = inline.stderr.split("-- before the first job --")
+    assert INLINE_NOTICE not in starting  # making apps (each CLI call, each `flask run`) says nothing
+    assert working.count(INLINE_NOTICE) == 1  # two orders, four e-mails: said once
 
-    with_redis = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=60,
-                                env={**env, "REDIS_URL": "redis://127.0.0.1:6379/15"},
+    with_redis = subprocess.run([sys.executable, "-c", _NOTICE_SCRIPT], cwd=ROOT, timeout=60,
+                                env={**env, "REDIS_URL": "redis://127.0.0.1:6379/15",
+                                     "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite'}"},
                                 capture_output=True, text=True)
     assert with_redis.returncode == 0, with_redis.stderr
     assert INLINE_NOTICE not in with_redis.stderr
+
+
+def test_the_cli_help_says_nothing_of_redis(tmp_path: Path) -> None:
+    env = cli_env(DATABASE_URL=f"sqlite:///{tmp_path / 'h.sqlite'}")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "admin", "--help"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "REDIS_URL" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("command", [["rq", "worker", "--with-scheduler"],
@@ -113,4 +142,4 @@ def test_the_worker_commands_say_redis_is_needed(app: Flask, command: list[str])
 
 def test_without_redis_the_rq_commands_offered_are_the_cron_only(app: Flask) -> None:
     listed = app.test_cli_runner().invoke(args=["rq", "--help"]).output
-    assert "cron" in listed and "worker" not in listed.split("Commands:")[1]
+    assert "cron" in listed and "worker" not in listed.split("Commandes:")[1]

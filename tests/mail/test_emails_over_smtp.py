@@ -204,7 +204,7 @@ def test_the_eight_emails_as_received(
             "ne sera pas marqué reçu automatiquement.") in text
     [problem_link] = {u for u in links(text) if u.endswith("/probleme")}
     assert problem_link == f"{receipt_link}/probleme" and f'href="{problem_link}"' in html_part(e5)
-    assert "J'ai bien reçu ma commande" in html_words(html_part(e5))
+    assert "J'ai bien reçu ce colis" in html_words(html_part(e5))
     next_step_at_bottom(e5, after=["CONTENU DU COLIS", "6A12345678901"], link="http://localhost/o/",
                         instruction=f"le colis sera considéré comme reçu le {due}.")
 
@@ -214,7 +214,7 @@ def test_the_eight_emails_as_received(
     assert client.get(path_of(dashboard)).status_code in (200, 302, 404)  # the seller team's page
     assert urlsplit(dashboard).path == f"/commandes/{ref}"
     opened = client.get(path_of(receipt_link))
-    assert opened.status_code == 200 and "J'ai bien reçu ma commande" in page_text(opened.text)
+    assert opened.status_code == 200 and "J'ai bien reçu ce colis" in page_text(opened.text)
     db.session.expire_all()
     assert db.session.get(Shipment, first_id).status == ShipmentStatus.AWAITING_RECEIPT
 

@@ -63,11 +63,11 @@ def test_the_return_address_is_printed_on_the_slip(sc: SellerClient, seller: Sel
                                                    order_in: Callable[..., Order]) -> None:
     order = order_in("paid")
     slip = f"/commandes/{order.reference}/preparation"
-    assert "Adresse de retour" not in sc.get(slip).get_data(as_text=True)
+    assert "Ajoutez votre adresse de retour dans les paramètres" in sc.get(slip).get_data(as_text=True)
     sc.post("/parametres", {"shop_name": seller.shop_name, "locale": "fr",
                             "return_address": "L'Atelier de Lina\n3 rue des Fleurs\n69001 Lyon"})
     html = sc.get(slip).get_data(as_text=True)
-    assert "Adresse de retour" in html
+    assert "Ajoutez votre adresse de retour" not in html
     assert "3 rue des Fleurs" in html
 
 

@@ -24,7 +24,7 @@ MONEY_HEADER = ["Clos", "À rembourser en tout (€)", "Remboursé (€)", "Rest
 NO_MONEY = ["0", "0,00", "0,00", "0,00"]
 
 
-def rows(sc: SellerClient, query: str = "") -> list[list[str]]:
+def rows(sc: SellerClient, query: str = "?statut=toutes") -> list[list[str]]:
     response = sc.get(f"/commandes/export.csv{query}")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -44,7 +44,7 @@ def test_one_row_per_line_with_french_numbers_and_dates(sc: SellerClient, order_
                         "Prix unitaire (€)", "Frais de port (€)", "Total de la commande (€)", "Suivi",
                         *PROOF_HEADER, "État des colis", *MONEY_HEADER]
     assert table[1] == [order.reference, "20/11/2026 10:30", "Partiellement expédiée", "Camille Martin",
-                        "camille@example.fr", "", "Camille Martin, 12 rue des Lilas, 69003 Lyon, FR", "",
+                        "camille@example.fr", "", "Camille Martin, 12 rue des Lilas, 69003 Lyon, France", "",
                         "BAG-RED-01", "Sac cabas rouge", "2", "2", "34,90", "0,00", "75,30",
                         "Colissimo (La Poste) 6A00000000001", "1", "", "", "", "", "", "", "", "", "Expédié",
                         *NO_MONEY]

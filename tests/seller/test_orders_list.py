@@ -51,8 +51,8 @@ def test_tabs_show_the_count_of_each_status(sc: SellerClient, order_in: Make,
             order_in(status)
     order_in(OrderStatus.PAID, owner=make_seller("autre@example.fr"))  # not counted
     html = sc.get("/commandes").get_data(as_text=True)
-    assert tab_counts(html) == {"problemes": "0", "a-encaisser": "2", "a-expedier": "2", "expediees": "1",
-                                "recues": "1", "annulees": "3", "a-rembourser": "0",
+    assert tab_counts(html) == {"a-traiter": "4", "problemes": "0", "a-encaisser": "2", "a-expedier": "2",
+                                "expediees": "1", "recues": "1", "annulees": "3", "a-rembourser": "0",
                                 "toutes": "9"}
     for label in ("À encaisser", "À expédier", "Expédiées", "Reçues", "Annulées", "Toutes"):
         assert label in html
@@ -66,9 +66,8 @@ def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
         order_in(OrderStatus.AWAITING_PAYMENT)
     order_in(OrderStatus.PAID)
     counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
-    assert counts == {"problemes": "0", "a-encaisser": "3+", "a-expedier": "1", "expediees": "0",
-                      "a-rembourser": "0",
-                      "recues": "0", "annulees": "0", "toutes": "4+"}
+    assert counts == {"a-traiter": "4+", "problemes": "0", "a-encaisser": "3+", "a-expedier": "1",
+                      "expediees": "0", "recues": "0", "annulees": "0", "a-rembourser": "0", "toutes": "4+"}
     assert len(references(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True))) == 5
 
 
@@ -82,8 +81,8 @@ def test_tabs_of_orders_waiting_for_the_buyer_or_done_are_counted_to_a_lower_cap
         for _ in range(3):
             order_in(status)
     counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
-    assert counts == {"problemes": "0", "a-encaisser": "0", "a-expedier": "3", "expediees": "0",
-                      "recues": "2+", "annulees": "2+", "a-rembourser": "0", "toutes": "7+"}
+    assert counts == {"a-traiter": "3", "problemes": "0", "a-encaisser": "0", "a-expedier": "3",
+                      "expediees": "0", "recues": "2+", "annulees": "2+", "a-rembourser": "0", "toutes": "7+"}
 
 
 def test_counts_use_french_digit_grouping(app: Any) -> None:
@@ -107,10 +106,24 @@ def test_each_tab_lists_its_statuses(sc: SellerClient, order_in: Make, slug: str
     assert re.search(rf'statut={slug}[^>]*aria-current="page"', html)
 
 
-def test_an_unknown_tab_shows_all_orders(sc: SellerClient, order_in: Make) -> None:
-    order_in(OrderStatus.PAID)
+def test_the_list_opens_on_what_needs_action_and_an_unknown_tab_too(
+    sc: SellerClient, order_in: Make, wf: Any, clock: Any
+) -> None:
+    """« À traiter »: payments to confirm, parcels to send, problems to answer; not what waits
+    for the buyer or is done."""
+    to_cash = order_in(OrderStatus.AWAITING_PAYMENT).reference
+    to_ship = order_in(OrderStatus.PARTIALLY_SHIPPED).reference
+    order_in(OrderStatus.SHIPPED)
     order_in(OrderStatus.CANCELLED)
-    assert len(references(sc.get("/commandes?statut=nope").get_data(as_text=True))) == 2
+    for url in ("/commandes", "/commandes?statut=nope"):
+        html = sc.get(url).get_data(as_text=True)
+        assert sorted(references(html)) == sorted([to_cash, to_ship])
+        assert re.search(r'statut=a-traiter"[^>]* aria-current="page">À traiter', html)
+        assert tab_counts(html)["a-traiter"] == "2"
+    # Tabs in the order a seller works: what needs action first, everything last.
+    assert re.findall(r'statut=([a-z-]+)"', html)[:9] == [
+        "a-traiter", "problemes", "a-encaisser", "a-expedier", "expediees", "recues", "annulees",
+        "a-rembourser", "toutes"]
 
 
 @pytest.mark.parametrize("query", ["UQ-2026", "000002", "Léa Dupont", "léa dupont", "DUPONT",
@@ -145,6 +158,44 @@ def test_search_stays_within_a_tab_and_says_when_nothing_matches(sc: SellerClien
     assert references(html) == [paid.reference]
     empty = sc.get("/commandes?q=introuvable").get_data(as_text=True)
     assert "Aucune commande ne correspond à « introuvable »." in empty
+
+
+def test_a_search_counts_its_orders_in_every_tab_and_keeps_the_tab(sc: SellerClient, order_in: Make) -> None:
+    paid = order_in(OrderStatus.PAID, buyer_name="Jeanne Martin")
+    received = order_in(OrderStatus.RECEIVED, buyer_name="Jeanne Martin")
+    order_in(OrderStatus.RECEIVED, buyer_name="Paul Durand")
+    order_in(OrderStatus.PAID, buyer_name="Paul Durand")
+    html = sc.get("/commandes?statut=a-expedier&q=Jeanne").get_data(as_text=True)
+    assert references(html) == [paid.reference]
+    assert re.search(r'statut=a-expedier&amp;q=Jeanne"[^>]* aria-current="page"', html)
+    assert tab_counts(html) == {"a-traiter": "1", "problemes": "0", "a-encaisser": "0", "a-expedier": "1",
+                                "expediees": "0", "recues": "1", "annulees": "0", "a-rembourser": "0",
+                                "toutes": "2"}
+    # Nothing in this tab: the search over every tab is one link away, with its count.
+    html = sc.get("/commandes?statut=annulees&q=Jeanne").get_data(as_text=True)
+    assert "Aucune commande ne correspond à « Jeanne »." in html
+    link = re.search(r'<a href="([^"]+)"[^>]*>Chercher dans tous les onglets \(2\)</a>', html)
+    assert link and link.group(1) == "/commandes?statut=toutes&amp;q=Jeanne"
+    everywhere = sc.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert sorted(references(everywhere)) == sorted([paid.reference, received.reference])
+    # Without a search, the tab's empty message offers nothing more.
+    assert "Chercher dans tous les onglets" not in sc.get("/commandes?statut=annulees").get_data(as_text=True)
+
+
+def test_a_big_search_counts_to_a_lower_bound(sc: SellerClient, order_in: Make,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 2)
+    for status in (OrderStatus.PAID, OrderStatus.PAID, OrderStatus.RECEIVED):
+        order_in(status, buyer_name="Jeanne Martin")
+    counts = tab_counts(sc.get("/commandes?statut=toutes&q=Jeanne").get_data(as_text=True))
+    assert counts["toutes"].endswith("+") and counts["a-expedier"].endswith("+")
+
+
+def test_moving_between_tabs_with_htmx_clears_the_first_views_message(sc: SellerClient) -> None:
+    page = sc.get("/commandes").get_data(as_text=True)
+    fragment = sc.get("/commandes?statut=toutes", htmx=True).get_data(as_text=True)
+    assert '<div id="alerts" role="status">' in page
+    assert fragment.startswith('<div id="alerts" data-hx-swap-oob="innerHTML"></div>')
 
 
 def test_search_does_not_find_other_sellers_orders(sc: SellerClient, make_order: Make,
@@ -279,7 +330,7 @@ def row_of(html: str, order: Order) -> tuple[str, str]:
            '<time datetime="[^"]+">20/11/2026 à 10:30</time>'),
     ("en", '<span class="badge b-awaiting_payment">Awaiting payment</span>'
            '<span class="who">Camille Martin</span><span class="amt">€75.30</span>'
-           '<time datetime="[^"]+">20/11/2026 at 10:30</time>'),
+           '<time datetime="[^"]+">11/20/2026 at 10:30</time>'),
 ])
 def test_each_row_shows_the_order_and_leads_to_its_page(
     sc: SellerClient, seller: Seller, make_order: Make, locale: str, shown: str

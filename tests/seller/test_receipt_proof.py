@@ -62,7 +62,7 @@ def test_the_proof_of_a_parcel_the_buyer_confirmed(sc: SellerClient, received: O
     # Parties, order, parcel and its items.
     assert "Vendeur L'Atelier de Lina atelier@example.fr" in words
     assert "Client Camille Martin camille@example.fr" in words
-    assert "Camille Martin 12 rue des Lilas 69003 Lyon FR" in words
+    assert "Camille Martin 12 rue des Lilas 69003 Lyon France" in words
     assert f"Commande {received.reference} · passée le 20/11/2026 à 10:30 · 75,30\xa0€" in words
     assert "Transporteur Colissimo (La Poste)" in words
     assert "Numéro de suivi 6A00000000001" in words
@@ -133,20 +133,20 @@ def test_the_proof_in_english(login: Callable[..., SellerClient], received: Orde
     sc = login(seller)
     first = text(sc.get(proof_url(received, 1)).get_data(as_text=True))
     assert "Proof of delivery" in first
-    assert "Receipt confirmed by the customer on 22/11/2026 at 13:30:27 (Paris time)." in first
+    assert "Receipt confirmed by the customer on 11/22/2026 at 13:30:27 (Paris time)." in first
     assert "Request e-mail to camille@example.fr handed to the mail server on" in first
-    assert "Deadline 27/11/2026 at 10:30:00 (Paris time) UTC: 2026-11-27T09:30:00Z" in first
+    assert "Deadline 11/27/2026 at 10:30:00 (Paris time) UTC: 2026-11-27T09:30:00Z" in first
     assert "Reminder no reminder sent" in first
     assert "IP address 203.0.113.7" in first and f"Browser {UA}" in first
     assert "Receipt of parcel no. 1 confirmed, from IP address 203.0.113.7." in first
     second = text(sc.get(proof_url(received, 2)).get_data(as_text=True))
-    assert ("Received automatically on 27/11/2026 at 13:30:27 (Paris time): the customer did not answer "
+    assert ("Received automatically on 11/27/2026 at 13:30:27 (Paris time): the customer did not answer "
             "before the deadline and reported no problem.") in second
-    assert "Deadline passed on 27/11/2026 at 10:30:00 (Paris time)" in second
+    assert "Deadline passed on 11/27/2026 at 10:30:00 (Paris time)" in second
     assert "Customer's answer none before the deadline" in second
     assert "Problem reported none" in second
     order_page = text(sc.get(f"/commandes/{received.reference}").get_data(as_text=True))
-    assert ("Confirmed by the customer on 22/11/2026 at 13:30:27 (Paris time) IP address "
+    assert ("Confirmed by the customer on 11/22/2026 at 13:30:27 (Paris time) IP address "
             "203.0.113.7") in order_page
     assert order_page.count("Proof of delivery (printable)") == 2
 

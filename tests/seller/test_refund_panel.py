@@ -70,6 +70,7 @@ def test_record_a_refund_with_htmx_then_the_rest_without_javascript(
     assert response.status_code == 303 and response.headers["Location"].endswith("#payment")
     page = flat(sc.get(response.headers["Location"]).get_data(as_text=True))
     assert "Tout est remboursé." in page and "Remboursement effectué</button>" not in page
+    assert "le paiement reçu est à rembourser" not in page
     assert refunds_of(order) == [(2530, "paypal", "PP-42"), (5000, "transfer", "")]
     assert fresh(order).refund_due_cents == 0
     assert db.session.query(OutboxEmail).filter_by(kind="R1", order_id=order.id).count() == 2

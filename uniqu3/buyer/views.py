@@ -63,21 +63,17 @@ class Parcel:
     receipt_token: str | None  # only while the buyer may still confirm or report
     can_confirm: bool
     can_report: bool
-    reports: list[Report]
-    messages: list[Message]  # the seller's, about this parcel
+    reports: list[Note]
+    messages: list[Note]  # the seller's, about this parcel
 
 
 @dataclass(frozen=True)
-class Report:
-    at: datetime
-    reason: str
-    message: str
+class Note:
+    """Words dated on a parcel: the buyer's report (with its reason) or a message of the seller."""
 
-
-@dataclass(frozen=True)
-class Message:
     at: datetime
     text: str
+    reason: str = ""
 
 
 def _parcel(order: Order, shipment: Shipment) -> Parcel:
@@ -99,13 +95,13 @@ def _parcel(order: Order, shipment: Shipment) -> Parcel:
         receipt_token=receipt_token(shipment.id) if open_ else None,
         can_confirm=rules.can_confirm(shipment.status),
         can_report=rules.can_report(shipment.status),
-        reports=[Report(r.reported_at, problem_reason(r.reason), r.message) for r in shipment.problems],
+        reports=[Note(r.reported_at, r.message, problem_reason(r.reason)) for r in shipment.problems],
         messages=_seller_messages(order.events, shipment.id),
     )
 
 
-def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Message]:
-    return [Message(e.at, str((e.details or {}).get("message") or "")) for e in events
+def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Note]:
+    return [Note(e.at, str((e.details or {}).get("message") or "")) for e in events
             if e.kind == "seller_message" and (e.details or {}).get("shipment_id") == shipment_id]
 
 
@@ -134,6 +130,7 @@ def order_page(token: str) -> tuple[str, int] | str:
     return render_template(
         "buyer/order.html",
         order=order,
+        several_parcels=rules.in_several_parcels(order),
         shipping=delivery_lines(order, _locale()),
         shop_name=order.seller.shop_name,
         status_label=str(STATUS_LABELS.get(order.status, order.status)),
@@ -206,6 +203,7 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
     return render_template(
         "buyer/receipt.html",
         order=order,
+        several_parcels=rules.in_several_parcels(order),
         shop_name=order.seller.shop_name,
         parcel=_parcel(order, shipment),
         state=state,
@@ -272,6 +270,7 @@ def _problem_page(shipment_id: int, token: str, state: str, status: int, *,
     return render_template(
         "buyer/problem.html",
         order=order,
+        several_parcels=rules.in_several_parcels(order),
         shop_name=order.seller.shop_name,
         parcel=parcel,
         state=state,

@@ -3,6 +3,7 @@
 from flask import Flask
 
 from . import (  # noqa: F401  (registers the commands)
+    click_french,
     demo,
     keys,
     orders,
@@ -15,4 +16,5 @@ from .group import bp
 
 
 def init_app(app: Flask) -> None:
+    click_french.install()
     app.register_blueprint(bp)

@@ -13,14 +13,15 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import format_moment
 from ..security import storable_id
-from ..timeutil import to_paris
 
 bp = Blueprint("admin", __name__, cli_group="admin")
 bp.cli.help = (
     "Commandes des opérateurs : vendeurs, clés d'API, import de commandes, "
     "réception automatique, e-mails, webhooks, données de démonstration."
 )
+bp.cli.subcommand_metavar = "COMMANDE [ARGUMENTS]..."  # Click's other words: click_french.py
 
 
 def command(name: str, **options: Any) -> Callable[[Callable[..., Any]], click.Command]:
@@ -41,7 +42,7 @@ def when(value: datetime | None) -> str:
     """A time as the operator reads it (Paris)."""
     if value is None:
         return "—"
-    return to_paris(value).strftime("%d/%m/%Y %H:%M")
+    return format_moment(value, current_app.config["BABEL_DEFAULT_LOCALE"], joined=False)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

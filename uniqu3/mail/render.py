@@ -14,24 +14,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
 
 from .. import carriers
+from ..addresses import address_lines, same_address
 from ..extensions import db
 from ..labels import problem_reason, refund_method, shown_carrier
 from ..language_templates import language_environment
 from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
-from ..timeutil import to_paris
+from ..templating import long_date, long_datetime
 from ..workflow.loading import load_order
 from . import links
 from .text import after_que, one_line
@@ -181,6 +180,7 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         # Shown only when the buyer pays for it.
         "shipping_price": money(order.shipping_cents, currency, locale) if order.shipping_cents else "",
         "buyer_phone": order.buyer_phone or "",
+        "same_addresses": same_address(order.billing_address, order.shipping_address),
         "order_url": SignedLink(links.buyer_order_url, order.id),
         "dashboard_url": links.seller_order_url(order.reference),
         "placed_on": long_date(order.created_at, locale),
@@ -271,25 +271,6 @@ def money(cents: int | None, currency: str, locale: str) -> str:
     return "" if cents is None else _money(cents, currency, locale)
 
 
-@lru_cache(maxsize=256)
-def _territory(locale: str, country: str) -> str:
-    try:
-        return str(Locale.parse(locale).territories.get(country.upper(), country))
-    except (ValueError, TypeError):
-        return country
-
-
-def address_lines(address: dict[str, str] | None, locale: str) -> list[str]:
-    """A postal address as the lines one writes on an envelope (French order)."""
-    address = address or {}
-    country = (address.get("country") or "").strip()
-    country_name = _territory(locale, country) if country else ""
-    city = " ".join(part for part in ((address.get("postal_code") or "").strip(),
-                                      (address.get("city") or "").strip()) if part)
-    lines = [address.get("name"), address.get("line1"), address.get("line2"), city, country_name]
-    return [str(line).strip() for line in lines if line and str(line).strip()]
-
-
 def delivery_lines(order: Order, locale: str) -> list[str]:
     """Where the parcel goes, as written on it: the pickup point the buyer chose (for the
     buyer, at the point), else the shipping address."""
@@ -299,26 +280,6 @@ def delivery_lines(order: Order, locale: str) -> list[str]:
     heading = _("Point relais %(carrier)s n° %(id)s", carrier=point.get("carrier", ""),
                 id=point.get("id", ""))
     return [order.buyer_name, heading, *address_lines(point, locale)]
-
-
-def long_date(value: date | datetime | None, locale: str) -> str:
-    """'vendredi 27 novembre 2026' (the day in Paris for a datetime)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = to_paris(value).date()
-    return _full_date(value, locale)
-
-
-@lru_cache(maxsize=1024)
-def _full_date(day: date, locale: str) -> str:
-    return str(format_date(day, format="full", locale=locale))
-
-
-def long_datetime(value: datetime, locale: str) -> str:
-    """'vendredi 27 novembre 2026 à 10:30' in Paris time."""
-    local = to_paris(value)
-    return _("%(date)s à %(time)s", date=long_date(local.date(), locale), time=local.strftime("%H:%M"))
 
 
 def _when(raw: str | None, locale: str) -> str:

@@ -100,7 +100,7 @@ def _workflow_refusal(error: WorkflowError) -> Response:
     name = _FORMS.get(endpoint, endpoint.rpartition(".")[2]).format(**args)
     state = FormState.refused(name, request.form, error)
     number = args.get("number")
-    if number is not None:  # a parcel's own button
+    if number is not None and not _from_next_step():  # a parcel's own button
         return _refused(args["reference"], state, "shipment", shipment_number=number)
     return _refused(args["reference"], state, _PARTS.get(endpoint, "next"))
 
@@ -196,7 +196,7 @@ def own_shipment_id(reference: str, number: int) -> int:
 
 
 def _parcel_action(reference: str, number: int, action: Callable[[int], Result], texts: tuple[str, str],
-                   parts: tuple[str, ...]) -> Response:
+                   parts: tuple[str, ...], anchor: str = "") -> Response:
     """One of the seller's parcels (404 otherwise) given to `action`; `texts` says it was done,
     or that it was already."""
     shipment_id = own_shipment_id(reference, number)
@@ -204,15 +204,24 @@ def _parcel_action(reference: str, number: int, action: Callable[[int], Result],
     result = action(shipment_id)
     done, already = texts
     return _done(reference, since, done if result.changed else already, parts, shipment_number=number,
-                 anchor=f"colis-{number}")
+                 anchor=anchor or f"colis-{number}")
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/reception")
 def request_receipt(reference: str, number: int) -> Response:
+    # From « Prochaine étape » (all is shipped) the card is the part swapped, else the parcel.
+    from_next = _from_next_step()
+    parts = ("next", "shipment_oob", "status") if from_next else ("shipment", "status", "next_oob")
     return _parcel_action(reference, number, partial(workflow().request_receipt, actor=_actor()), (
         _("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
           "demande par e-mail.", number=number),
-        _("La confirmation de réception était déjà activée pour ce colis.")), ("shipment", "status"))
+        _("La confirmation de réception était déjà activée pour ce colis.")), parts,
+        anchor="next" if from_next else "")
+
+
+def _from_next_step() -> bool:
+    """The form sits in « Prochaine étape » (all is shipped), not in its parcel."""
+    return request.form.get("from") == "next"
 
 
 @bp.post("/commandes/<reference>/colis/<int:number>/message")

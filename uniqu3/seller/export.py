@@ -13,16 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import receipt_proof
+from ..addresses import address_lines
 from ..extensions import db
+from ..i18n import format_moment
 from ..labels import SHIPMENT_LABELS, STATUS_LABELS
 from ..models import Order, OrderLine, ReceivedBy, Refund, Shipment
 from ..receipt_proof import ReceiptProof
-from ..timeutil import to_paris
 from ..workflow import refunds
 from . import queries
 
@@ -41,10 +43,7 @@ def euros(cents: int) -> str:
 
 
 def _address(address: dict[str, str]) -> str:
-    parts = [address.get("name", ""), address.get("line1", ""), address.get("line2", ""),
-             f"{address.get('postal_code', '')} {address.get('city', '')}".strip(),
-             address.get("country", "")]
-    return ", ".join(part for part in parts if part)
+    return ", ".join(address_lines(address, _locale()))
 
 
 def _pickup_point(point: dict[str, str] | None) -> str:
@@ -68,7 +67,11 @@ def _header() -> list[str]:
 
 
 def _moment(value: datetime | None) -> str:
-    return to_paris(value).strftime("%d/%m/%Y %H:%M:%S") if value is not None else ""
+    return format_moment(value, _locale(), seconds=True, joined=False)
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
 
 
 def _receipt_cells(proofs: list[ReceiptProof]) -> list[str]:
@@ -123,7 +126,7 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
             line_proofs[item.order_line_id].append(proofs[shipment.id])
             line_states[item.order_line_id].append(str(SHIPMENT_LABELS.get(shipment.status, shipment.status)))
     for order in orders:
-        common = [order.reference, to_paris(order.created_at).strftime("%d/%m/%Y %H:%M"),
+        common = [order.reference, format_moment(order.created_at, _locale(), joined=False),
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
                   order.buyer_phone or "", _address(order.shipping_address),
                   _pickup_point(order.pickup_point)]

@@ -88,10 +88,12 @@ def _text(event: OrderEvent) -> tuple[str, str]:
     if kind == "order_placed":
         count = int(d.get("lines") or 0)
         total = money(int(d.get("total_cents") or 0))
-        return ngettext("Commande reçue : %(num)d ligne, %(total)s.",
-                        "Commande reçue : %(num)d lignes, %(total)s.", count, total=total), ""
+        # No full stop after an amount (« 40,40 €. »): the entry's words are a label, not a sentence.
+        return ngettext("Commande reçue : %(num)d ligne, %(total)s",
+                        "Commande reçue : %(num)d lignes, %(total)s", count, total=total), ""
     if kind == "payment_confirmed":
-        return _("Paiement confirmé : le client en est informé par e-mail."), str(d.get("note") or "")
+        # What happened, not the success message the seller saw (« le client en est informé… »).
+        return _("Paiement confirmé"), str(d.get("note") or "")
     if kind == "shipped":
         tracking = d.get("tracking_number") or ""
         carrier = shown_carrier(d.get("carrier", ""))
@@ -163,7 +165,7 @@ def _text(event: OrderEvent) -> tuple[str, str]:
             text += " " + _("Référence : %(reference)s.", reference=d["reference"])
         return text, str(d.get("note") or "")
     if kind == "cancelled":
-        return _("Commande annulée : le client en est informé par e-mail."), str(d.get("reason") or "")
+        return _("Commande annulée"), str(d.get("reason") or "")
     return kind, ""
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     table,
     tuple_,
+    union,
     union_all,
 )
 
@@ -53,9 +54,16 @@ class Tab:
     # A count column of the order (> 0: in the tab), whatever the status, over its own partial
     # index: « Problèmes » (a parcel in problem), « À rembourser » (money to give back).
     flag: str = ""
+    # « À traiter »: the statuses' orders and, whatever their status, those with a problem.
+    with_problems: bool = False
 
+
+#: What waits for the seller: to be paid, to be shipped (statuses counted exactly up to COUNT_CAP).
+_ACTION_STATUSES: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, *rules.SHIPPABLE)
 
 TABS: tuple[Tab, ...] = (
+    # The list opens on what needs the seller: payments to confirm, parcels to send, problems.
+    Tab("a-traiter", _l("À traiter"), _ACTION_STATUSES, with_problems=True),
     Tab("problemes", _l("Problèmes"), (), flag="open_problems"),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
     Tab("a-expedier", _l("À expédier"), rules.SHIPPABLE),
@@ -67,7 +75,7 @@ TABS: tuple[Tab, ...] = (
 )
 TABS_BY_SLUG = {tab.slug: tab for tab in TABS}
 ALL_TAB = TABS_BY_SLUG["toutes"]
-DEFAULT_TAB = ALL_TAB
+DEFAULT_TAB = TABS_BY_SLUG["a-traiter"]
 
 
 def tab_for(slug: str | None) -> Tab:
@@ -242,20 +250,30 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
     if tab.flag:
         # Exactly the partial index's condition (ix_orders_seller_problems, …_refund_due), so it is used.
         base = [*base, _ORDERS[tab.flag] > 0]
-    if len(tab.statuses) <= 1 or search:
+    if search:
+        # The search's orders are few: one range, the tab's condition tested on each.
+        if tab.statuses:
+            wanted = _ORDERS.status.in_(tab.statuses)
+            base.append(or_(wanted, _ORDERS.open_problems > 0) if tab.with_problems else wanted)
+        windows = [_window(base, has_cursor, newest_first)]
+    elif len(tab.statuses) <= 1 and not tab.with_problems:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
             base.append(_ORDERS.status.in_(tab.statuses))
         windows = [_window(base, has_cursor, newest_first)]
     else:
-        # Several statuses: one ordered range per status, merged (each stops at `limit`).
+        # Several statuses (and the problems): one ordered range each, merged (each stops at
+        # `limit`).
         windows = [_window([*base, _ORDERS.status == status], has_cursor, newest_first)
                    for status in tab.statuses]
+        if tab.with_problems:
+            windows.append(_window([*base, _ORDERS.open_problems > 0], has_cursor, newest_first))
     if len(windows) == 1:
         ids = windows[0].subquery()
     else:
-        parts = [w.subquery() for w in windows]
-        ids = union_all(*[select(p.c.id, p.c.created_at) for p in parts]).subquery()
+        parts = [select(*w.subquery().c) for w in windows]
+        # An order in one of the statuses with a problem is in two ranges: once in the list.
+        ids = (union(*parts) if tab.with_problems else union_all(*parts)).subquery()
     direction = (ids.c.created_at.desc(), ids.c.id.desc()) if newest_first else (
         ids.c.created_at.asc(), ids.c.id.asc())
     shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)
@@ -300,18 +318,17 @@ def _grouped(value: int, locale: str) -> str:
 
 
 _STATUSES = tuple(OrderStatus)
-#: The statuses of orders waiting for the seller (to be paid, to be shipped): counted exactly up
-#: to COUNT_CAP. The others (waiting for the buyer, done) are counted up to ARCHIVE_COUNT_CAP:
-#: « 100+ » says enough there, and each count costs the database a step per order counted.
-_ACTION_STATUSES = frozenset({OrderStatus.AWAITING_PAYMENT, *rules.SHIPPABLE})
+# The statuses of orders waiting for the seller are counted exactly up to COUNT_CAP. The others
+# (waiting for the buyer, done) up to ARCHIVE_COUNT_CAP: « 100+ » says enough there, and each
+# count costs the database a step per order counted.
 ARCHIVE_COUNT_CAP = 100
-
-
-_FLAG_TABS = tuple(tab for tab in TABS if tab.flag)
 
 
 def _cap_of(status: OrderStatus) -> int:
     return COUNT_CAP if status in _ACTION_STATUSES else ARCHIVE_COUNT_CAP
+
+
+_FLAG_TABS = tuple(tab for tab in TABS if tab.flag)
 
 
 def _counts_statement() -> AnySelect:
@@ -332,7 +349,12 @@ def _counts_statement() -> AnySelect:
         # « Problèmes », « À rembourser »: each over its partial index.
         select(literal_column("1")).where(orders.seller_id == seller_id, orders[tab.flag] > 0)
         .limit(caps[True]).subquery()
-    ).scalar_subquery() for tab in _FLAG_TABS])
+    ).scalar_subquery() for tab in _FLAG_TABS], select(func.count()).select_from(
+        # Those of them « À traiter » does not count by their status.
+        select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0,
+                                          orders.status.not_in(_ACTION_STATUSES))
+        .limit(caps[True]).subquery()
+    ).scalar_subquery())
 
 
 _COUNTS = _counts_statement()
@@ -343,24 +365,60 @@ def _capped(n: int, cap: int) -> Count:
     return Count(min(n, cap), n > cap)
 
 
-def status_counts(seller_id: int) -> dict[str, Count]:
+def status_counts(seller_id: int, query: str = "") -> dict[str, Count]:
     """Orders per tab, in one query: one count per status over its own range of
     ix_orders_seller_status_created, each stopping after its cap. The cost is then bounded
     however many orders a seller has (the archive tabs of a big shop would otherwise cost a
     scan of 100,000 index entries per page view), and exact where it matters: the tabs of
-    orders waiting for the seller."""
+    orders waiting for the seller. With a search: the search's orders per tab."""
+    if query.strip():
+        return _search_counts(seller_id, query)
     row = db.session.execute(
         _COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}).one()
-    by_status, flagged = row[:len(_STATUSES)], row[len(_STATUSES):]
+    by_status, flagged, other_problems = row[:len(_STATUSES)], row[len(_STATUSES):-1], row[-1]
     per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
+    flags = {tab.flag: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, flagged, strict=True)}
+    return _per_tab(per_status, flags, _capped(other_problems, COUNT_CAP))
 
-    def total(wanted: tuple[OrderStatus, ...]) -> Count:
-        parts = [per_status[s] for s in wanted]
+
+#: A search's tabs count up to this many of its orders (then « 1 000+ »): the count reads
+#: the orders the search finds, like the list.
+SEARCH_COUNT_CAP = 1_000
+
+
+def _search_counts(seller_id: int, query: str) -> dict[str, Count]:
+    flags = [tab.flag for tab in _FLAG_TABS]
+    found = (select(_ORDERS.status, *[_ORDERS[flag] for flag in flags])
+             .where(*seller_filters(seller_id, query))
+             .limit(SEARCH_COUNT_CAP + 1).subquery())
+    rows = db.session.execute(
+        select(found.c.status, func.count(), *[func.count().filter(found.c[flag] > 0) for flag in flags])
+        .group_by(found.c.status)).all()
+    capped = sum(row[1] for row in rows) > SEARCH_COUNT_CAP  # then each count is a lower bound
+    per_status = {status: Count(0, capped) for status in _STATUSES}
+    per_status.update({OrderStatus(row[0]): Count(row[1], capped) for row in rows})
+    flagged = {flag: Count(sum(row[2 + i] for row in rows), capped) for i, flag in enumerate(flags)}
+    problems = 2 + flags.index("open_problems")
+    other_problems = sum(row[problems] for row in rows if row[0] not in _ACTION_STATUSES)
+    return _per_tab(per_status, flagged, Count(other_problems, capped))
+
+
+def _per_tab(per_status: dict[OrderStatus, Count], flags: dict[str, Count],
+             other_problems: Count) -> dict[str, Count]:
+    """Each tab's count from the counts per status, per flag, and of the orders with a problem
+    in a status « À traiter » does not count (`other_problems`)."""
+
+    def total(parts: list[Count]) -> Count:
         return Count(sum(c.value for c in parts), any(c.capped for c in parts))
 
-    counts = {tab.slug: total(tab.statuses) for tab in TABS if tab.statuses}
-    counts[ALL_TAB.slug] = total(_STATUSES)
-    counts.update({tab.slug: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, flagged, strict=True)})
+    counts = {}
+    for tab in TABS:
+        if tab.flag:
+            counts[tab.slug] = flags[tab.flag]
+        elif tab.with_problems:
+            counts[tab.slug] = total([*(per_status[s] for s in tab.statuses), other_problems])
+        else:
+            counts[tab.slug] = total([per_status[s] for s in tab.statuses or _STATUSES])
     return counts
 
 

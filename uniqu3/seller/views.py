@@ -65,7 +65,8 @@ def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
             "q": query,
             "page": page,
             "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
-            "counts": {slug: count.shown(locale) for slug, count in queries.status_counts(seller_id).items()},
+            "counts": {slug: count.shown(locale)
+                       for slug, count in queries.status_counts(seller_id, query).items()},
             "list_url": query_url_maker("seller.orders"),
             "export_url": query_url_maker("seller.export_csv"),
             "from_older_page": bool(raw_after),
@@ -86,6 +87,10 @@ def orders_page(args: Mapping[str, str], *, status: int = 200, **context: Any) -
         body = str(results)
         if context:
             body = render_template("seller/_bulk_summary.html", **context) + body
+        else:
+            # Moving between tabs and pages replaces the results only: the message of the
+            # page first shown (« Bienvenue… ») goes with its first view.
+            body = _CLEARED_ALERTS + body
     else:
         body = render_page("seller/orders.html", q=query, results_html=results,
                            checklist=setup_checklist(current_user), **context)
@@ -93,6 +98,9 @@ def orders_page(args: Mapping[str, str], *, status: int = 200, **context: Any) -
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")
     return response
+
+
+_CLEARED_ALERTS = '<div id="alerts" data-hx-swap-oob="innerHTML"></div>'
 
 
 @bp.get("/commandes")

@@ -124,6 +124,11 @@ EDITABLE: tuple[ShipmentStatus, ...] = LOSABLE
 MESSAGE_MAX = 2_000
 
 
+def in_several_parcels(order: Order) -> bool:
+    """The order comes, or will come, in more than one parcel: the buyer confirms each one."""
+    return len(order.shipments) > 1 or any(line.remaining > 0 for line in order.lines)
+
+
 def can_report(status: str) -> bool:
     """The buyer may send a report (a first one, or one more while in problem)."""
     return status in REPORTABLE or status == ShipmentStatus.PROBLEM
