@@ -79,9 +79,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("id", "reference", "seller_id", "external_id", "request_hash", "buyer_name",
                "buyer_email", "billing_address", "shipping_address", "currency", "total_cents",
                "status", "paid_at", "payment_note", "cancelled_at", "cancel_reason", "created_at",
-               "updated_at", "version", "search_text", "open_problems"),
+               "updated_at", "version", "search_text", "open_problems", "shipping_cents",
+               "buyer_phone", "pickup_point", "refund_due_cents"),
     "order_lines": ("id", "order_id", "position", "sku", "title", "quantity", "unit_price_cents",
-                    "shipped_quantity"),
+                    "shipped_quantity", "closed_quantity"),
     "shipments": ("id", "order_id", "number", "carrier", "carrier_label", "tracking_number",
                   "tracking_url", "shipped_on", "status", "request_key", "created_at",
                   "receipt_requested_at", "receipt_due_at", "received_at", "received_by",
@@ -484,10 +485,13 @@ class Dataset:
             search_text(reference, buyer_name, buyer_email, (sku for sku, _, _ in items),
                         (parcel.tracking for parcel in parcels)),
             0,  # no parcel of a generated order has a problem reported
+            0, None, None,  # no shipping costs, phone or pickup point
+            # what the workflow leaves owed (workflow.refunds): a cancelled paid order, all of it
+            total if paid_at is not None and cancelled_at is not None else 0,
         ))
         add_line = out["order_lines"]
         for i, (sku, title, price) in enumerate(items):
-            add_line((line_ids[i], order_id, i + 1, sku, title, quantities[i], price, shipped[i]))
+            add_line((line_ids[i], order_id, i + 1, sku, title, quantities[i], price, shipped[i], 0))
 
         push = self._push
         ctx = (order_id, reference, seller, buyer_name, buyer_email)

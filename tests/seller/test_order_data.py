@@ -71,7 +71,7 @@ def test_the_csv_has_the_phone_the_point_and_the_shipping(sc: SellerClient, orde
     row = dict(zip(table[0], table[1], strict=True))
     assert row["Téléphone du client"] == "'+33612345678"  # a leading + is defused for spreadsheets
     assert row["Point relais"] == ("Mondial Relay FR-012345 : Tabac de la Gare, 3 place de la Gare, "
-                                   "69007 Lyon, FR")
+                                   "69007 Lyon, France")
     assert (row["Frais de port (€)"], row["Total de la commande (€)"]) == ("4,90", "80,20")
 
 

@@ -57,7 +57,7 @@ def test_development_allows_http_on_loopback() -> None:
 
 def test_production_refuses_to_start_with_private_webhooks_allowed() -> None:
     config = {"UNIQU3_PROFILE": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://a.example.fr",
-              "WEBHOOK_ALLOW_PRIVATE": True}
+              "API_RATE_LIMIT": "1000/minute", "WEBHOOK_ALLOW_PRIVATE": True}
     with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE"):
         check(config)
 

@@ -112,7 +112,7 @@ def test_same_external_id_with_other_content_is_a_conflict(wf: Workflow, seller:
     wf.place_order(order_input(seller.email), actor=Actor.api())
     with pytest.raises(Exception) as refused:
         wf.place_order(order_input(seller.email, buyer_name="Quelqu'un d'autre"), actor=Actor.api())
-    assert refused.value.code == "conflict"
+    assert refused.value.code == "external_id_conflict"
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
 
 
@@ -185,14 +185,14 @@ def test_confirm_payment_of_a_cancelled_order_is_refused(wf: Workflow, make_orde
     wf.cancel(order.id, actor=SELLER)
     with pytest.raises(Exception, match="annulée") as refused:
         wf.confirm_payment(order.id, actor=SELLER)
-    assert refused.value.code == "invalid_transition"
+    assert refused.value.code == "already_cancelled"
     assert db.session.get(Order, order.id).paid_at is None
 
 
 def test_unknown_order_is_not_found(wf: Workflow) -> None:
     with pytest.raises(Exception, match="introuvable") as refused:
         wf.confirm_payment(999_999, actor=SELLER)
-    assert refused.value.code == "not_found"
+    assert refused.value.code == "order_not_found"
 
 
 # ----------------------------------------------------------------------------- cancellation
