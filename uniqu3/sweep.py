@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .api import idempotency
 from .extensions import db
 from .mail import deliver
@@ -59,12 +61,21 @@ def run_sweep() -> SweepReport:
         # the rows wait for their next try.
         if handled < DELIVERY_BATCH or not delivery.sent:
             break
-    report.idempotency_keys_removed = idempotency.remove_expired(db.session, now())
     if report.emails_sent or report.emails_retrying or report.emails_failed:
         log.info("Sweep: e-mails sent %d, to retry %d, failed %d.", report.emails_sent,
                  report.emails_retrying, report.emails_failed)
     _deliver_webhooks(report)
+    _forget_expired_idempotency_keys(report)
     return report
+
+
+def _forget_expired_idempotency_keys(report: SweepReport) -> None:
+    """Housekeeping, last: a refused delete must not fail the sweep's work; the next one retries."""
+    try:
+        report.idempotency_keys_removed = idempotency.remove_expired(db.session, now())
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("Sweep: expired Idempotency-Keys not removed this time (%s).", exc)
 
 
 def _deliver_webhooks(report: SweepReport) -> None:
