@@ -43,7 +43,7 @@ def test_close_with_htmx_swaps_the_lines_status_and_history(sc: SellerClient, or
     assert '<section id="lines" class="card" data-hx-swap-oob="true">' in html
     assert closed_cell(html) == ["1"]
     assert "Reste clos : CARD-01 × 1 ne seront pas expédiés" in html
-    assert "Reste clos : le client reçoit par e-mail la liste des articles" in html
+    assert "Reste clos : le client en est informé par e-mail." in html
     assert "<summary>Clore le reste</summary>" not in html  # nothing left to close
     order = fresh(order)
     assert order.status == OrderStatus.SHIPPED
@@ -60,7 +60,7 @@ def test_close_without_javascript_then_the_page_and_slip(sc: SellerClient, order
                                                "reason": "Un seul sac en stock"})
     assert response.status_code == 303
     page = sc.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Reste clos : le client reçoit par e-mail" in page  # the flash message
+    assert "Reste clos : le client en est informé par e-mail." in page  # the flash message
     assert '<abbr title="Clos : ne sera pas expédié">Clos</abbr>' in page
     assert closed_cell(page) == ["1"]
     assert fresh(order).status == OrderStatus.PAID

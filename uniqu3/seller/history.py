@@ -142,24 +142,24 @@ def _text(event: OrderEvent) -> tuple[str, str]:
         return _("Rappel envoyé au client pour le colis n° %(number)s (échéance le %(due)s).", number=number,
                  due=_when(d.get("due_at"))), ""
     if kind == "shipment_edited":
-        return _("Colis n° %(number)s corrigé : %(changes)s. Le client en est informé par e-mail.",
+        return _("Colis n° %(number)s corrigé : %(changes)s.",
                  number=number, changes=_changes(d.get("before"), d.get("after"))), ""
     if kind == "payment_undone":
-        return _("Confirmation du paiement (du %(when)s) annulée : le client en est informé par e-mail.",
+        return _("Confirmation du paiement (du %(when)s) annulée.",
                  when=_when(d.get("paid_at"))), str(d.get("reason") or "")
     if kind == "remainder_closed":
         amount = money(int(d.get("amount_cents") or 0))
         if d.get("cancelled"):
             text = _("Reste clos, rien n'étant expédié : commande annulée. Articles non expédiés : %(items)s "
-                     "(%(amount)s) ; le client en est informé par e-mail.", items=_items(d.get("items")),
+                     "(%(amount)s).", items=_items(d.get("items")),
                      amount=amount)
         else:
-            text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s) ; le client en est informé "
-                     "par e-mail.", items=_items(d.get("items")), amount=amount)
+            text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s).", items=_items(d.get("items")),
+                     amount=amount)
         return text, str(d.get("reason") or "")
     if kind == "refund_recorded":
-        text = _("Remboursement de %(amount)s enregistré (%(method)s) ; reste à rembourser : %(due)s. "
-                 "Le client en est informé par e-mail.", amount=money(int(d.get("amount_cents") or 0)),
+        text = _("Remboursement de %(amount)s enregistré (%(method)s) ; reste à rembourser : %(due)s.",
+                 amount=money(int(d.get("amount_cents") or 0)),
                  method=refund_method(str(d.get("method") or "")), due=money(int(d.get("due_cents") or 0)))
         if d.get("reference"):
             text += " " + _("Référence : %(reference)s.", reference=d["reference"])
