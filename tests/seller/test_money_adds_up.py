@@ -178,7 +178,7 @@ def test_the_money_adds_up_everywhere(sc: SellerClient, wf: Workflow, api_key: s
         line.closed_quantity for line in order.lines]
 
     # The CSV export: the order's rows carry its amounts.
-    text = sc.get(f"/commandes/export.csv?q={order.reference}").get_data(as_text=True)
+    text = sc.get(f"/commandes/export.csv?statut=toutes&q={order.reference}").get_data(as_text=True)
     rows = [row for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=";")
             if row and row[0] == order.reference]
     assert len(rows) == len(order.lines)
