@@ -139,7 +139,8 @@ def close_remainder(reference: str) -> Response:
     order_id, since = _start(reference)
     result = workflow().close_remainder(order_id, actor=_actor(), reason=reason, quantities=quantities,
                                         request_key=request_key)
-    message = (_("Reste clos : le client en est informé par e-mail.") if result.changed else _("Ces articles étaient déjà clos."))
+    message = (_("Reste clos : le client en est informé par e-mail.") if result.changed
+               else _("Ces articles étaient déjà clos."))
     # The parcels' card changes only when the closure cancelled the order.
     parts = ("next", "status", "payment", "lines", *(("shipments",) if result.order.is_cancelled else ()))
     return _done(reference, since, message, parts)

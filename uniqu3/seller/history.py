@@ -154,8 +154,8 @@ def _text(event: OrderEvent) -> tuple[str, str]:
                      "(%(amount)s).", items=_items(d.get("items")),
                      amount=amount)
         else:
-            text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s).", items=_items(d.get("items")),
-                     amount=amount)
+            text = _("Reste clos : %(items)s ne seront pas expédiés (%(amount)s).",
+                     items=_items(d.get("items")), amount=amount)
         return text, str(d.get("reason") or "")
     if kind == "refund_recorded":
         text = _("Remboursement de %(amount)s enregistré (%(method)s) ; reste à rembourser : %(due)s.",
