@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from ..database import rows_matched
 from ..models import EmailKind, OrderEvent, OrderLine
 from ..webhooks import events as webhook_events
-from . import actions, refunds, rules  # actions: a cycle by design, Workflow's methods call these functions
+from . import actions, rules  # actions: a cycle by design, Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
 
@@ -85,7 +85,7 @@ def close_remainder(wf: actions.Workflow, order_id: int, *, actor: Actor, reason
     wf._email(EmailKind.REMAINDER_CLOSED_BUYER, order, data={
         "items": rows, "amount_cents": amount, "reason": reason, "cancelled": cancels,
         # A cancelled order gives its shipping costs back too.
-        "refund_cents": amount + (refunds.shipping_cents(order) if cancels else 0),
+        "refund_cents": amount + (order.shipping_cents if cancels else 0),
     }, key=f"{EmailKind.REMAINDER_CLOSED_BUYER.value}:order:{order.id}:{key or uuid.uuid4().hex}")
     wf._set_status(order)
     if cancels:

@@ -32,15 +32,6 @@ REFERENCE_MAX = 100
 NOTE_MAX = 500
 
 
-def shipping_cents(order: Order) -> int:
-    """The order's shipping costs, part of `total_cents`."""
-    return order.shipping_cents
-
-
-def items_cents(order: Order) -> int:
-    return order.total_cents - shipping_cents(order)
-
-
 def owed_back_cents(order: Order, lines: Iterable[OrderLine] | None = None) -> int:
     """What the buyer must get back in all (refunded or not); `lines` defaults to the order's."""
     if order.paid_at is None:
@@ -81,7 +72,7 @@ def money_of(order: Order, refunds: Iterable[Refund] | None = None,
     it: `load_order(…, refunds=True)`)."""
     refunded = sum(r.amount_cents for r in (order.refunds if refunds is None else refunds))
     owed = owed_back_cents(order, lines)
-    shipping = shipping_cents(order)
+    shipping = order.shipping_cents
     owed_shipping = shipping if order.paid_at is not None and order.cancelled_at is not None else 0
     return Money(
         total_cents=order.total_cents, shipping_cents=shipping,
