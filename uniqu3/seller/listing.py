@@ -19,7 +19,7 @@ from flask_babel import force_locale, gettext, ngettext
 from markupsafe import Markup, escape
 from sqlalchemy import Row
 
-from ..i18n import format_moment, once_per_language
+from ..i18n import moment_writer, once_per_language
 from ..labels import STATUS_LABELS
 from ..money import format_money
 from ..timeutil import iso_utc, to_paris
@@ -100,6 +100,7 @@ def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: d
     """Rows of queries.LIST_COLUMNS as the list prints them; `today`: the Paris day their age
     is counted to."""
     locale = texts.locale
+    write_moment = moment_writer(locale)
     parts = []
     references = []
     # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.
@@ -107,14 +108,14 @@ def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: d
          item_count) in rows:
         ref = escape(reference)
         needs_action = open_problems > 0
+        local = to_paris(created_at)
         parts.append(_ROW.format(
             ref=ref, href=escape(order_url(reference)),
             needs_action=' class="needs-action"' if needs_action else "",
             badge=texts.badges[status], client=texts.client, who=escape(buyer_name),
             flag=texts.problem if needs_action else "", items=texts.items(item_count or 0),
             amount=escape(format_money(total_cents, currency, locale)), iso=iso_utc(created_at),
-            created=format_moment(created_at, locale),
-            age=texts.age((today - to_paris(created_at).date()).days)))
+            created=write_moment(local), age=texts.age((today - local.date()).days)))
         references.append(reference)
     return ShownRows(Markup("".join(parts)), " ".join(references))
 

@@ -270,7 +270,7 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
     elif len(tab.statuses) <= 1 and not tab.with_problems:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
-            base.append(_ORDERS.status.in_(tab.statuses))
+            base.append(_ORDERS.status == tab.statuses[0])
         windows = [_window(base, has_cursor, newest_first)]
     else:
         # Several statuses (and the problems): one ordered range each, merged (each stops at
@@ -363,7 +363,9 @@ def _counts_statement() -> AnySelect:
     ).scalar_subquery() for tab in _FLAG_TABS], select(func.count()).select_from(
         # Those of them « À traiter » does not count by their status.
         select(literal_column("1")).where(orders.seller_id == seller_id, flagged("open_problems"),
-                                          orders.status.not_in(_ACTION_STATUSES))
+                                          # Not NOT IN: its list would be expanded into
+                                          # the SQL text on each run (a post-compile step).
+                                          *[orders.status != status for status in _ACTION_STATUSES])
         .limit(caps[True]).subquery()
     ).scalar_subquery())
 
