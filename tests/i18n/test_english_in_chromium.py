@@ -27,6 +27,8 @@ CUT_OFF = """() => {
   for (const el of document.querySelectorAll('body *')) {
     const st = getComputedStyle(el);
     if (st.display === 'none' || st.visibility === 'hidden' || !el.getClientRects().length) continue;
+    // Text for screen readers only (class vh: 1 px, clipped on purpose) is not cut off.
+    if (st.position === 'absolute' && el.clientWidth <= 1 && el.clientHeight <= 1) continue;
     if (el.scrollWidth > el.clientWidth + 1 && ['hidden', 'clip'].includes(st.overflowX))
       cut.push('clipped: ' + el.textContent.trim().slice(0, 60));
     if (el.placeholder) {
