@@ -7,10 +7,12 @@ reason, except under CI=true, where it is a failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,14 +278,18 @@ class SmtpSink:
         return [email.message_from_bytes(m, policy=policy.default) for m in self.messages]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpSink]:
+@contextmanager
+def smtp_sink(stall: Callable[[], object] | None = None) -> Iterator[SmtpSink]:
+    """A running SmtpSink. `stall`, when given, runs (in a thread) as each message has come in,
+    before it is kept and answered: a relay that stalls until `stall` returns."""
     from aiosmtpd.controller import Controller
 
     received: list[bytes] = []
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if stall is not None:
+                await asyncio.get_running_loop().run_in_executor(None, stall)
             received.append(envelope.original_content or envelope.content)
             return "250 OK"
 
@@ -296,6 +302,12 @@ def smtp_server() -> Iterator[SmtpSink]:
         yield SmtpSink("127.0.0.1", port, received, controller)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    with smtp_sink() as sink:
+        yield sink
 
 
 @pytest.fixture
