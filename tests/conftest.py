@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from uniqu3 import create_app
 from uniqu3.extensions import db
-from uniqu3.models import Seller
+from uniqu3.models import Order, Seller, Shipment
 from uniqu3.passwords import hash_password
 from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow
 
@@ -259,6 +259,15 @@ def make_order(wf: Workflow, seller: Seller) -> Callable[..., Any]:
         return wf.place_order(data, actor=Actor.api("storefront")).order
 
     return make
+
+
+def ship_all(wf: Workflow, order: Order, actor: Actor, tracking_number: str,
+             carrier: str = "colissimo") -> Shipment:
+    """Everything of a paid order in one parcel, as its seller ships it."""
+    shipment = wf.ship(order.id, actor=actor, quantities={line.id: line.quantity for line in order.lines},
+                       carrier=carrier, tracking_number=tracking_number).shipment
+    assert shipment is not None
+    return shipment
 
 
 # ----------------------------------------------------------------------------- services
