@@ -62,8 +62,8 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "receipt_relaunched":
         return _("Confirmation de réception demandée de nouveau pour le colis n° %(number)s", number=number)
     if event.kind == "parcel_lost":
-        return _("Colis n° %(number)s déclaré perdu par %(shop)s : ses articles sont de nouveau à expédier",
-                 number=number, shop=shop_name)
+        return _("Colis n° %(number)s déclaré perdu par %(shop)s : ses articles vous seront expédiés de "
+                 "nouveau, ou remboursés", number=number, shop=shop_name)
     if event.kind == "receipt_reminded":
         return _("Rappel envoyé : confirmation de réception du colis n° %(number)s", number=number)
     if event.kind == "auto_received":
