@@ -257,9 +257,11 @@ def test_the_refunds_recorded_and_what_is_still_due_are_shown(
     assert "20/11/2026 — 25,30 € remboursés par L'Atelier de Lina (PayPal) réf. PP-42" in text
     assert "Remboursé en tout 25,30 € Reste à vous rembourser 50,00 €" in text
     assert "Note privée" not in text  # the seller's note stays on the seller's side
+    assert "— Remboursement de 25,30 € effectué par L'Atelier de Lina (PayPal)" in text  # history
     english = page_text(english_reader(app).get(link, headers=ENGLISH).text)
     assert "11/20/2026 — €25.30 refunded by L'Atelier de Lina (PayPal) ref. PP-42" in english
     assert "Refunded in all €25.30 Still to be refunded to you €50.00" in english
+    assert "— Refund of €25.30 made by L'Atelier de Lina (PayPal)" in english
     wf.record_refund(order.id, actor=SELLER, amount_cents=5000, method="transfer")
     text = page_text(client.get(link).text)
     assert "Remboursé en tout 75,30 €" in text and "Reste à vous rembourser" not in text

@@ -137,6 +137,10 @@ def test_a_lost_parcel_owes_its_items_until_shipped_again_with_htmx(
     response = sc.post(url(order, "colis/1/perdu"), htmx=True)
     assert response.status_code == 200 and len(response.data) <= PARTIAL_BUDGET
     shown = flat(response.get_data(as_text=True))
+    # The parcel is the part swapped; « Prochaine étape » (the ship form is back) and the payment
+    # card come out of band.
+    assert shown.startswith('<li id="colis-1" class="parcel">')
+    assert re.search(r'<section id="next" [^>]*data-hx-swap-oob="true"', shown)
     assert '<section id="payment" class="card" data-hx-swap-oob="true">' in shown
     assert "À rembourser au client</dt><dd>69,80 € <small>(dont articles perdus : 69,80 €" in shown
     assert 'Reste à rembourser</dt><dd class="due">69,80 €' in shown

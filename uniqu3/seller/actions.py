@@ -252,5 +252,6 @@ def declare_lost(reference: str, number: int) -> Response:
     return _parcel_action(reference, number, partial(workflow().declare_lost, actor=_actor()), (
         _("Colis n° %(number)s déclaré perdu : ses articles sont à expédier de nouveau, sinon à rembourser ; "
           "le client en est informé par e-mail.", number=number),
-        # The payment card: its items are owed back until shipped again.
-        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next", "payment"))
+        # « Prochaine étape » (the ship form is back) and the payment card (its items are owed back
+        # until shipped again), out of band: the parcel is the part swapped.
+        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next_swap", "payment"))
