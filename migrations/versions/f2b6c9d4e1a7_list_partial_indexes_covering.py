@@ -7,7 +7,7 @@ partial index's size, counted both tabs by walking every order of the seller thr
 covering index is chosen over any other that starts with seller_id.
 
 Revision ID: f2b6c9d4e1a7
-Revises: d5a1f3c7e9b2
+Revises: f3a8c1d5e7b9
 Create Date: 2026-12-06 14:45:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f2b6c9d4e1a7'
-down_revision = 'd5a1f3c7e9b2'
+down_revision = 'f3a8c1d5e7b9'
 branch_labels = None
 depends_on = None
 
