@@ -28,7 +28,8 @@ def reads_only(view: View) -> View:
     """Mark a view that only reads: its request's statements run without a transaction
     (autocommit), which spares a database server the BEGIN and ROLLBACK round trips around
     them. What they read is the same: PostgreSQL's READ COMMITTED takes a snapshot per
-    statement inside a transaction too, and SQLite's driver opens none for a SELECT."""
+    statement inside a transaction too. SQLite's driver opens no transaction for a SELECT:
+    there the connection is left as it is."""
     setattr(view, _READS_ONLY, True)
     return view
 
@@ -44,9 +45,13 @@ def _autocommit_for_reads_only(app: Flask) -> Callable[[], None]:
 
 
 def init_app(app: Flask) -> None:
-    # Before any other hook reads the database (the seller's session does).
-    app.before_request(_autocommit_for_reads_only(app))
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
+        # Before any other hook reads the database (the seller's session does). Not on
+        # SQLite: its driver opens no transaction for a SELECT already, and switching the
+        # connection to autocommit and back on each request cost about a fifth of a
+        # rendered « Commandes » (bench/RESULTS.md, fourth pass).
+        app.before_request(_autocommit_for_reads_only(app))
     if uri.startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
