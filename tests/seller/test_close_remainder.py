@@ -45,6 +45,9 @@ def test_close_with_htmx_swaps_the_lines_status_and_history(sc: SellerClient, or
     assert "Reste clos : CARD-01 × 1 ne seront pas expédiés" in html
     assert "Reste clos : le client en est informé par e-mail." in html
     assert "<summary>Clore le reste</summary>" not in html  # nothing left to close
+    # All is shipped now: parcel 1's receipt button moves to « Prochaine étape ».
+    assert '<p id="reception-1" class="hint" data-hx-swap-oob="true">' in html
+    assert '<p id="ask-1">' in html.split('<section id="next"')[1].split("</section>")[0]
     order = fresh(order)
     assert order.status == OrderStatus.SHIPPED
     assert db.session.query(OutboxEmail).filter_by(kind="C1", order_id=order.id).count() == 1

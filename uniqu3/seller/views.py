@@ -150,16 +150,29 @@ def preparation_slip(reference: str) -> str:
 @bp.get("/commandes/<reference>/expedition")
 def ship_form(reference: str) -> BaseResponse | str:
     """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
+    return _form_fragment(reference, "next", "seller/_ship_form.html", "can_ship")
+
+
+@bp.get("/commandes/<reference>/remboursement")
+def refund_form(reference: str) -> BaseResponse | str:
+    """« Remboursement effectué » alone, fetched by htmx after an action; without htmx, the
+    order page."""
+    return _form_fragment(reference, "payment", "seller/_refund_form.html", "refund_due")
+
+
+def _form_fragment(reference: str, anchor: str, template: str, shown: str) -> BaseResponse | str:
+    """A form of the order page on its own (an action's answer stays small without it), or
+    nothing when the context's `shown` says it no longer applies: the slot just goes away."""
     if not wants_fragment():
         if queries.order_id(current_user.id, reference) is None:
             abort(404)  # like every URL naming an order that is not this seller's
-        response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
+        response = redirect(url_for("seller.order_detail", reference=reference) + f"#{anchor}")
         response.vary.add("HX-Request")
         return response
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)
     context = order_context(order)
-    if not context["can_ship"]:
-        return ""  # nothing left to ship: the slot just goes away
-    return render_template("seller/_ship_form.html", **context)
+    if not context[shown]:
+        return ""
+    return render_template(template, **context)
