@@ -437,7 +437,12 @@ def test_a_cancelled_order_no_longer_looks_open(sc: SellerClient, order_in: Make
         assert "Prochaine étape" not in shown and 'class="todo"' not in shown
         assert "Aucun colis : la commande est annulée." in shown
         assert "Aucun colis expédié pour l'instant" not in shown
+        # Nothing is left to ship: no « Reste » column, the step is not outlined as one to do.
+        assert ">Reste</th>" not in shown and '<th scope="row" colspan="2">Total</th>' in shown
+        assert '<section id="next" class="card next over"' in shown
     assert "Bon de préparation" not in page
+    paid = sc.get(f"/commandes/{order_in(OrderStatus.PAID).reference}").get_data(as_text=True)
+    assert ">Reste</th>" in paid and '<section id="next" class="card next"' in paid
 
 
 def test_an_action_after_the_session_ended_comes_back_to_the_order(sc: SellerClient,
