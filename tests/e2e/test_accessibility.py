@@ -37,7 +37,7 @@ def _orders(server: LiveServer, email: str) -> tuple[list[str], list[str], str]:
         for order in (paid, partial, done, reported):
             wf.confirm_payment(order.id, actor=seller, note="Virement")
         # A parcel the buyer reported: the report form, the seller's answers, « Problèmes ».
-        problem = ship_all(wf, reported, seller, "6A98765432102")
+        problem = ship_all(wf, reported, actor=seller, tracking_number="6A98765432102")
         wf.request_receipt(problem.id, actor=seller)
         wf.report_problem(problem.id, reason="damaged", message="Le bol est fêlé.\nLe carton aussi.")
         for order in (partial, done):

@@ -135,7 +135,7 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "focus_receipts": False,
         "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
         "money": money,
-        "refund_due": bool(money.concerned and money.due_cents),
+        "refund_due": bool(money.due_cents),  # « Remboursement effectué » is offered
         "refund_methods": REFUND_METHODS,
         "refund_key": state.value("refund", "request_key") or str(uuid.uuid4()),
         "refund_amount": state.value("refund", "amount", decimal_amount(money.due_cents, str(get_locale()))),

@@ -155,8 +155,8 @@ def ship_form(reference: str) -> BaseResponse | str:
 
 @bp.get("/commandes/<reference>/remboursement")
 def refund_form(reference: str) -> BaseResponse | str:
-    """« Remboursement effectué » alone, fetched by htmx after an action; without htmx, the
-    order page."""
+    """« Remboursement effectué » alone, fetched by htmx after an action that changed what is
+    due (the action's answer stays small); without htmx, the order page."""
     return _form_fragment(reference, "payment", "seller/_refund_form.html", "refund_due")
 
 
