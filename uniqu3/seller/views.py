@@ -160,6 +160,13 @@ def refund_form(reference: str) -> BaseResponse | str:
     return _form_fragment(reference, "payment", "seller/_refund_form.html", "refund_due")
 
 
+@bp.get("/commandes/<reference>/cloture")
+def close_remainder_form(reference: str) -> BaseResponse | str:
+    """« Clore le reste »'s form alone, fetched by htmx when its panel is first opened after an
+    action; without htmx, the order page."""
+    return _form_fragment(reference, "close", "seller/_close_form.html", "can_close")
+
+
 def _form_fragment(reference: str, anchor: str, template: str, shown: str) -> BaseResponse | str:
     """A form of the order page on its own (an action's answer stays small without it), or
     nothing when the context's `shown` says it no longer applies: the slot just goes away."""
