@@ -15,10 +15,11 @@ from typing import Any
 from flask import Response, jsonify
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
+from sqlalchemy import inspect as sa_inspect
 
 from ..extensions import db
 from ..services import workflow
-from ..workflow import Actor, rules
+from ..workflow import Actor, Result, Workflow, rules
 from ..workflow.errors import REPEATED_SKU, UNKNOWN_LINE
 from ..workflow.loading import line_ids_of, load_order, order_id_of, shipment_id_of
 from .auth import current_client
@@ -103,9 +104,21 @@ def _quantities(lines: list[LineQuantity], line_ids: Mapping[str, int], form_pre
     return {line_ids[item.sku]: item.quantity for item in lines}
 
 
-def _answer(order_id: int, status: int = 200) -> tuple[Response, int]:
-    order = load_order(db.session, order_id=order_id, seller=True, problems=True)
-    assert order is not None  # orders are never deleted
+def _workflow() -> Workflow:
+    """The workflow keeping the order it acts on as committed: the answer shows it as it is."""
+    return workflow(keep_order=True)
+
+
+def _answer(result: Result, status: int = 200) -> tuple[Response, int]:
+    """The order as `GET` shows it: the workflow's, as committed, unless it had to let it go
+    (expired by a commit or by the rollback of a request that changed nothing): read again."""
+    order, state = result.order, sa_inspect(result.order)
+    if state.expired:
+        # Its id from the identity: reading `order.id` would load the row alone first.
+        assert state.identity is not None
+        fresh = load_order(db.session, order_id=state.identity[0], seller=True, problems=True, refunds=True)
+        assert fresh is not None  # orders are never deleted
+        order = fresh
     return jsonify(order_json(order)), status
 
 
@@ -120,16 +133,14 @@ def _request_key() -> str | None:
 def confirm_payment(reference: str) -> tuple[Response, int]:
     order_id = _order_id(reference)
     body = read_body(PaymentInput, optional=True)
-    workflow().confirm_payment(order_id, actor=_actor(), note=body.note)
-    return _answer(order_id)
+    return _answer(_workflow().confirm_payment(order_id, actor=_actor(), note=body.note))
 
 
 @bp.post("/orders/<reference>/cancellation")
 def cancel(reference: str) -> tuple[Response, int]:
     order_id = _order_id(reference)
     body = read_body(CancellationInput)
-    workflow().cancel(order_id, actor=_actor(), reason=body.reason)
-    return _answer(order_id)
+    return _answer(_workflow().cancel(order_id, actor=_actor(), reason=body.reason))
 
 
 @bp.post("/orders/<reference>/shipments")
@@ -138,13 +149,13 @@ def ship(reference: str) -> tuple[Response, int]:
     body = read_body(ShipmentInput)
     quantities = _quantities(body.lines, line_ids, "qty")
     state()["field_names"]["carrier_label"] = "carrier_name"
-    result = workflow().ship(
+    result = _workflow().ship(
         order_id, actor=_actor(),
         quantities=quantities,
         carrier=body.carrier, tracking_number=body.tracking_number or "", shipped_on=body.shipped_on,
         carrier_label=body.carrier_name or "", request_key=_request_key(),
     )
-    return _answer(order_id, 201 if result.changed else 200)
+    return _answer(result, 201 if result.changed else 200)
 
 
 @bp.post("/orders/<reference>/remainder-closure")
@@ -152,42 +163,38 @@ def close_remainder(reference: str) -> tuple[Response, int]:
     order_id, line_ids = _line_ids(reference)
     body = read_body(ClosureInput)
     quantities = _quantities(body.lines, line_ids, "close") if body.lines is not None else None
-    workflow().close_remainder(order_id, actor=_actor(), reason=body.reason, quantities=quantities,
-                               request_key=_request_key())
-    return _answer(order_id)
+    return _answer(_workflow().close_remainder(order_id, actor=_actor(), reason=body.reason,
+                                               quantities=quantities, request_key=_request_key()))
 
 
 @bp.post("/orders/<reference>/shipments/<int:number>/receipt-request")
 def request_receipt(reference: str, number: int) -> tuple[Response, int]:
-    order_id, shipment_id = _shipment_id(reference, number)
+    _, shipment_id = _shipment_id(reference, number)
     read_body(NoBody, optional=True)
-    workflow().request_receipt(shipment_id, actor=_actor())
-    return _answer(order_id)
+    return _answer(_workflow().request_receipt(shipment_id, actor=_actor()))
 
 
 # ----------------------------------------------------------------------------- a parcel in problem
 @bp.post("/orders/<reference>/shipments/<int:number>/messages")
 def message_buyer(reference: str, number: int) -> tuple[Response, int]:
-    order_id, shipment_id = _shipment_id(reference, number)
+    _, shipment_id = _shipment_id(reference, number)
     body = read_body(MessageInput)
-    workflow().message_buyer(shipment_id, actor=_actor(), message=body.message, request_key=_request_key())
-    return _answer(order_id)
+    return _answer(_workflow().message_buyer(shipment_id, actor=_actor(), message=body.message,
+                                             request_key=_request_key()))
 
 
 @bp.post("/orders/<reference>/shipments/<int:number>/receipt-relaunch")
 def relaunch_receipt(reference: str, number: int) -> tuple[Response, int]:
-    order_id, shipment_id = _shipment_id(reference, number)
+    _, shipment_id = _shipment_id(reference, number)
     read_body(NoBody, optional=True)
-    workflow().relaunch_receipt(shipment_id, actor=_actor())
-    return _answer(order_id)
+    return _answer(_workflow().relaunch_receipt(shipment_id, actor=_actor()))
 
 
 @bp.post("/orders/<reference>/shipments/<int:number>/loss")
 def declare_lost(reference: str, number: int) -> tuple[Response, int]:
-    order_id, shipment_id = _shipment_id(reference, number)
+    _, shipment_id = _shipment_id(reference, number)
     read_body(NoBody, optional=True)
-    workflow().declare_lost(shipment_id, actor=_actor())
-    return _answer(order_id)
+    return _answer(_workflow().declare_lost(shipment_id, actor=_actor()))
 
 
 # ----------------------------------------------------------------------------- the document

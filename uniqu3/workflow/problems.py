@@ -67,7 +67,10 @@ def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now
         .values(resolved_at=now, resolution=resolution)
         .execution_options(synchronize_session=False)
     )
-    return rows_matched(res) > 0
+    resolved = rows_matched(res) > 0
+    if resolved:
+        wf._objects_behind()
+    return resolved
 
 
 # ----------------------------------------------------------------------------- the buyer
@@ -114,6 +117,7 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
         shipment_id=shipment_id, reported_at=now, reason=reason, message=text,
         ip=actions._clean(ip, 64), user_agent=actions._clean(user_agent, 500), seller_notified=notify,
     ))
+    wf._objects_behind()
     wf._event(order, "problem_reported", Actor.buyer(order.buyer_email), {
         "shipment_id": shipment.id,
         "number": shipment.number,
@@ -215,7 +219,7 @@ def message_buyer(wf: actions.Workflow, shipment_id: int, *, actor: Actor, messa
     shipment = wf._shipment(shipment_id)
     order = wf._lock(shipment.order_id, None)
     assert order is not None
-    shipment = wf._shipment(shipment_id, fresh=True)
+    shipment = wf._locked_shipment(order, shipment_id)
     key_part = (request_key or "").strip()[:64] or uuid.uuid4().hex
     key = f"{EmailKind.SELLER_MESSAGE_BUYER.value}:shipment:{shipment.id}:{key_part}"
     if wf.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
