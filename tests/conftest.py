@@ -7,10 +7,12 @@ reason, except under CI=true, where it is a failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from uniqu3 import create_app
 from uniqu3.extensions import db
-from uniqu3.models import Seller
+from uniqu3.models import Order, Seller, Shipment
 from uniqu3.passwords import hash_password
 from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow
 
@@ -259,6 +261,19 @@ def make_order(wf: Workflow, seller: Seller) -> Callable[..., Any]:
     return make
 
 
+def ship_all(wf: Workflow, order: Order, *, actor: Actor | None = None, **kwargs: Any) -> Shipment:
+    """Everything left to ship of a paid order in one parcel, by its seller (`actor`; the
+    `seller` fixture's by default); by Colissimo with a valid tracking number unless `kwargs`
+    say otherwise (any of `Workflow.ship`'s)."""
+    quantities = {line.id: line.remaining for line in order.lines if line.remaining}
+    kwargs.setdefault("carrier", "colissimo")
+    kwargs.setdefault("tracking_number", "6A12345678901")
+    result = wf.ship(order.id, actor=actor or Actor.seller("atelier@example.fr"), quantities=quantities,
+                     **kwargs)
+    assert result.shipment is not None
+    return result.shipment
+
+
 # ----------------------------------------------------------------------------- services
 @dataclass
 class SmtpSink:
@@ -276,14 +291,18 @@ class SmtpSink:
         return [email.message_from_bytes(m, policy=policy.default) for m in self.messages]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpSink]:
+@contextmanager
+def smtp_sink(stall: Callable[[], object] | None = None) -> Iterator[SmtpSink]:
+    """A running SmtpSink. `stall`, when given, runs (in a thread) as each message has come in,
+    before it is kept and answered: a relay that stalls until `stall` returns."""
     from aiosmtpd.controller import Controller
 
     received: list[bytes] = []
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if stall is not None:
+                await asyncio.get_running_loop().run_in_executor(None, stall)
             received.append(envelope.original_content or envelope.content)
             return "250 OK"
 
@@ -296,6 +315,12 @@ def smtp_server() -> Iterator[SmtpSink]:
         yield SmtpSink("127.0.0.1", port, received, controller)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    with smtp_sink() as sink:
+        yield sink
 
 
 @pytest.fixture
