@@ -147,6 +147,25 @@ def preparation_slip(reference: str) -> str:
     return render_template("seller/slip.html", order=order, labels=STATUS_LABELS)
 
 
+@bp.get("/commandes/<reference>/remboursement")
+def refund_form(reference: str) -> BaseResponse | str:
+    """« Remboursement effectué » alone, fetched by htmx after an action that changed what is
+    due (the action's answer stays small); without htmx, the order page."""
+    if not wants_fragment():
+        if queries.order_id(current_user.id, reference) is None:
+            abort(404)
+        response = redirect(url_for("seller.order_detail", reference=reference) + "#payment")
+        response.vary.add("HX-Request")
+        return response
+    order = queries.order_page(current_user.id, reference)
+    if order is None:
+        abort(404)
+    context = order_context(order)
+    if not context["money"].due_cents:
+        return ""  # nothing due any more: the slot just goes away
+    return render_template("seller/_refund_form.html", **context)
+
+
 @bp.get("/commandes/<reference>/expedition")
 def ship_form(reference: str) -> BaseResponse | str:
     """The ship form alone, fetched by htmx after an action; without htmx, the order page."""

@@ -328,6 +328,7 @@ class Workflow:
         order.shipments.append(shipment)
         order.search_text = search_index.with_tracking_number(order.search_text, number)
         self.session.flush()
+        refunds.check_shipping(self, order)
         self._event(order, "shipped", actor, {
             "shipment_id": shipment.id,
             "number": shipment.number,
