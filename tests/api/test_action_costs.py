@@ -79,6 +79,8 @@ ACTIONS: list[tuple[str, Callable[[FlaskClient, Workflow, Order], None], str, An
     ("message", in_problem, "shipments/1/messages", {"message": "Le transporteur enquête."}),
     ("relaunch", in_problem, "shipments/1/receipt-relaunch", None),
     ("loss", in_problem, "shipments/1/loss", None),
+    ("loss in transit", lambda api, wf, o: (post(api, o, "payment"), post(api, o, "shipments", PARCEL)),
+     "shipments/1/loss", None),
 ]
 
 

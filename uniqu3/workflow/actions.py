@@ -77,6 +77,8 @@ _SHIP_FROM_LINE = (
     .values(shipped_quantity=OrderLine.__table__.c.shipped_quantity + bindparam("qty"))
     .returning(OrderLine.__table__.c.shipped_quantity)
 )
+#: A parcel's columns, read again after a plain UPDATE of it.
+_SHIPMENT_COLUMNS = [attr.key for attr in Shipment.__mapper__.column_attrs]
 _SELLERS_CHANGED = (update(Seller.__table__)
                     .where(Seller.__table__.c.id.in_(bindparam("ids", expanding=True)))
                     .values(orders_version=Seller.__table__.c.orders_version + 1)
@@ -612,6 +614,13 @@ class Workflow:
         return order
 
     def _shipment(self, shipment_id: int, *, fresh: bool = False) -> Shipment:
+        """The parcel; `fresh`: its columns read again (a plain UPDATE changed them). One
+        already loaded keeps its lines and problem reports: `populate_existing` would unload
+        them."""
+        known = self.session.identity_map.get(identity_key(Shipment, shipment_id)) if fresh else None
+        if known is not None:
+            self.session.refresh(known, _SHIPMENT_COLUMNS)
+            return known
         shipment = self.session.get(Shipment, shipment_id, populate_existing=fresh)
         if shipment is None:
             self._refuse(NotFound("Colis introuvable."))
