@@ -257,20 +257,33 @@ def _same_order(*operation_ids: str, parcel: bool = False) -> dict[str, Any]:
     return links
 
 
+#: A link's `requestBody` is the whole body of the next call: a tool that generates bodies
+#: (schemathesis) takes it as given rather than merging it into a body of its own.
+WHOLE_BODY = {"x-schemathesis": {"merge_body": False}}
+
 #: From a paid order to a parcel of its first line (a carrier without tracking number).
 SHIP_FIRST_LINE = {"CreateShipment": {
     "operationId": "createShipment",
     "parameters": {"reference": "$response.body#/reference"},
     "requestBody": {"lines": [{"sku": "$response.body#/lines/0/sku", "quantity": 1}],
                     "carrier": "hand_delivery"},
+    **WHOLE_BODY,
 }}
 
+#: From a new parcel to its correction: its ship date confirmed (the same values: nothing done).
+EDIT_FIRST_PARCEL = {"EditShipment": {
+    "operationId": "editShipment",
+    "parameters": {"reference": "$response.body#/reference", "number": "$response.body#/shipments/0/number"},
+    "requestBody": {"shipped_on": "$response.body#/shipments/0/shipped_on"},
+    **WHOLE_BODY,
+}}
 
 #: From an order that owes money to its refund: all that is due, by transfer.
 REFUND_DUE = {"RecordRefund": {
     "operationId": "recordRefund",
     "parameters": {"reference": "$response.body#/reference"},
     "requestBody": {"amount": "$response.body#/refund_due", "method": "transfer"},
+    **WHOLE_BODY,
 }}
 
 
@@ -306,7 +319,7 @@ register(
     _action("/orders/{reference}/shipments", "createShipment",
             "A parcel leaves: its items, carrier, tracking number and date (E4 to the buyer).",
             Answer("The order with the new parcel (the last of `shipments`).", Order,
-                   links={**_same_order("requestReceipt", "editShipment", parcel=True),
+                   links={**_same_order("requestReceipt", parcel=True), **EDIT_FIRST_PARCEL,
                           **_same_order("getOrder")}),
             body=ShipmentInput, status=201,
             more={200: Answer("This request's parcel was already recorded (a retry after its answer "
