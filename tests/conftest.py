@@ -7,10 +7,12 @@ reason, except under CI=true, where it is a failure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from uniqu3 import create_app
 from uniqu3.extensions import db
-from uniqu3.models import Seller
+from uniqu3.models import Order, Seller, Shipment
 from uniqu3.passwords import hash_password
 from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow
 
@@ -259,6 +261,15 @@ def make_order(wf: Workflow, seller: Seller) -> Callable[..., Any]:
     return make
 
 
+def ship_all(wf: Workflow, order: Order, actor: Actor, tracking_number: str,
+             carrier: str = "colissimo") -> Shipment:
+    """Everything of a paid order in one parcel, as its seller ships it."""
+    shipment = wf.ship(order.id, actor=actor, quantities={line.id: line.quantity for line in order.lines},
+                       carrier=carrier, tracking_number=tracking_number).shipment
+    assert shipment is not None
+    return shipment
+
+
 # ----------------------------------------------------------------------------- services
 @dataclass
 class SmtpSink:
@@ -276,14 +287,18 @@ class SmtpSink:
         return [email.message_from_bytes(m, policy=policy.default) for m in self.messages]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpSink]:
+@contextmanager
+def smtp_sink(stall: Callable[[], object] | None = None) -> Iterator[SmtpSink]:
+    """A running SmtpSink. `stall`, when given, runs (in a thread) as each message has come in,
+    before it is kept and answered: a relay that stalls until `stall` returns."""
     from aiosmtpd.controller import Controller
 
     received: list[bytes] = []
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if stall is not None:
+                await asyncio.get_running_loop().run_in_executor(None, stall)
             received.append(envelope.original_content or envelope.content)
             return "250 OK"
 
@@ -296,6 +311,12 @@ def smtp_server() -> Iterator[SmtpSink]:
         yield SmtpSink("127.0.0.1", port, received, controller)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    with smtp_sink() as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from tests.conftest import Clock
+from uniqu3.cli import group
 from uniqu3.cli.outbox import requeue
 from uniqu3.extensions import db
 from uniqu3.models import (
@@ -101,6 +102,22 @@ def test_outbox_lists_pending_and_failed_emails(admin: Admin, make_order: Callab
     row2 = next(line for line in lines if line.startswith(f"{e2.id} "))
     assert "E2" in row2 and "failed" in row2 and "camille@example.fr" in row2
     assert "SMTP 451" in row2 and " 8 " in row2
+
+
+def test_outbox_lists_the_first_rows_and_says_how_many_more_wait(
+        admin: Admin, make_order: Callable[..., Order], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_order()
+    make_order()
+    e1, *_ = outbox_rows()
+    set_status([row.id for row in outbox_rows()], OutboxStatus.PENDING)
+    monkeypatch.setattr(group, "LIST_LIMIT", 1)
+
+    result = admin("outbox")
+
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.splitlines()[1:-1]]
+    assert listed == [str(e1.id)]
+    assert result.output.splitlines()[-1] == "… et 3 autre(s)."
 
 
 def test_outbox_says_when_nothing_waits(admin: Admin) -> None:

@@ -26,6 +26,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 SELLER_EMAIL = "lina@atelier.example.fr"
+#: Generous waits: the machine may be busy running other tests at the same time.
+TIMEOUT_MS = 15_000
 
 
 @dataclass
@@ -71,3 +73,39 @@ def browser(live_server: LiveServer) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def new_page(browser: Any, viewport: dict[str, int], *, locale: str = "fr-FR",
+             javascript: bool = True) -> Any:
+    """A page in a browser context of its own (`page.context.close()` when done), generous waits."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport=viewport, locale=locale, java_script_enabled=javascript).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    return page
+
+
+def script_errors(page: Any, *, refusals: bool = False) -> list[str]:
+    """The page's script errors and CSP violations, collected as they happen. `refusals`: the
+    journey sends a form that is refused, so the console's « status of 422 » is expected."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not (refusals and "status of 422" in msg.text) else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def submit_login(page: Any, email: str = SELLER_EMAIL, password: str = PASSWORD) -> None:
+    """Fill in and send the login form on the page (a seller's page asked for logged out shows it)."""
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def log_in(browser: Any, server: LiveServer, viewport: dict[str, int], *, javascript: bool = True) -> Any:
+    """A new page where the seller logs in through the real form, from « Commandes »."""
+    page = new_page(browser, viewport, javascript=javascript)
+    page.goto(server.url + "/commandes")
+    submit_login(page)
+    return page

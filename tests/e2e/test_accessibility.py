@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, cached_hash, order_input
+from tests.conftest import PASSWORD, cached_hash, order_input, ship_all
 from uniqu3.extensions import db
 from uniqu3.models import Order, Seller
 from uniqu3.timeutil import utcnow
 from uniqu3.tokens import order_token, receipt_token
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +37,7 @@ def _orders(server: LiveServer, email: str) -> tuple[list[str], list[str], str]:
         for order in (paid, partial, done, reported):
             wf.confirm_payment(order.id, actor=seller, note="Virement")
         # A parcel the buyer reported: the report form, the seller's answers, « Problèmes ».
-        everything = {line.id: line.quantity for line in reported.lines}
-        problem = wf.ship(reported.id, actor=seller, quantities=everything, carrier="colissimo",
-                          tracking_number="6A98765432102").shipment
-        assert problem is not None
+        problem = ship_all(wf, reported, seller, "6A98765432102")
         wf.request_receipt(problem.id, actor=seller)
         wf.report_problem(problem.id, reason="damaged", message="Le bol est fêlé.\nLe carton aussi.")
         for order in (partial, done):
@@ -94,9 +91,7 @@ def test_no_accessibility_violation(live_server: LiveServer, browser: Any, email
     seller_pages, buyer_pages, paid_page = _orders(live_server, email)
     found: list[str] = []
     for logged_in, pages in ((True, seller_pages), (False, buyer_pages)):
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+        page = new_page(browser, {"width": width, "height": 900}, locale=locale)
         try:
             if logged_in:
                 found += _violations(page, live_server.url + "/connexion")
@@ -132,5 +127,5 @@ def test_no_accessibility_violation(live_server: LiveServer, browser: Any, email
                 page.wait_for_selector("table.import-rows")
                 found += _violations(page)
         finally:
-            context.close()
+            page.context.close()
     assert found == [], "\n".join(found)

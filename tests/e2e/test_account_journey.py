@@ -14,7 +14,7 @@ from tests.conftest import cached_hash
 from uniqu3.extensions import db
 from uniqu3.models import Seller
 
-from .conftest import LiveServer
+from .conftest import LiveServer, new_page, script_errors
 
 pytestmark = pytest.mark.browser
 
@@ -60,14 +60,8 @@ def test_password_reset_then_first_login_checklist(live_server: LiveServer, brow
 
     t = TEXTS[locale]
     email = _new_seller(live_server, locale)
-    context = browser.new_context(viewport={"width": 390, "height": 860}, locale=t["browser"])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and "status of 422" not in msg.text else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, {"width": 390, "height": 860}, locale=t["browser"])
+    errors = script_errors(page, refusals=True)
 
     def shot(name: str) -> None:
         page.screenshot(path=str(artifacts / f"account-{locale}-{name}.png"), full_page=True, caret="initial")
@@ -130,4 +124,4 @@ def test_password_reset_then_first_login_checklist(live_server: LiveServer, brow
     expect(page.get_by_role("region", name=t["checklist"])).to_have_count(0)
     shot("05-done")
     assert errors == []
-    context.close()
+    page.context.close()

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, order_input
+from tests.conftest import order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Shipment
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, log_in, script_errors
 
 pytestmark = pytest.mark.browser
 
@@ -33,28 +33,14 @@ def _status(server: LiveServer, reference: str) -> str:
         return str(db.session.query(Order.status).filter_by(reference=reference).scalar())
 
 
-def _log_in(browser: Any, server: LiveServer, viewport: dict[str, int], *, javascript: bool = True) -> Any:
-    context = browser.new_context(viewport=viewport, locale="fr-FR", java_script_enabled=javascript)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(server.url + "/commandes")
-    page.get_by_label("E-mail").fill(SELLER_EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    return page
-
-
 @pytest.mark.parametrize("width", list(VIEWPORTS))
 def test_select_orders_and_act_on_them(live_server: LiveServer, browser: Any, artifacts: Path,
                                        width: str) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=15_000)
     refs = _orders(live_server, f"bulk-{width}", 3)
-    page = _log_in(browser, live_server, VIEWPORTS[width])
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = log_in(browser, live_server, VIEWPORTS[width])
+    errors = script_errors(page)
 
     def shot(name: str) -> None:
         page.screenshot(path=str(artifacts / f"bulk-{width}-{name}.png"), full_page=True, caret="initial")
@@ -105,7 +91,7 @@ def test_the_selection_works_without_javascript(live_server: LiveServer, browser
     from playwright.sync_api import expect
 
     refs = _orders(live_server, "nojs-bulk", 2)
-    page = _log_in(browser, live_server, VIEWPORTS["phone"], javascript=False)
+    page = log_in(browser, live_server, VIEWPORTS["phone"], javascript=False)
     page.goto(live_server.url + "/commandes?statut=a-encaisser")
     # Ticked alone, « Tout sélectionner » sends the whole page.
     page.get_by_label("Tout sélectionner").check()
@@ -130,7 +116,6 @@ def test_the_selection_works_without_javascript(live_server: LiveServer, browser
 def test_import_tracking_numbers(live_server: LiveServer, browser: Any, artifacts: Path, width: str) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=15_000)
     good, bad = _orders(live_server, f"import-{width}", 2)
     with live_server.app.app_context():
         wf = Workflow(db.session)
@@ -140,7 +125,7 @@ def test_import_tracking_numbers(live_server: LiveServer, browser: Any, artifact
     number = "6A1234567890" + ("1" if width == "phone" else "2")
     data = (f"Référence;Transporteur;Numéro de suivi;Date d'expédition\r\n{good};Colissimo;{number};\r\n"
             f"{bad};Mondial Relay;PAS-UN-NUMERO;\r\n").encode("cp1252")
-    page = _log_in(browser, live_server, VIEWPORTS[width])
+    page = log_in(browser, live_server, VIEWPORTS[width])
 
     def shot(name: str) -> None:
         page.screenshot(path=str(artifacts / f"import-{width}-{name}.png"), full_page=True, caret="initial")

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, order_input
+from tests.conftest import order_input, ship_all
 from uniqu3.extensions import db
 from uniqu3.models import Order, OutboxEmail, Shipment
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +27,7 @@ def _orders(server: LiveServer) -> tuple[str, str]:
         seller = Actor.seller(SELLER_EMAIL)
         shipped = wf.place_order(order_input(SELLER_EMAIL, "FIX-1"), actor=Actor.api("storefront")).order
         wf.confirm_payment(shipped.id, actor=seller)
-        wf.ship(shipped.id, actor=seller, quantities={line.id: line.quantity for line in shipped.lines},
-                carrier="colissimo", tracking_number="6A11111111111")
+        ship_all(wf, shipped, seller, "6A11111111111")
         paid = wf.place_order(order_input(SELLER_EMAIL, "FIX-2"), actor=Actor.api("storefront")).order
         wf.confirm_payment(paid.id, actor=seller)
         return shipped.reference, paid.reference
@@ -39,13 +38,7 @@ def test_a_seller_fixes_a_tracking_number_and_undoes_a_payment(
     from playwright.sync_api import expect
 
     shipped, paid = _orders(live_server)
-    expect.set_options(timeout=15_000)
-    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR").new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/connexion")
-    page.get_by_label("E-mail").fill(SELLER_EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    page = log_in(browser, live_server, {"width": 390, "height": 844})
     expect(page).to_have_url(re.compile(r"/commandes$"))
 
     # The parcel's tracking number, mistyped: corrected from the parcel itself.

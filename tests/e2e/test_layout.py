@@ -13,8 +13,7 @@ from uniqu3.models import Order
 from uniqu3.tokens import order_token
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
-from .test_bulk_journey import _log_in
+from .conftest import SELLER_EMAIL, LiveServer, log_in, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +25,7 @@ SELLER = Actor.seller(SELLER_EMAIL)
 @pytest.fixture
 def seller_page(live_server: LiveServer, browser: Any) -> Iterator[Any]:
     """A logged-in seller's page at laptop width (a test may resize it)."""
-    page = _log_in(browser, live_server, LAPTOP)
+    page = log_in(browser, live_server, LAPTOP)
     page.wait_for_url("**/commandes**")
     yield page
     page.context.close()
@@ -120,13 +119,12 @@ def test_the_slips_print_button_stands_apart_from_the_back_link(seller_page: Any
 
 def test_the_login_message_lines_up_with_the_card(live_server: LiveServer, browser: Any) -> None:
     for viewport in (PHONE, LAPTOP):
-        context = browser.new_context(viewport=viewport, locale="fr-FR")
-        page = context.new_page()
+        page = new_page(browser, viewport)
         page.goto(live_server.url + "/commandes")  # logged out: « Connectez-vous… » above the login
         alert, card = _box(page, "#alerts .flash"), _box(page, ".card.narrow")
         assert abs(alert["x"] - card["x"]) < 1 and abs(alert["width"] - card["width"]) < 1
         assert alert["y"] + alert["height"] <= card["y"]
-        context.close()
+        page.context.close()
 
 
 def test_a_quoted_note_in_the_history_has_french_spacing(seller_page: Any, live_server: LiveServer) -> None:

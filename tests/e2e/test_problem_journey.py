@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, order_input
+from tests.conftest import order_input, ship_all
 from uniqu3.extensions import db
 from uniqu3.models import OutboxEmail, Shipment
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, log_in, new_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +29,7 @@ def _awaiting_parcel(server: LiveServer) -> tuple[str, str]:
         order = wf.place_order(order_input(SELLER_EMAIL, "PB-JOURNEY", buyer_name="Nina Garnier"),
                                actor=Actor.api("storefront")).order
         wf.confirm_payment(order.id, actor=seller)
-        everything = {line.id: line.quantity for line in order.lines}
-        shipment = wf.ship(order.id, actor=seller, quantities=everything, carrier="colissimo",
-                           tracking_number="6A55555555555").shipment
-        assert shipment is not None
+        shipment = ship_all(wf, order, seller, "6A55555555555")
         wf.request_receipt(shipment.id, actor=seller)
         e5 = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "E5",
                                                           OutboxEmail.shipment_id == shipment.id)).one()
@@ -46,11 +43,9 @@ def test_the_buyer_reports_a_problem_and_the_seller_answers_it(
     from playwright.sync_api import expect
 
     reference, path = _awaiting_parcel(live_server)
-    expect.set_options(timeout=15_000)
 
     # The buyer, on a phone, from the e-mail's link.
-    buyer = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR").new_page()
-    buyer.set_default_timeout(15_000)
+    buyer = new_page(browser, {"width": 390, "height": 844})
     buyer.goto(live_server.url + path)
     expect(buyer.get_by_role("heading", name="Avez-vous bien reçu votre colis ?")).to_be_visible()
     buyer.get_by_text("Colis non reçu, abîmé ou incomplet ? Signaler un problème").click()
@@ -67,12 +62,7 @@ def test_the_buyer_reports_a_problem_and_the_seller_answers_it(
         assert db.session.scalars(status).one() == "problem"
 
     # The seller: « Problèmes » in « Commandes », the report on the order page, the answers.
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/connexion")
-    page.get_by_label("E-mail").fill(SELLER_EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    page = log_in(browser, live_server, {"width": 1280, "height": 900})
     expect(page).to_have_url(re.compile(r"/commandes$"))
     tab = page.locator("nav.tabs").get_by_role("link", name=re.compile("Problèmes"))
     expect(tab).to_contain_text("1")

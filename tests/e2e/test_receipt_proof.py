@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, order_input
+from tests.conftest import order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order
 from uniqu3.timeutil import utcnow
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, new_page, script_errors, submit_login
 
 pytestmark = pytest.mark.browser
 
@@ -51,20 +51,13 @@ def test_the_proof_page_from_the_order_page_on_screen_and_printed(
     from playwright.sync_api import expect
 
     reference = _received_order(live_server)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, {"width": 1280, "height": 900})
+    errors = script_errors(page)
     scripts: list[str] = []
     page.on("request", lambda req: scripts.append(req.url) if req.resource_type == "script" else None)
 
     page.goto(live_server.url + f"/commandes/{reference}")
-    page.get_by_label("E-mail").fill(SELLER_EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    submit_login(page)
     expect(page.get_by_role("heading", name=f"Commande {reference}")).to_be_visible()
 
     # The order page tells how each parcel was received.
@@ -118,4 +111,4 @@ def test_the_proof_page_from_the_order_page_on_screen_and_printed(
     page.emulate_media(media="print")
     page.screenshot(path=str(artifacts / "proof-04-auto-print.png"), full_page=True, caret="initial")
     assert not errors, errors
-    context.close()
+    page.context.close()

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADDRESS, PASSWORD, order_input
+from tests.conftest import ADDRESS, order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order, Shipment
 from uniqu3.workflow import Actor, LineInput, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, new_page, script_errors, submit_login
 
 pytestmark = pytest.mark.browser
 
@@ -49,16 +49,9 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     from playwright.sync_api import expect
 
     reference = _place_orders(live_server, width)
-    context = browser.new_context(viewport=VIEWPORTS[width], locale="fr-FR")
-    page = context.new_page()
-    # Generous waits: the machine may be busy running other tests at the same time.
-    page.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
-    errors: list[str] = []
+    page = new_page(browser, VIEWPORTS[width])
     # Any script error or CSP violation fails the journey; the refusal's 422 is expected.
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and "status of 422" not in msg.text else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = script_errors(page, refusals=True)
 
     def shot(name: str) -> None:
         # caret="initial": hiding the caret would inject a <style>, which the CSP blocks.
@@ -68,9 +61,7 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     page.goto(live_server.url + "/commandes")
     expect(page).to_have_url(re.compile(r"/connexion"))
     shot("01-login")
-    page.get_by_label("E-mail").fill(SELLER_EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    submit_login(page)
     expect(page).to_have_url(re.compile(r"/commandes$"))
     expect(page.get_by_role("heading", name="Commandes", exact=True)).to_be_visible()
     shot("02-orders")
@@ -186,4 +177,4 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     page.goto(live_server.url + f"/commandes/{reference}")
     expect(page).to_have_url(re.compile(r"/connexion"))
     assert not errors, errors
-    context.close()
+    page.context.close()

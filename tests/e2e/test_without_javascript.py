@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, order_input
+from tests.conftest import order_input
 from uniqu3.extensions import db
 from uniqu3.workflow import Actor, Workflow
 
-from .conftest import SELLER_EMAIL, LiveServer
+from .conftest import SELLER_EMAIL, LiveServer, new_page, submit_login
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +24,9 @@ def test_the_slips_print_button_is_shown_only_with_javascript(live_server: LiveS
                                                  actor=Actor.api("storefront")).order
         reference = order.reference
     for javascript in (False, True):
-        context = browser.new_context(viewport={"width": 390, "height": 900}, locale="fr-FR",
-                                      java_script_enabled=javascript)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+        page = new_page(browser, {"width": 390, "height": 900}, javascript=javascript)
         page.goto(live_server.url + f"/commandes/{reference}/preparation")
-        page.get_by_label("E-mail").fill(SELLER_EMAIL)
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
+        submit_login(page)
         expect(page.get_by_role("heading", name="Bon de préparation")).to_be_visible()
         button = page.locator("button[data-print]")
         expect(button).to_have_count(1)
@@ -39,4 +34,4 @@ def test_the_slips_print_button_is_shown_only_with_javascript(live_server: LiveS
             expect(button).to_be_visible()
         else:  # its `hidden` attribute wins over the stylesheet's buttons
             expect(button).to_be_hidden()
-        context.close()
+        page.context.close()

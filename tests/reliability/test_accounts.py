@@ -9,8 +9,6 @@ then hangs: answered before the server answers, delivered once it does.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from flask.testing import FlaskClient
 
 from jobs.background import deliverer
 from tests.api.conftest import order_body
+from tests.conftest import smtp_sink
 from tests.reliability.conftest import Figures, RedisServer, wait_until
 from tests.seller.conftest import csrf_token
 from uniqu3 import apikeys, create_app
@@ -143,29 +142,14 @@ def test_a_reset_request_answers_the_same_with_or_without_an_account(app: Flask,
 # ----------------------------------------------------------------------------- a hung SMTP server
 @pytest.fixture
 def hanging_smtp() -> Iterator[tuple[int, threading.Event, list[bytes]]]:
-    """A real SMTP server (aiosmtpd) that takes each message in, then does not answer until
-    `release` is set (a stalled relay)."""
-    from aiosmtpd.controller import Controller
-
+    """A real SMTP server that takes each message in, then does not answer until `release` is
+    set (a stalled relay)."""
     release = threading.Event()
-    received: list[bytes] = []
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            await asyncio.get_running_loop().run_in_executor(None, release.wait, 60)
-            received.append(envelope.original_content or envelope.content)
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, release, received
-    finally:
-        release.set()
-        controller.stop()
+    with smtp_sink(lambda: release.wait(60)) as sink:
+        try:
+            yield sink.port, release, sink.messages
+        finally:
+            release.set()  # before the server stops: it waits for its handlers
 
 
 def test_without_redis_a_hung_smtp_server_never_holds_a_request(

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.conftest import EXAMPLE_BODY
-from tests.conftest import Clock, order_input, wait_for_background
+from tests.conftest import Clock, order_input, ship_all, wait_for_background
 from tests.webhook_receiver import Receiver
 from tests.webhooks.conftest import deliveries
 from uniqu3 import apikeys
@@ -28,10 +28,7 @@ def walk_through(wf: Workflow, seller: Seller, external_id: str = "MKT-1") -> Or
     """An order from intake to received, by the workflow: every action the marketplace hears of."""
     order = wf.place_order(order_input(seller.email, external_id), actor=Actor.api("storefront")).order
     wf.confirm_payment(order.id, actor=SELLER)
-    lines = {line.id: line.quantity for line in order.lines}
-    shipment = wf.ship(order.id, actor=SELLER, quantities=lines, carrier="colissimo",
-                       tracking_number="6A12345678901").shipment
-    assert shipment is not None
+    shipment = ship_all(wf, order, SELLER, "6A12345678901")
     wf.request_receipt(shipment.id, actor=SELLER)
     wf.confirm_receipt(shipment.id, ip="203.0.113.9", user_agent="Firefox")
     return order

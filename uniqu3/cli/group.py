@@ -10,11 +10,15 @@ from typing import Any, TypeVar
 import click
 from flask import Blueprint, current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..i18n import format_moment
 from ..security import storable_id
+
+#: The most rows a listing shows; it says how many more there are.
+LIST_LIMIT = 200
 
 bp = Blueprint("admin", __name__, cli_group="admin")
 bp.cli.help = (
@@ -55,12 +59,38 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def short(text: str, limit: int = 70) -> str:
+    """A text on one line of at most `limit` characters (an error message in a column)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_rows(query: Select[*tuple[Any, ...]]) -> tuple[list[Any], int]:
+    """The first LIST_LIMIT rows of `query` (ordered), and how many it has in all."""
+    rows = list(db.session.execute(query.limit(LIST_LIMIT)).all())
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return rows, total or 0
+
+
+def show_rows(headers: list[str], rows: list[list[str]], *, empty: str, total: int = 0) -> None:
+    """A listing: `empty` (what to do next) when there is no row, else the table, and how many
+    rows of `total` it leaves out."""
+    if not rows:
+        click.echo(empty)
+        return
+    click.echo(table(headers, rows))
+    if total > len(rows):
+        click.echo(_("… et %(count)d autre(s).", count=total - len(rows)))
+
+
 Row = TypeVar("Row")
 
 
-def rows_by_id(model: type[Row], ids: Iterable[int], missing: Callable[[str], str]) -> dict[int, Row]:
+def rows_by_id(model: type[Row], ids: Iterable[int], missing: Callable[[str], str],
+               refusal: Callable[[Row], str | None] = lambda row: None) -> dict[int, Row]:
     """The rows of `model` with these ids; any id that names none refuses the command with
-    `missing(ids)` (a translated message), nothing changed."""
+    `missing(ids)` (a translated message), and so does a row for which `refusal` gives a
+    message; nothing changed."""
     ids = list(ids)
     column: Any = getattr(model, "id")  # noqa: B009  (every model's primary key)
     storable = [i for i in ids if storable_id(i)]  # the others name no row
@@ -69,4 +99,14 @@ def rows_by_id(model: type[Row], ids: Iterable[int], missing: Callable[[str], st
     unknown = sorted(set(ids) - set(found))
     if unknown:
         raise click.ClickException(missing(", ".join(map(str, unknown))))
+    for row in found.values():
+        message = refusal(row)
+        if message is not None:
+            raise click.ClickException(message)
     return found
+
+
+def show_secret(warning: str, secret: str) -> None:
+    """A secret shown once: the warning, then the secret alone on the last line (`tail -n 1`)."""
+    click.echo(warning)
+    click.echo(secret)

@@ -11,7 +11,7 @@ from .. import apikeys
 from ..extensions import db
 from ..models import ApiKey
 from ..services import now
-from .group import command, table, when
+from .group import command, show_rows, show_secret, when
 from .sellers import find_seller
 
 MAX_NAME = 120
@@ -36,8 +36,7 @@ def create_api_key(name: str | None, seller_email: str | None) -> None:
     else:
         click.echo(_("Clé d'API n° %(id)d « %(name)s » créée pour la marketplace (tous les vendeurs).",
                      id=key.id, name=key.name))
-    click.echo(_("Copiez-la maintenant : elle ne sera plus jamais affichée."))
-    click.echo(raw)
+    show_secret(_("Copiez-la maintenant : elle ne sera plus jamais affichée."), raw)
 
 
 @command("list-api-keys")
@@ -46,9 +45,6 @@ def list_api_keys() -> None:
     keys = db.session.scalars(
         select(ApiKey).options(joinedload(ApiKey.seller)).order_by(ApiKey.id)
     ).all()
-    if not keys:
-        click.echo(_("Aucune clé d'API. Créez-en une : flask admin create-api-key"))
-        return
     rows = [
         [
             str(k.id),
@@ -61,8 +57,8 @@ def list_api_keys() -> None:
         ]
         for k in keys
     ]
-    click.echo(table([_("n°"), _("préfixe"), _("nom"), _("vendeur"), _("créée le"),
-                      _("dernier usage"), _("état")], rows))
+    show_rows([_("n°"), _("préfixe"), _("nom"), _("vendeur"), _("créée le"), _("dernier usage"), _("état")],
+              rows, empty=_("Aucune clé d'API. Créez-en une : flask admin create-api-key"))
 
 
 @command("revoke-api-key")

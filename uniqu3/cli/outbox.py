@@ -6,48 +6,31 @@ from datetime import datetime, timedelta
 
 import click
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import OutboxEmail, OutboxStatus
 from ..services import now
 from ..workflow import signals
-from .group import command, rows_by_id, table, when
+from .group import command, first_rows, rows_by_id, short, show_rows, when
 
-LIST_LIMIT = 200
 #: A row left « sending » longer than this was abandoned by a stopped worker: it may be retried.
 STALE_CLAIM = timedelta(minutes=15)
 _WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 
 
-def short(text: str, limit: int = 70) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _list() -> None:
-    rows = db.session.scalars(
-        select(OutboxEmail)
-        .where(OutboxEmail.status.in_([str(s) for s in _WAITING]))
-        .order_by(OutboxEmail.id)
-        .limit(LIST_LIMIT)
-    ).all()
-    if not rows:
-        click.echo(_("Aucun e-mail en attente ni en échec."))
-        return
-    click.echo(table(
+    rows, total = first_rows(
+        select(OutboxEmail).where(OutboxEmail.status.in_([str(s) for s in _WAITING])).order_by(OutboxEmail.id)
+    )
+    show_rows(
         [_("n°"), _("type"), _("état"), _("destinataire"), _("essais"), _("prochain essai"),
          _("dernière erreur")],
         [[str(r.id), r.kind, r.status, r.to_email, str(r.attempts),
           when(r.next_attempt_at) if r.status != OutboxStatus.FAILED else "—", short(r.last_error)]
-         for r in rows],
-    ))
-    total = db.session.scalar(
-        select(func.count()).select_from(OutboxEmail)
-        .where(OutboxEmail.status.in_([str(s) for s in _WAITING]))
-    ) or 0
-    if total > len(rows):
-        click.echo(_("… et %(count)d autre(s).", count=total - len(rows)))
+         for (r,) in rows],
+        empty=_("Aucun e-mail en attente ni en échec."), total=total,
+    )
 
 
 def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime) -> list[int]:
@@ -56,16 +39,9 @@ def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime
     Returns the ids put back, for the caller to announce once committed."""
     chosen: dict[int, OutboxEmail] = {}
     if ids:
-        found = rows_by_id(OutboxEmail, ids, lambda unknown: _("E-mail(s) introuvable(s) : %(ids)s.",
-                                                                 ids=unknown))
-        for row in found.values():
-            if row.status == OutboxStatus.SENT:
-                raise click.ClickException(_("L'e-mail n° %(id)d est déjà envoyé : rien à réessayer.",
-                                             id=row.id))
-            if (row.status == OutboxStatus.SENDING and row.claimed_at is not None
-                    and now - row.claimed_at < STALE_CLAIM):
-                raise click.ClickException(_("L'e-mail n° %(id)d est en cours d'envoi.", id=row.id))
-        chosen.update(found)
+        chosen.update(rows_by_id(OutboxEmail, ids,
+                                 lambda unknown: _("E-mail(s) introuvable(s) : %(ids)s.", ids=unknown),
+                                 lambda row: _not_to_retry(row, now)))
     if all_failed:
         chosen.update({r.id: r for r in db.session.scalars(
             select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.FAILED)
@@ -78,6 +54,15 @@ def requeue(ids: tuple[int, ...] | list[int], *, all_failed: bool, now: datetime
         row.claim_token = None
     db.session.commit()
     return sorted(chosen)
+
+
+def _not_to_retry(row: OutboxEmail, now: datetime) -> str | None:
+    if row.status == OutboxStatus.SENT:
+        return _("L'e-mail n° %(id)d est déjà envoyé : rien à réessayer.", id=row.id)
+    if (row.status == OutboxStatus.SENDING and row.claimed_at is not None
+            and now - row.claimed_at < STALE_CLAIM):
+        return _("L'e-mail n° %(id)d est en cours d'envoi.", id=row.id)
+    return None
 
 
 def _retry(ids: tuple[int, ...], all_failed: bool) -> None:

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Order, Seller
 from ..passwords import hash_password, password_problem
 from ..workflow.rules import email_is_valid, shop_name_problem
-from .group import command, table, when
+from .group import command, show_rows, when
 
 
 def find_seller(email: str) -> Seller:
@@ -93,17 +93,13 @@ def list_sellers() -> None:
         select(Order.seller_id, func.count()).group_by(Order.seller_id)
     ).all())
     sellers = db.session.scalars(select(Seller).order_by(Seller.id)).all()
-    if not sellers:
-        click.echo(_("Aucun vendeur. Créez-en un : flask admin create-seller EMAIL"))
-        return
     rows = [
         [str(s.id), s.email, s.shop_name, _("actif") if s.active else _("désactivé"),
          str(counts.get(s.id, 0)), when(s.created_at)]
         for s in sellers
     ]
-    click.echo(table(
-        [_("n°"), _("e-mail"), _("boutique"), _("état"), _("commandes"), _("créé le")], rows
-    ))
+    show_rows([_("n°"), _("e-mail"), _("boutique"), _("état"), _("commandes"), _("créé le")], rows,
+              empty=_("Aucun vendeur. Créez-en un : flask admin create-seller EMAIL"))
 
 
 def _set_active(email: str, active: bool) -> None:

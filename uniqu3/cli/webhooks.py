@@ -19,8 +19,7 @@ from ..webhooks.addresses import UnsafeUrl
 from ..webhooks.endpoints import UnknownEventType, create_endpoint, delete_endpoint
 from ..webhooks.events import EVENT_TYPES
 from ..workflow import signals
-from .group import command, rows_by_id, table, when
-from .outbox import LIST_LIMIT, short
+from .group import command, first_rows, rows_by_id, short, show_rows, show_secret, when
 from .sellers import find_seller
 
 _WAITING = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.SENDING, WebhookDeliveryStatus.FAILED)
@@ -52,8 +51,8 @@ def create_webhook(url: str, seller_email: str | None, event_types: tuple[str, .
         click.echo(_("Point de réception n° %(id)d créé pour les commandes de tous les vendeurs : %(url)s",
                      id=endpoint.id, url=endpoint.url))
     click.echo(_("Événements : %(types)s.", types=_types(endpoint.event_types)))
-    click.echo(_("Copiez le secret de signature maintenant : il ne sera plus jamais affiché."))
-    click.echo(endpoint.secret)
+    show_secret(_("Copiez le secret de signature maintenant : il ne sera plus jamais affiché."),
+                endpoint.secret)
 
 
 def _types(types: list[str]) -> str:
@@ -66,9 +65,6 @@ def list_webhooks() -> None:
     endpoints = db.session.scalars(
         select(WebhookEndpoint).options(joinedload(WebhookEndpoint.seller)).order_by(WebhookEndpoint.id)
     ).all()
-    if not endpoints:
-        click.echo(_("Aucun point de réception. Créez-en un : flask admin create-webhook URL"))
-        return
     counts: dict[tuple[int, str], int] = {
         (endpoint_id, str(status)): count for endpoint_id, status, count in db.session.execute(
             select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
@@ -96,8 +92,9 @@ def list_webhooks() -> None:
                 + counts.get((endpoint.id, WebhookDeliveryStatus.SENDING.value), 0)),
             str(counts.get((endpoint.id, WebhookDeliveryStatus.FAILED.value), 0)),
         ])
-    click.echo(table([_("n°"), _("URL"), _("vendeur"), _("événements"), _("état"),
-                      _("dernière livraison"), _("en attente"), _("échecs")], rows))
+    show_rows([_("n°"), _("URL"), _("vendeur"), _("événements"), _("état"),
+               _("dernière livraison"), _("en attente"), _("échecs")], rows,
+              empty=_("Aucun point de réception. Créez-en un : flask admin create-webhook URL"))
 
 
 def _outcome(status: str, code: int | None, at: datetime | None) -> str:
@@ -128,36 +125,33 @@ def webhook_deliveries(retry_ids: tuple[int, ...]) -> None:
 
 
 def _list() -> None:
-    waiting = WebhookDelivery.status.in_([str(s) for s in _WAITING])
-    rows = db.session.execute(
+    rows, total = first_rows(
         select(WebhookDelivery, WebhookEvent.type, WebhookEvent.message_id)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(waiting).order_by(WebhookDelivery.id).limit(LIST_LIMIT)
-    ).all()
-    if not rows:
-        click.echo(_("Aucune livraison de webhook en attente ni en échec."))
-        return
-    click.echo(table(
+        .where(WebhookDelivery.status.in_([str(s) for s in _WAITING])).order_by(WebhookDelivery.id)
+    )
+    show_rows(
         [_("n°"), _("point"), _("événement"), _("webhook-id"), _("état"), _("essais"),
          _("prochain essai"), _("dernière erreur")],
         [[str(d.id), str(d.endpoint_id), event_type, message_id, d.status, str(d.attempts),
           when(d.next_attempt_at) if d.status == WebhookDeliveryStatus.PENDING else "—", short(d.last_error)]
          for d, event_type, message_id in rows],
-    ))
-    total = db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(waiting)) or 0
-    if total > len(rows):
-        click.echo(_("… et %(count)d autre(s).", count=total - len(rows)))
+        empty=_("Aucune livraison de webhook en attente ni en échec."), total=total,
+    )
+
+
+def _not_to_retry(row: WebhookDelivery) -> str | None:
+    if row.status == WebhookDeliveryStatus.DELIVERED:
+        return _("La livraison n° %(id)d est déjà reçue : rien à réessayer.", id=row.id)
+    if row.status == WebhookDeliveryStatus.SENDING:
+        return _("La livraison n° %(id)d est en cours d'envoi.", id=row.id)
+    return None
 
 
 def _retry(ids: tuple[int, ...]) -> None:
-    found = rows_by_id(WebhookDelivery, ids, lambda unknown: _("Livraison(s) introuvable(s) : %(ids)s.",
-                                                               ids=unknown))
-    for row in found.values():
-        if row.status == WebhookDeliveryStatus.DELIVERED:
-            raise click.ClickException(_("La livraison n° %(id)d est déjà reçue : rien à réessayer.",
-                                         id=row.id))
-        if row.status == WebhookDeliveryStatus.SENDING:
-            raise click.ClickException(_("La livraison n° %(id)d est en cours d'envoi.", id=row.id))
+    found = rows_by_id(WebhookDelivery, ids,
+                       lambda unknown: _("Livraison(s) introuvable(s) : %(ids)s.", ids=unknown),
+                       _not_to_retry)
     db.session.rollback()
     retried = delivery.retry(sorted(found), now=now())
     # The jobs layer listens and delivers them (inline without Redis).

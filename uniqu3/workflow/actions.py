@@ -332,10 +332,7 @@ class Workflow:
         The due time of the automatic receipt is stored on the parcel: the database is the
         source of truth, the scheduled job only a reminder.
         """
-        shipment = self._shipment(shipment_id)
-        order = self._lock(shipment.order_id, None)
-        assert order is not None
-        shipment = self._shipment(shipment_id, fresh=True)
+        order, shipment = self._lock_parcel(shipment_id)
         if order.is_cancelled:
             self._refuse(InvalidTransition("Cette commande est annulée."))
         if shipment.status != ShipmentStatus.SHIPPED:
@@ -349,23 +346,31 @@ class Workflow:
             if shipment.status == ShipmentStatus.LOST:
                 self._refuse(InvalidTransition("Ce colis a été déclaré perdu."))
             self._refuse(InvalidTransition("Ce colis est déjà reçu."))
+        deadline = self._receipt_deadline()
+        for name, value in deadline.items():
+            setattr(shipment, name, value)
+        return self._receipt_asked(order, shipment, deadline, actor, "receipt_requested",
+                                   webhook_events.SHIPMENT_RECEIPT_REQUESTED)
+
+    def _receipt_deadline(self) -> dict[str, Any]:
+        """The values of a parcel whose receipt is asked now: a full deadline, and its reminder."""
         now = self.clock()
         due = now + timedelta(days=self.auto_receipt_days)
-        remind_at = problems.reminder_time(self, due, now)
-        shipment.status = ShipmentStatus.AWAITING_RECEIPT
-        shipment.receipt_requested_at = now
-        shipment.receipt_due_at = due
-        shipment.reminder_due_at = remind_at
-        self._event(order, "receipt_requested", actor, {
-            "shipment_id": shipment.id,
-            "number": shipment.number,
-            "due_at": as_utc(due).isoformat(),
-        })
-        self._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={
-            "due_at": as_utc(due).isoformat(),
-        })
+        return {"status": ShipmentStatus.AWAITING_RECEIPT, "receipt_requested_at": now,
+                "receipt_due_at": due, "reminder_due_at": problems.reminder_time(self, due, now)}
+
+    def _receipt_asked(self, order: Order, shipment: Shipment, deadline: dict[str, Any], actor: Actor,
+                       event: str, webhook: str, *, email_key: str | None = None) -> Result:
+        """The rest of asking the buyer to confirm (the first time or again): the history, the
+        e-mail E5 with the deadline, the jobs of the automatic receipt and of the reminder."""
+        due, remind_at = deadline["receipt_due_at"], deadline["reminder_due_at"]
+        due_iso = as_utc(due).isoformat()
+        self._event(order, event, actor, {"shipment_id": shipment.id, "number": shipment.number,
+                                          "due_at": due_iso})
+        self._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={"due_at": due_iso},
+                    key=email_key)
         self._set_status(order)
-        self._webhook(webhook_events.SHIPMENT_RECEIPT_REQUESTED, order, shipment)
+        self._webhook(webhook, order, shipment)
         self._pending_receipts.append((shipment.id, due))
         if remind_at is not None:
             self._pending_reminders.append((shipment.id, remind_at))
@@ -550,6 +555,14 @@ class Workflow:
                 self._refuse(NotFound("Commande introuvable."))
             return None
         return self._load(order_id)
+
+    def _lock_parcel(self, shipment_id: int) -> tuple[Order, Shipment]:
+        """The parcel's order locked, and the parcel read again under that lock: every change
+        of a parcel takes it first."""
+        shipment = self._shipment(shipment_id)
+        order = self._lock(shipment.order_id, None)
+        assert order is not None
+        return order, self._shipment(shipment_id, fresh=True)
 
     def _move_parcel(
         self, shipment: Shipment, allowed: Iterable[str], *conditions: ColumnElement[bool], **values: Any

@@ -138,32 +138,19 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
 def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
     """« Relancer la confirmation »: back to awaiting receipt, a new full deadline, a new E5
     and its own reminder. Only from `problem`; again once relaunched changes nothing."""
-    now = wf.clock()
-    due = now + timedelta(days=wf.auto_receipt_days)
-    remind_at = reminder_time(wf, due, now)
-    order, shipment, moved = wf._move_parcel(
-        wf._shipment(shipment_id), (ShipmentStatus.PROBLEM,), status=ShipmentStatus.AWAITING_RECEIPT,
-        receipt_requested_at=now, receipt_due_at=due, reminder_due_at=remind_at, reminded_at=None,
-    )
+    deadline = wf._receipt_deadline()
+    order, shipment, moved = wf._move_parcel(wf._shipment(shipment_id), (ShipmentStatus.PROBLEM,),
+                                             reminded_at=None, **deadline)
     if not moved:
         if shipment.status == ShipmentStatus.AWAITING_RECEIPT:
             return wf._unchanged(order, shipment)
         wf._refuse(InvalidTransition("Aucun problème n'est en cours sur ce colis : rien à relancer."))
-    resolve_reports(wf, shipment_id, "relaunched", now)
-    due_iso = as_utc(due).isoformat()
-    wf._event(order, "receipt_relaunched", actor, {
-        "shipment_id": shipment.id, "number": shipment.number, "due_at": due_iso,
-    })
+    resolve_reports(wf, shipment_id, "relaunched", deadline["receipt_requested_at"])
     # A new deadline, a new E5: its own key (the first E5's is per parcel).
-    wf._email(EmailKind.CONFIRM_RECEIPT_BUYER, order, shipment=shipment, data={"due_at": due_iso},
-              key=f"{EmailKind.CONFIRM_RECEIPT_BUYER.value}:shipment:{shipment.id}:{due_iso}")
-    wf._set_status(order)
-    wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED, order, shipment)
-    wf._pending_receipts.append((shipment.id, due))
-    if remind_at is not None:
-        wf._pending_reminders.append((shipment.id, remind_at))
-    wf._commit()
-    return actions.Result(order, shipment=shipment)
+    due_iso = as_utc(deadline["receipt_due_at"]).isoformat()
+    return wf._receipt_asked(order, shipment, deadline, actor, "receipt_relaunched",
+                             webhook_events.SHIPMENT_PROBLEM_RESOLVED,
+                             email_key=f"{EmailKind.CONFIRM_RECEIPT_BUYER.value}:shipment:{shipment.id}:{due_iso}")
 
 
 def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
@@ -212,10 +199,7 @@ def message_buyer(wf: actions.Workflow, shipment_id: int, *, actor: Actor, messa
     submit send it once."""
     text = clean_message(message)
     _check_message(wf, text, missing=InvalidInput("Écrivez votre message au client.", field="message"))
-    shipment = wf._shipment(shipment_id)
-    order = wf._lock(shipment.order_id, None)
-    assert order is not None
-    shipment = wf._shipment(shipment_id, fresh=True)
+    order, shipment = wf._lock_parcel(shipment_id)
     key_part = (request_key or "").strip()[:64] or uuid.uuid4().hex
     key = f"{EmailKind.SELLER_MESSAGE_BUYER.value}:shipment:{shipment.id}:{key_part}"
     if wf.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:

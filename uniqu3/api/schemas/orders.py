@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 
 from ...models import OrderStatus, ProblemReason, ShipmentStatus
 from ...workflow import refunds, rules
+from ...workflow.inputs import Address, PickupPoint
 from .fields import (
     FRENCH_POSTAL_CODE_SCHEMA,
     Country,
@@ -139,15 +140,6 @@ Money = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["34.90"])]
 Timestamp = Annotated[datetime, Field(description="ISO 8601, UTC.")]
 
 
-class Address(BaseModel):
-    name: str
-    line1: str
-    line2: str
-    postal_code: str
-    city: str
-    country: str
-
-
 class Line(BaseModel):
     position: Annotated[int, Field(ge=1)]
     sku: str
@@ -229,13 +221,6 @@ class Buyer(BaseModel):
     phone: Annotated[str | None, Field(description="E.164.", examples=["+33612345678"])]
 
 
-class PickupPoint(Address):
-    """The relay or pickup point the parcel goes to, instead of the shipping address."""
-
-    carrier: str
-    id: str
-
-
 class Totals(BaseModel):
     items: Annotated[Money, Field(description="The items' subtotal.")]
     shipping: Annotated[Money, Field(description="The shipping costs.")]
@@ -271,9 +256,11 @@ class Order(BaseModel):
     status: OrderStatus
     status_label: Annotated[str, Field(examples=["En attente de paiement"])]
     buyer: Buyer
+    # The addresses as the order keeps them (the workflow's dataclasses), shown as they are.
     billing_address: Address
     shipping_address: Address
-    pickup_point: PickupPoint | None
+    pickup_point: Annotated[PickupPoint | None, Field(
+        description="The relay or pickup point the parcel goes to, instead of the shipping address.")]
     currency: Annotated[str, Field(json_schema_extra={"enum": [rules.CURRENCY]})]
     totals: Totals
     lines: list[Line]
