@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.generation.stateful.control import TransitionController
 from sqlalchemy import text
 
+from tests.conftest import wait_for_background
 from tests.reliability.conftest import knob
 from uniqu3.api.openapi import document
 from uniqu3.api.schemas.orders import EXAMPLE
@@ -83,8 +84,13 @@ def forget_the_orders(app: Flask) -> None:
     state (Hypothesis replays a scenario to shrink it, and needs the same answers), its order is
     UQ-2026-000001."""
     tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name not in KEPT]
+    # No transaction left open to wait for: the previous scenario's e-mails sent, the fixtures'
+    # session closed.
+    wait_for_background(app)
+    db.session.close()
     with app.app_context(), db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a lock held elsewhere fails, not hangs
             conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY"))
         else:
             for table in tables:
@@ -103,6 +109,7 @@ def test_the_api_followed_through_its_links_never_fails(app: Flask, auth: dict[s
     schema = schemathesis.openapi.from_dict(document(), config=config)
     schema.app = app
     seen: dict[str, int] = {}
+    seller_email = seller.email  # read now: each scenario closes the fixtures' session
     machine = schema.as_state_machine()
     assert set(ROOTS) <= machine._root_labels, machine._root_labels
 
@@ -120,7 +127,7 @@ def test_the_api_followed_through_its_links_never_fails(app: Flask, auth: dict[s
                 # Orders that get recorded (the intake's own fuzzing is test_openapi.py's), so
                 # that the links have something to walk on: the example, under a new id.
                 case.body = {**EXAMPLE, "external_id": f"MKT-{uuid.uuid4().hex[:12]}",
-                             "seller": seller.email}
+                             "seller": seller_email}
             if case.headers and "Idempotency-Key" in case.headers:
                 # Generated keys repeat ("0"): each call its own, or every other call is a 409.
                 case.headers["Idempotency-Key"] = uuid.uuid4().hex
