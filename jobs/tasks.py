@@ -124,18 +124,10 @@ def auto_receipt_job_id(shipment_id: int) -> str:
 
 
 def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id: bool = True) -> None:
-    """Ask the RQ scheduler to run `auto_receive` at `due_at` (raises if Redis is down).
-
-    With one job id per parcel, scheduling it again replaces the job instead of adding one.
-    """
-    rq.get_queue(auto_receive.queue).enqueue_at(
-        as_utc(due_at),
-        auto_receive.func,
-        shipment_id,
-        job_id=auto_receipt_job_id(shipment_id) if per_shipment_id else None,
-        retry=RETRY,
-        description=f"automatic receipt of shipment {shipment_id}",
-    )
+    """Ask the RQ scheduler to run `auto_receive` at `due_at` (raises if Redis is down)."""
+    _schedule(auto_receive, shipment_id, due_at,
+              auto_receipt_job_id(shipment_id) if per_shipment_id else None,
+              f"automatic receipt of shipment {shipment_id}")
 
 
 def reminder_job_id(shipment_id: int) -> str:
@@ -145,14 +137,15 @@ def reminder_job_id(shipment_id: int) -> str:
 def schedule_reminder(shipment_id: int, at: datetime, *, per_shipment_id: bool = True) -> None:
     """Ask the RQ scheduler to run `send_reminder` at `at` (raises if Redis is down); a new
     deadline's reminder replaces the job of the previous one (same job id)."""
-    rq.get_queue(send_reminder.queue).enqueue_at(
-        as_utc(at),
-        send_reminder.func,
-        shipment_id,
-        job_id=reminder_job_id(shipment_id) if per_shipment_id else None,
-        retry=RETRY,
-        description=f"receipt reminder of shipment {shipment_id}",
-    )
+    _schedule(send_reminder, shipment_id, at, reminder_job_id(shipment_id) if per_shipment_id else None,
+              f"receipt reminder of shipment {shipment_id}")
+
+
+def _schedule(job: Any, shipment_id: int, at: datetime, job_id: str | None, description: str) -> None:
+    """Run `job` for the parcel at `at`. With one job id per parcel, scheduling it again
+    replaces the job instead of adding one."""
+    rq.get_queue(job.queue).enqueue_at(as_utc(at), job.func, shipment_id, job_id=job_id, retry=RETRY,
+                                       description=description)
 
 
 def deliver_now(ids: list[int] | None) -> DeliveryReport | None:

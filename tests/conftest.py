@@ -261,13 +261,17 @@ def make_order(wf: Workflow, seller: Seller) -> Callable[..., Any]:
     return make
 
 
-def ship_all(wf: Workflow, order: Order, actor: Actor, tracking_number: str,
-             carrier: str = "colissimo") -> Shipment:
-    """Everything of a paid order in one parcel, as its seller ships it."""
-    shipment = wf.ship(order.id, actor=actor, quantities={line.id: line.quantity for line in order.lines},
-                       carrier=carrier, tracking_number=tracking_number).shipment
-    assert shipment is not None
-    return shipment
+def ship_all(wf: Workflow, order: Order, *, actor: Actor | None = None, **kwargs: Any) -> Shipment:
+    """Everything left to ship of a paid order in one parcel, by its seller (`actor`; the
+    `seller` fixture's by default); by Colissimo with a valid tracking number unless `kwargs`
+    say otherwise (any of `Workflow.ship`'s)."""
+    quantities = {line.id: line.remaining for line in order.lines if line.remaining}
+    kwargs.setdefault("carrier", "colissimo")
+    kwargs.setdefault("tracking_number", "6A12345678901")
+    result = wf.ship(order.id, actor=actor or Actor.seller("atelier@example.fr"), quantities=quantities,
+                     **kwargs)
+    assert result.shipment is not None
+    return result.shipment
 
 
 # ----------------------------------------------------------------------------- services

@@ -222,6 +222,40 @@ def test_the_refunds_migration_walks_the_orders_that_owe_money(empty_database_ur
             conn.execute(text("UPDATE order_lines SET closed_quantity = 0"))
         db.session.remove()
 
+def test_the_lost_parcels_migration_makes_their_items_due(empty_database_url: str) -> None:
+    """f3a8c1d5e7b9: a paid order with a lost parcel owes its items not shipped again, less what
+    was refunded; an order without a lost parcel keeps its amount; down, the closed ones alone."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="d5a1f3c7e9b2")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)  # order 7: 2 bags at 0.50 in parcels 1 and 2
+            # Parcel 1 lost (its bag back to ship), 0.10 refunded; order 8 paid, nothing lost.
+            conn.execute(text("UPDATE shipments SET status = 'lost' WHERE id = 1"))
+            conn.execute(text("UPDATE order_lines SET shipped_quantity = 1"))
+            conn.execute(text("UPDATE orders SET paid_at = '2026-01-02 11:00:00', refund_due_cents = 0"))
+            conn.execute(text(
+                "INSERT INTO refunds (order_id, amount_cents, method, reference, note, recorded_at, actor, "
+                "actor_label) VALUES (7, 10, 'transfer', '', '', '2026-01-04 10:00:00', 'seller', '')"))
+            conn.execute(text(
+                "INSERT INTO orders (id, reference, seller_id, external_id, request_hash, buyer_name, "
+                "buyer_email, billing_address, shipping_address, currency, total_cents, status, "
+                "payment_note, cancel_reason, created_at, updated_at, version, search_text, paid_at, "
+                "refund_due_cents) VALUES (8, 'UQ-2026-000008', 1, 'E8', '', 'Zoé', 'zoe@example.fr', '{}', "
+                "'{}', 'EUR', 1234, 'paid', '', '', '2026-01-02 10:00:00', '2026-01-02 10:00:00', 3, '', "
+                "'2026-01-02 11:00:00', 99)"))
+        upgrade(revision="f3a8c1d5e7b9")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, refund_due_cents FROM orders ORDER BY id")).all() == [
+                (7, 40), (8, 99)]
+        downgrade(revision="d5a1f3c7e9b2")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, refund_due_cents FROM orders ORDER BY id")).all() == [
+                (7, 0), (8, 99)]
+            conn.execute(text("DELETE FROM refunds"))
+        db.session.remove()
+
+
 def test_the_shipping_migration_keeps_totals_and_walks_them_back(empty_database_url: str) -> None:
     """d5a1f3c8e920: orders already there have no shipping and the same total; down, a total
     that includes shipping goes back to the items' total, and the new columns are gone."""

@@ -54,3 +54,22 @@ def _layout(currency: str, locale: str) -> tuple[str, str, str, str] | None:
         if mine != _babel_money(cents, currency, locale):
             return None
     return layout
+
+
+class Amount(str):
+    """An amount inside a refusal's message: French as text (the message's own language), in
+    the reader's language once translated (`translated`, as `WorkflowError.translated` asks of
+    its values), through the pages' money filter: one formatter for both."""
+
+    cents: int
+    currency: str
+
+    def __new__(cls, cents: int, currency: str = "EUR") -> Amount:
+        amount = super().__new__(cls, format_money(cents, currency, "fr"))
+        amount.cents, amount.currency = cents, currency
+        return amount
+
+    def translated(self, gettext: object = None) -> str:
+        from .templating import money  # the page's (or the API's forced) locale; French outside
+
+        return money(self.cents, self.currency)

@@ -112,6 +112,8 @@ def test_a_seller_key_lists_its_own_orders_only(
     ({"cursor": "not-a-cursor"}, "cursor"),
     ({"cursor": "WyIyMDI2LTExLTIwIiwgOTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ"}, "cursor"),  # an id out of range
     ({"external_id": ""}, "external_id"),
+    ({"stauts": "paid"}, "stauts"),  # a misspelt filter is not ignored
+    ({"": "paid"}, ""),
 ])
 def test_bad_parameters_are_a_422_naming_them(five: list[str], get_list: Get, params: dict[str, Any],
                                               field: str) -> None:

@@ -108,14 +108,19 @@ def known_reference(make_order: Callable[..., Order], wf: Workflow, clock: Clock
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_conforms_to_its_document(case: Any, app: Flask, auth: dict[str, str],
                                           seller: Seller, known_reference: str) -> None:
+    aim(case, app, seller, known_reference)
+    case.call_and_validate(app=app, headers=auth)
+
+
+def aim(case: Any, app: Flask, seller: Seller, known_reference: str) -> None:
+    """A generated case made to reach what exists: generated e-mails name nobody, so a valid
+    body is for the existing seller and orders really get recorded (the unknown seller has its
+    own tests); half of the valid references are the known order's."""
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if positive and isinstance(case.body, dict) and "seller" in case.body:
-        # Generated e-mails name nobody: valid bodies are for the existing seller, so that
-        # orders really get recorded (the unknown seller has its own tests).
         case.body["seller"] = seller.email
     if positive and case.path_parameters and len(case.path_parameters["reference"]) % 2:
         case.path_parameters["reference"] = known_reference
     # The app is a per-test fixture (fresh database): bind it to the schema for this run, also
     # for the checks that send their own probes (e.g. the same request without the key).
     case.operation.schema.app = app
-    case.call_and_validate(app=app, headers=auth)

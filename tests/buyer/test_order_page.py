@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import event
 
 from tests.conftest import Clock
+from tests.seller.conftest import IsolatedClient
 from uniqu3.extensions import db
 from uniqu3.models import OrderStatus, ShipmentStatus
 from uniqu3.tokens import ORDER_MAX_AGE, order_token, receipt_token, shipment_id_from_token
@@ -20,7 +21,14 @@ from uniqu3.workflow import Actor, LineInput, ParcelDetails, Workflow
 from .conftest import page_text
 
 SELLER = Actor.seller("atelier@example.fr")
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 INVALID = "Ce lien n'est pas valide ou a expiré…"
+
+
+def english_reader(app: Flask) -> FlaskClient:
+    """A client whose requests each run in their own app context (a language chosen by an
+    earlier request of the test is not kept)."""
+    return IsolatedClient(app, app.response_class)
 
 
 def ship(wf: Workflow, order: Any, sku: str, qty: int, number: str, carrier: str = "colissimo") -> int:
@@ -231,3 +239,48 @@ def test_a_hand_delivery_and_the_sellers_corrections_read_as_such(
     wf.undo_payment(other.id, actor=SELLER)
     text = page_text(client.get(f"/o/{order_token(other.id)}").text)
     assert "Paiement finalement pas confirmé par L'Atelier de Lina" in text and "Comment payer" in text
+
+
+def test_the_refunds_recorded_and_what_is_still_due_are_shown(
+    app: Flask, client: FlaskClient, wf: Workflow, make_order: Any, clock: Clock
+) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.cancel(order.id, actor=SELLER, reason="Rupture de stock")
+    link = f"/o/{order_token(order.id)}"
+    text = page_text(client.get(link).text)
+    assert "Remboursement Reste à vous rembourser 75,30 €" in text
+    assert "L'Atelier de Lina vous remboursera ce montant" in text
+    wf.record_refund(order.id, actor=SELLER, amount_cents=2530, method="paypal", reference="PP-42",
+                     note="Note privée du vendeur")
+    text = page_text(client.get(link).text)
+    assert "20/11/2026 — 25,30 € remboursés par L'Atelier de Lina (PayPal) réf. PP-42" in text
+    assert "Remboursé en tout 25,30 € Reste à vous rembourser 50,00 €" in text
+    assert "Note privée" not in text  # the seller's note stays on the seller's side
+    assert "— Remboursement de 25,30 € effectué par L'Atelier de Lina (PayPal)" in text  # history
+    english = page_text(english_reader(app).get(link, headers=ENGLISH).text)
+    assert "11/20/2026 — €25.30 refunded by L'Atelier de Lina (PayPal) ref. PP-42" in english
+    assert "Refunded in all €25.30 Still to be refunded to you €50.00" in english
+    assert "— Refund of €25.30 made by L'Atelier de Lina (PayPal)" in english
+    wf.record_refund(order.id, actor=SELLER, amount_cents=5000, method="transfer")
+    text = page_text(client.get(link).text)
+    assert "Remboursé en tout 75,30 €" in text and "Reste à vous rembourser" not in text
+    assert "Tout ce qui vous était dû est remboursé." in text
+
+
+def test_a_lost_parcel_is_due_back_unless_shipped_again(
+    app: Flask, client: FlaskClient, wf: Workflow, make_order: Any
+) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    wf.declare_lost(ship(wf, order, "CARD-01", 1, "6A12345678901"), actor=SELLER)
+    link = f"/o/{order_token(order.id)}"
+    text = page_text(client.get(link).text)
+    assert "Reste à vous rembourser 5,50 €" in text
+    assert "Pour les articles du colis perdu, sauf s'ils vous sont expédiés de nouveau." in text
+    english = page_text(english_reader(app).get(link, headers=ENGLISH).text)
+    assert "Still to be refunded to you €5.50" in english
+    assert "For the items of the lost parcel, unless they are shipped to you again." in english
+    ship(wf, order, "CARD-01", 1, "6A12345678902")
+    text = page_text(client.get(link).text)
+    assert "Remboursement" not in text.split("Votre commande")[0]

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from tests.conftest import Clock
+from tests.conftest import Clock, ship_all
 from uniqu3.extensions import db
 from uniqu3.models import OrderEvent, OutboxEmail, ShipmentProblem
 from uniqu3.tokens import RECEIPT_MAX_AGE, order_token, receipt_token, shipment_id_from_token
@@ -26,9 +26,7 @@ from .test_confirm_receipt import BROWSER, BUYER_IP, SELLER, own_request_globals
 def awaiting(wf: Workflow, make_order: Any) -> int:
     order = make_order()
     wf.confirm_payment(order.id, actor=SELLER)
-    shipment = wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
-                       carrier="colissimo", tracking_number="6A12345678901").shipment
-    assert shipment is not None
+    shipment = ship_all(wf, order, actor=SELLER)
     wf.request_receipt(shipment.id, actor=SELLER)
     return shipment.id
 

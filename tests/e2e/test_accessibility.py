@@ -37,7 +37,7 @@ def _orders(server: LiveServer, email: str) -> tuple[list[str], list[str], str]:
         for order in (paid, partial, done, reported):
             wf.confirm_payment(order.id, actor=seller, note="Virement")
         # A parcel the buyer reported: the report form, the seller's answers, « Problèmes ».
-        problem = ship_all(wf, reported, seller, "6A98765432102")
+        problem = ship_all(wf, reported, actor=seller, tracking_number="6A98765432102")
         wf.request_receipt(problem.id, actor=seller)
         wf.report_problem(problem.id, reason="damaged", message="Le bol est fêlé.\nLe carton aussi.")
         for order in (partial, done):
@@ -104,6 +104,9 @@ def test_no_accessibility_violation(live_server: LiveServer, browser: Any, email
             if logged_in:  # the ship form refused, as htmx puts it in the page
                 page.goto(live_server.url + paid_page)
                 page.fill("#tracking_number", "12")
+                # The preview's verdict first, as a person sees it before pressing: its swap, above the
+                # button, moves it; landing between press and release, it loses the click.
+                page.wait_for_selector("#tracking-preview .error")
                 page.click("#ship button.primary")
                 page.wait_for_selector("#tracking_number-err")
                 found += _violations(page)

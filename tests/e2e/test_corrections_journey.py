@@ -27,7 +27,7 @@ def _orders(server: LiveServer) -> tuple[str, str]:
         seller = Actor.seller(SELLER_EMAIL)
         shipped = wf.place_order(order_input(SELLER_EMAIL, "FIX-1"), actor=Actor.api("storefront")).order
         wf.confirm_payment(shipped.id, actor=seller)
-        ship_all(wf, shipped, seller, "6A11111111111")
+        ship_all(wf, shipped, actor=seller, tracking_number="6A11111111111")
         paid = wf.place_order(order_input(SELLER_EMAIL, "FIX-2"), actor=Actor.api("storefront")).order
         wf.confirm_payment(paid.id, actor=seller)
         return shipped.reference, paid.reference

@@ -29,7 +29,7 @@ def _awaiting_parcel(server: LiveServer) -> tuple[str, str]:
         order = wf.place_order(order_input(SELLER_EMAIL, "PB-JOURNEY", buyer_name="Nina Garnier"),
                                actor=Actor.api("storefront")).order
         wf.confirm_payment(order.id, actor=seller)
-        shipment = ship_all(wf, order, seller, "6A55555555555")
+        shipment = ship_all(wf, order, actor=seller, tracking_number="6A55555555555")
         wf.request_receipt(shipment.id, actor=seller)
         e5 = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "E5",
                                                           OutboxEmail.shipment_id == shipment.id)).one()

@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from rq import Queue, SimpleWorker
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from tests.conftest import SmtpSink
+from tests.conftest import SmtpSink, ship_all
 from uniqu3.extensions import db, rq
 from uniqu3.models import Order, OrderEvent, OutboxEmail, Seller, Shipment
 from uniqu3.workflow import Actor, Workflow
@@ -54,16 +56,13 @@ def run_worker(*, with_scheduler: bool = False) -> bool:
     return worker.work(burst=True, with_scheduler=with_scheduler, logging_level="WARNING")
 
 
-def ship_all(wf: Workflow, order: Order, seller: Seller) -> Shipment:
-    """Pay and ship the whole order in one parcel; returns the parcel."""
+def pay_and_ship(wf: Workflow, order: Order, seller: Seller) -> Shipment:
+    """Pay and ship the whole order in one parcel, a tracking number of its own; returns the parcel."""
     actor = Actor.seller(seller.email)
     wf.confirm_payment(order.id, actor=actor)
     order = db.session.get(Order, order.id)
     assert order is not None
-    result = wf.ship(order.id, actor=actor, quantities={line.id: line.quantity for line in order.lines},
-                     carrier="colissimo", tracking_number=f"6A{next(_tracking):011d}")
-    assert result.shipment is not None
-    return result.shipment
+    return ship_all(wf, order, actor=actor, tracking_number=f"6A{next(_tracking):011d}")
 
 
 @pytest.fixture
@@ -71,9 +70,39 @@ def shipped(wf: Workflow, make_order: Callable[..., Order], seller: Seller) -> C
     """A factory: a new order, paid and shipped in one parcel."""
 
     def make() -> Shipment:
-        return ship_all(wf, make_order(), seller)
+        return pay_and_ship(wf, make_order(), seller)
 
     return make
+
+
+@pytest.fixture
+def awaiting(wf: Workflow, shipped: Callable[[], Shipment], seller: Seller,
+             smtp_server: SmtpSink) -> Callable[[], int]:
+    """A factory: a parcel whose receipt confirmation was just activated, every e-mail so far
+    delivered (the SMTP sink is emptied), only its scheduled jobs left."""
+
+    def make() -> int:
+        shipment_id = shipped().id
+        wf.request_receipt(shipment_id, actor=Actor.seller(seller.email))
+        run_worker()
+        smtp_server.messages.clear()
+        return shipment_id
+
+    return make
+
+
+def move_into_the_past(queue: Queue, job_id: str) -> None:
+    """The scheduled time has come (for Redis): score the job one second ago."""
+    registry = ScheduledJobRegistry(queue=queue)
+    registry.schedule(queue.fetch_job(job_id), datetime.now(UTC) - timedelta(seconds=1))
+
+
+def parcel(shipment_id: int) -> Shipment:
+    """The parcel as the database has it now."""
+    db.session.expire_all()
+    shipment = db.session.get(Shipment, shipment_id)
+    assert shipment is not None
+    return shipment
 
 
 def recipients(smtp: SmtpSink) -> list[str]:

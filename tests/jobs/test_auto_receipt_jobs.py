@@ -15,12 +15,11 @@ from rq.registry import ScheduledJobRegistry
 
 from jobs import tasks
 from tests.conftest import Clock, SmtpSink
-from tests.jobs.conftest import event_count, outbox, recipients, run_worker
-from uniqu3.extensions import db
-from uniqu3.models import ReceivedBy, Shipment, ShipmentStatus
+from tests.jobs.conftest import event_count, move_into_the_past, outbox, parcel, recipients, run_worker
+from uniqu3.models import ReceivedBy, ShipmentStatus
 from uniqu3.services import workflow
 from uniqu3.sweep import run_sweep
-from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow import Workflow
 
 pytestmark = pytest.mark.redis
 
@@ -34,39 +33,11 @@ def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
     return {**app_config, **rq_config, **smtp_config, "RECEIPT_REMINDER_DAYS": 0}
 
 
-@pytest.fixture
-def awaiting(wf: Workflow, shipped: Any, seller: Any, queue: Queue, smtp_server: SmtpSink) -> Any:
-    """A factory: a parcel whose receipt confirmation was just activated, every e-mail so
-    far delivered (the SMTP sink is emptied), only the automatic receipt left scheduled."""
-
-    def make() -> int:
-        shipment_id = shipped().id
-        wf.request_receipt(shipment_id, actor=Actor.seller(seller.email))
-        run_worker()
-        smtp_server.messages.clear()
-        return shipment_id
-
-    return make
-
-
-def move_into_the_past(queue: Queue, job_id: str) -> None:
-    """The scheduled time has come (for Redis): score the job one second ago."""
-    registry = ScheduledJobRegistry(queue=queue)
-    registry.schedule(queue.fetch_job(job_id), datetime.now(UTC) - timedelta(seconds=1))
-
-
-def status(shipment_id: int) -> Shipment:
-    db.session.expire_all()
-    shipment = db.session.get(Shipment, shipment_id)
-    assert shipment is not None
-    return shipment
-
-
 def test_activation_schedules_the_automatic_receipt_at_the_due_time(
     awaiting: Any, queue: Queue, clock: Clock
 ) -> None:
     shipment_id = awaiting()
-    due = status(shipment_id).receipt_due_at
+    due = parcel(shipment_id).receipt_due_at
     assert due == clock.now + timedelta(days=7)
 
     registry = ScheduledJobRegistry(queue=queue)
@@ -87,7 +58,7 @@ def test_the_scheduler_fires_the_job_and_the_parcel_is_received_automatically(
 
     run_worker(with_scheduler=True)
 
-    shipment = status(shipment_id)
+    shipment = parcel(shipment_id)
     assert shipment.status == ShipmentStatus.RECEIVED
     assert shipment.received_by == ReceivedBy.AUTO
     assert shipment.received_at == clock.now
@@ -105,7 +76,7 @@ def test_a_job_that_fires_before_the_due_time_changes_nothing_and_is_scheduled_a
 
     run_worker(with_scheduler=True)
 
-    assert status(shipment_id).status == ShipmentStatus.AWAITING_RECEIPT
+    assert parcel(shipment_id).status == ShipmentStatus.AWAITING_RECEIPT
     assert outbox("E7") == [] and smtp_server.messages == []
     registry = ScheduledJobRegistry(queue=queue)
     (again,) = registry.get_job_ids()
@@ -126,7 +97,7 @@ def test_the_buyer_confirming_first_leaves_the_scheduled_job_nothing_to_do(
     move_into_the_past(queue, tasks.auto_receipt_job_id(shipment_id))
     run_worker(with_scheduler=True)
 
-    assert status(shipment_id).received_by == ReceivedBy.BUYER
+    assert parcel(shipment_id).received_by == ReceivedBy.BUYER
     assert outbox("E7") == []
     assert recipients(smtp_server) == [SELLER]
 
@@ -148,8 +119,8 @@ def test_scheduled_job_and_sweep_both_run_one_receipt_one_e7_each(
     assert run_sweep().auto_received == 0
 
     for shipment_id in (first, second):
-        assert status(shipment_id).received_by == ReceivedBy.AUTO
-        assert event_count("auto_received", status(shipment_id).order_id) == 1
+        assert parcel(shipment_id).received_by == ReceivedBy.AUTO
+        assert event_count("auto_received", parcel(shipment_id).order_id) == 1
     assert sorted(r.recipient_role for r in outbox("E7")) == ["buyer", "buyer", "seller", "seller"]
     assert recipients(smtp_server) == sorted([SELLER, SELLER, BUYER, BUYER])
 
@@ -205,7 +176,7 @@ def test_buyer_and_sweep_at_the_same_moment_exactly_one_wins(
 
     by_buyer = by_sweep = 0
     for shipment_id in parcels:
-        shipment = status(shipment_id)
+        shipment = parcel(shipment_id)
         assert shipment.status == ShipmentStatus.RECEIVED
         e6, e7 = outbox("E6", shipment_id=shipment_id), outbox("E7", shipment_id=shipment_id)
         if shipment.received_by == ReceivedBy.BUYER:

@@ -14,7 +14,7 @@ from flask import Flask
 
 from jobs import INLINE_NOTICE
 from tests.conftest import Clock, SmtpSink, order_input
-from tests.jobs.conftest import ROOT, cli_env, outbox, recipients, ship_all
+from tests.jobs.conftest import ROOT, cli_env, outbox, pay_and_ship, recipients
 from uniqu3 import create_app
 from uniqu3.extensions import db
 from uniqu3.models import OutboxStatus, ReceivedBy, Shipment
@@ -48,7 +48,7 @@ def test_each_action_delivers_its_emails_right_after_the_commit(
 def test_the_automatic_receipt_waits_for_the_sweep(
     wf: Workflow, make_order: Any, seller: Any, clock: Clock, smtp_server: SmtpSink
 ) -> None:
-    shipment_id = ship_all(wf, make_order(), seller).id
+    shipment_id = pay_and_ship(wf, make_order(), seller).id
     wf.request_receipt(shipment_id, actor=Actor.seller(seller.email))
     assert outbox("E5")[0].status == OutboxStatus.SENT
     smtp_server.messages.clear()

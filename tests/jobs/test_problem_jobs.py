@@ -4,6 +4,7 @@ receipt and sent once per deadline, whoever runs it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,9 +16,7 @@ from rq.registry import ScheduledJobRegistry
 
 from jobs import tasks
 from tests.conftest import Clock, SmtpSink
-from tests.jobs.conftest import outbox, recipients, run_worker
-from uniqu3.extensions import db
-from uniqu3.models import Shipment
+from tests.jobs.conftest import move_into_the_past, outbox, parcel, recipients, run_worker
 from uniqu3.sweep import run_sweep
 from uniqu3.workflow import Actor, Workflow
 
@@ -33,26 +32,9 @@ def app_config(app_config: dict[str, Any], rq_config: dict[str, Any],
 
 
 @pytest.fixture
-def awaiting(wf: Workflow, shipped: Any, seller: Any, smtp_server: SmtpSink) -> int:
-    """A parcel whose receipt confirmation was just activated, its E5 delivered."""
-    shipment_id = shipped().id
-    wf.request_receipt(shipment_id, actor=Actor.seller(seller.email))
-    run_worker()
-    smtp_server.messages.clear()
-    return int(shipment_id)
-
-
-def fire(queue: Queue, job_id: str) -> None:
-    """The scheduled time has come (for Redis): score the job one second ago."""
-    registry = ScheduledJobRegistry(queue=queue)
-    registry.schedule(queue.fetch_job(job_id), datetime.now(UTC) - timedelta(seconds=1))
-
-
-def parcel(shipment_id: int) -> Shipment:
-    db.session.expire_all()
-    shipment = db.session.get(Shipment, shipment_id)
-    assert shipment is not None
-    return shipment
+def awaiting(awaiting: Callable[[], int]) -> int:
+    """One parcel whose receipt confirmation was just activated, its E5 delivered."""
+    return awaiting()
 
 
 def test_activation_schedules_the_reminder_two_days_before_the_deadline(
@@ -69,7 +51,7 @@ def test_activation_schedules_the_reminder_two_days_before_the_deadline(
 def test_the_reminder_job_sends_one_reminder_even_run_twice(
         awaiting: int, queue: Queue, clock: Clock, smtp_server: SmtpSink) -> None:
     clock.advance(days=5, minutes=1)
-    fire(queue, tasks.reminder_job_id(awaiting))
+    move_into_the_past(queue, tasks.reminder_job_id(awaiting))
     queue.enqueue(tasks.send_reminder.func, awaiting)
     run_worker(with_scheduler=True)
     assert [(r.kind, r.status) for r in outbox("E5R")] == [("E5R", "sent")]
@@ -83,7 +65,7 @@ def test_a_reminder_job_that_fires_early_is_scheduled_again(
     clock.advance(days=4)  # one day before the reminder, by the database's clock
     registry = ScheduledJobRegistry(queue=queue)
     registry.remove(queue.fetch_job(tasks.auto_receipt_job_id(awaiting)), delete_job=True)
-    fire(queue, tasks.reminder_job_id(awaiting))
+    move_into_the_past(queue, tasks.reminder_job_id(awaiting))
     run_worker(with_scheduler=True)
     assert outbox("E5R") == [] and smtp_server.messages == []
     (again,) = registry.get_job_ids()
@@ -99,8 +81,8 @@ def test_a_parcel_in_problem_is_left_alone_by_its_jobs_and_the_cron_sweep(
     assert sorted(recipients(smtp_server)) == sorted([SELLER, BUYER])  # P1 and P2
     smtp_server.messages.clear()
     clock.advance(days=10)  # long past the deadline
-    fire(queue, tasks.auto_receipt_job_id(awaiting))
-    fire(queue, tasks.reminder_job_id(awaiting))
+    move_into_the_past(queue, tasks.auto_receipt_job_id(awaiting))
+    move_into_the_past(queue, tasks.reminder_job_id(awaiting))
     cron = CronScheduler(connection=queue.connection)
     cron.load_config_from_file("jobs.cron")
     assert len(cron.enqueue_jobs()) == 1  # the sweep
@@ -135,6 +117,6 @@ def test_relaunch_schedules_the_new_deadline_and_its_own_reminder(
     assert registry.get_scheduled_time(tasks.reminder_job_id(awaiting)) == (
         due - timedelta(days=2)).replace(microsecond=0)
     clock.advance(days=5, minutes=1)
-    fire(queue, tasks.reminder_job_id(awaiting))
+    move_into_the_past(queue, tasks.reminder_job_id(awaiting))
     run_worker(with_scheduler=True)
     assert len(outbox("E5R")) == 2 and len(outbox("E5")) == 2

@@ -16,7 +16,7 @@ from rq.cron import CronScheduler
 
 from jobs.connection import with_short_timeouts
 from tests.conftest import Clock, SmtpSink, order_input
-from tests.jobs.conftest import outbox, recipients, run_worker, ship_all
+from tests.jobs.conftest import outbox, pay_and_ship, recipients, run_worker
 from uniqu3 import create_app
 from uniqu3.extensions import db, rq
 from uniqu3.models import OutboxStatus, ReceivedBy, Shipment
@@ -39,7 +39,7 @@ def test_seller_actions_succeed_and_the_sweep_does_everything_once_redis_is_back
 ) -> None:
     caplog.set_level(logging.WARNING, logger="jobs")
     order = make_order()
-    shipment_id = ship_all(wf, order, seller).id
+    shipment_id = pay_and_ship(wf, order, seller).id
     wf.request_receipt(shipment_id, actor=Actor.seller(seller.email))
 
     assert [(r.kind, r.status) for r in outbox()] == [

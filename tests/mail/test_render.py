@@ -8,7 +8,7 @@ from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from tests.conftest import Clock
+from tests.conftest import Clock, ship_all
 from uniqu3.extensions import db
 from uniqu3.mail import render_email
 from uniqu3.mail.render import TEMPLATES, email_context, render_parts, tidy_text
@@ -194,9 +194,7 @@ def test_the_words_of_a_report_and_of_the_seller_are_quoted_as_typed(
 ) -> None:
     order = make_order()
     wf.confirm_payment(order.id, actor=SELLER)
-    parcel = wf.ship(order.id, actor=SELLER, quantities={line.id: line.quantity for line in order.lines},
-                     carrier="colissimo", tracking_number="6A12345678901").shipment
-    assert parcel is not None
+    parcel = ship_all(wf, order, actor=SELLER)
     wf.request_receipt(parcel.id, actor=SELLER)
     wf.report_problem(parcel.id, reason="not_received", message='Rien <script>x</script>\nreçu "ici"')
     seller_mail = render_email(outbox("P1"))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tests.conftest import order_input
+from tests.conftest import order_input, ship_all
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, OutboxStatus, Shipment
 from uniqu3.workflow import Actor, Workflow, signals
 
@@ -55,21 +55,26 @@ def server_errors(answers: list[Any]) -> list[tuple[int, str]]:
     return [(a.status, a.body[:200]) for a in answers if a.status >= 500]
 
 
+def awaiting_parcels(wf: Workflow, seller_email: str, count: int, prefix: str) -> list[int]:
+    """`count` orders paid, handed over whole in one parcel each and awaiting receipt: the
+    parcels' ids."""
+    actor = Actor.seller(seller_email)
+    parcels: list[int] = []
+    for i in range(count):
+        order = wf.place_order(order_input(seller_email, f"{prefix}-{i}"), actor=Actor.api("shop")).order
+        wf.confirm_payment(order.id, actor=actor)
+        shipment = ship_all(wf, order, actor=actor, carrier="hand_delivery", tracking_number="")
+        wf.request_receipt(shipment.id, actor=actor)
+        parcels.append(shipment.id)
+    return parcels
+
+
 def overdue_parcels(wf: Workflow, seller_email: str, count: int, prefix: str) -> list[int]:
     """`count` orders paid, shipped in one parcel each and awaiting receipt, their 7 days over
     (real clock) and their e-mails so far sent: what a sweep finds after a quiet week.
     No job is queued for them (signals muted): the sweep is what the test runs."""
-    actor = Actor.seller(seller_email)
-    parcels: list[int] = []
     with signals.emails_queued.muted(), signals.receipt_requested.muted():
-        for i in range(count):
-            order = wf.place_order(order_input(seller_email, f"{prefix}-{i}"), actor=Actor.api("shop")).order
-            wf.confirm_payment(order.id, actor=actor)
-            shipment = wf.ship(order.id, actor=actor, carrier="hand_delivery",
-                               quantities={line.id: line.quantity for line in order.lines}).shipment
-            assert shipment is not None
-            wf.request_receipt(shipment.id, actor=actor)
-            parcels.append(shipment.id)
+        parcels = awaiting_parcels(wf, seller_email, count, prefix)
     session = wf.session
     session.execute(update(Shipment).where(Shipment.id.in_(parcels))
                     .values(receipt_due_at=datetime.now(UTC) - timedelta(minutes=1)))

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.api.conftest import api_key, auth, make_key  # noqa: F401  (fixtures for schemathesis)
-from tests.api.test_openapi import known_reference, schema  # noqa: F401
+from tests.api.test_openapi import aim, known_reference, schema  # noqa: F401
 from tests.conftest import Clock, order_input
 from tests.reliability.actors import csrf_from
 from tests.reliability.conftest import Figures, Sink, knob
@@ -385,12 +385,7 @@ def message_html(message: EmailMessage) -> str:
 @settings(max_examples=API_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_fuzz_with_more_examples(case: Any, app: Flask, auth: dict[str, str],  # noqa: F811
                                      seller: Seller, known_reference: str, figures: Figures) -> None:  # noqa: F811
-    positive = case.meta is not None and case.meta.generation.mode.is_positive
-    if positive and isinstance(case.body, dict) and "seller" in case.body:
-        case.body["seller"] = seller.email
-    if positive and case.path_parameters and len(case.path_parameters["reference"]) % 2:
-        case.path_parameters["reference"] = known_reference
-    case.operation.schema.app = app
+    aim(case, app, seller, known_reference)
     response = case.call(app=app, headers=auth)
     figures.record_findings("fuzz_api_schemathesis",
                             {"server_errors": [response.status_code] if response.status_code >= 500 else []},

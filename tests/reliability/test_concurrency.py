@@ -23,7 +23,7 @@ from tests.conftest import Clock
 from tests.reliability.actors import Answer, ClientWeb, SellerAgent, csrf_from
 from tests.reliability.conftest import Figures, knob
 from tests.reliability.figures import BACKEND
-from tests.reliability.scenario import server_errors
+from tests.reliability.scenario import awaiting_parcels, server_errors
 from tests.seller.conftest import log_in
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Seller, Shipment, ShipmentStatus
@@ -110,19 +110,8 @@ def test_twenty_sessions_shipping_the_last_units_ship_exactly_what_is_left(
 def test_the_buyer_confirming_while_sweeps_run_gives_one_receipt_and_one_email(
     app: Flask, wf: Workflow, seller: Seller, clock: Clock, figures: Figures,
 ) -> None:
-    from tests.conftest import order_input
-
-    actor = Actor.seller(seller.email)
     rounds = knob("RECEIPT_RACES", 8)
-    parcels = []
-    for i in range(rounds):
-        order = wf.place_order(order_input(seller.email, f"MKT-RACE-{i}"), actor=Actor.api("shop")).order
-        wf.confirm_payment(order.id, actor=actor)
-        shipment = wf.ship(order.id, actor=actor, carrier="hand_delivery",
-                           quantities={line.id: line.quantity for line in order.lines}).shipment
-        assert shipment is not None
-        wf.request_receipt(shipment.id, actor=actor)
-        parcels.append(shipment.id)
+    parcels = awaiting_parcels(wf, seller.email, rounds, "MKT-RACE")
     db.session.remove()
     buyers = [ClientWeb(app.test_client()) for _ in range(2)]
     pages: Counter[int] = Counter()

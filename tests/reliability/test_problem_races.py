@@ -17,9 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from tests.conftest import Clock, order_input
+from tests.conftest import Clock
 from tests.reliability.actors import Answer, ClientWeb, csrf_from
 from tests.reliability.conftest import knob
+from tests.reliability.scenario import awaiting_parcels
 from tests.reliability.test_concurrency import together
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OutboxEmail, Seller, Shipment, ShipmentProblem, ShipmentStatus
@@ -34,20 +35,6 @@ pytestmark = pytest.mark.reliability
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return {**app_config, "PROPAGATE_EXCEPTIONS": False}
-
-
-def _awaiting_parcels(wf: Workflow, seller: Seller, count: int) -> list[int]:
-    actor = Actor.seller(seller.email)
-    parcels = []
-    for i in range(count):
-        order = wf.place_order(order_input(seller.email, f"MKT-PB-{i}"), actor=Actor.api("shop")).order
-        wf.confirm_payment(order.id, actor=actor)
-        shipment = wf.ship(order.id, actor=actor, carrier="hand_delivery",
-                           quantities={line.id: line.quantity for line in order.lines}).shipment
-        assert shipment is not None
-        wf.request_receipt(shipment.id, actor=actor)
-        parcels.append(shipment.id)
-    return parcels
 
 
 def _incoherent(parcel: int) -> list[str]:
@@ -84,7 +71,7 @@ def test_a_report_racing_the_confirmation_the_sweep_and_a_relaunch_ends_coherent
     app: Flask, wf: Workflow, seller: Seller, clock: Clock,
 ) -> None:
     rounds = knob("PROBLEM_RACES", 8)
-    parcels = _awaiting_parcels(wf, seller, rounds)
+    parcels = awaiting_parcels(wf, seller.email, rounds, "MKT-PB")
     seller_email = seller.email
     db.session.remove()
     reporter, confirmer = ClientWeb(app.test_client()), ClientWeb(app.test_client())
@@ -136,7 +123,7 @@ def test_a_report_racing_the_confirmation_the_sweep_and_a_relaunch_ends_coherent
 def test_many_reports_of_one_parcel_at_once_email_the_seller_once(
     app: Flask, wf: Workflow, seller: Seller,
 ) -> None:
-    (parcel,) = _awaiting_parcels(wf, seller, 1)
+    (parcel,) = awaiting_parcels(wf, seller.email, 1, "MKT-PB")
     db.session.remove()
     token = receipt_token(parcel)
     buyers = [ClientWeb(app.test_client()) for _ in range(knob("THREADS", 8))]

@@ -140,8 +140,9 @@ def test_the_buyer_page_runs_the_same_queries_for_a_small_or_a_big_order(
         small_url, big_url = f"/o/{order_token(small.id)}", f"/o/{order_token(big.id)}"
     small_count = count_plain(client, count_queries, small_url)
     assert count_plain(client, count_queries, big_url) == small_count
-    # The order with its seller, its lines, its parcels, their lines and problem reports, its history.
-    assert small_count <= 6
+    # The order with its seller, its lines, its parcels, their lines and problem reports, its history,
+    # its refunds.
+    assert small_count <= 7
 
 
 def test_the_csv_export_runs_the_same_queries_for_2_or_40_orders(

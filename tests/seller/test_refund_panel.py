@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from tests.seller.test_actions import PARTIAL_BUDGET, fresh, url
 from uniqu3.extensions import db
-from uniqu3.models import Order, OrderStatus, OutboxEmail, Refund
+from uniqu3.models import Order, OrderStatus, OutboxEmail, Refund, Seller
 from uniqu3.workflow import Actor, Workflow
 
 from .conftest import SellerClient
@@ -129,3 +129,81 @@ def test_the_to_refund_tab_lists_the_orders_that_owe_money(sc: SellerClient, ord
                      home)
     tab = sc.get("/commandes?statut=a-rembourser").get_data(as_text=True)
     assert re.findall(r'<span class="ref">([^<]+)</span>', tab) == [owing.reference]
+
+
+def test_a_lost_parcel_owes_its_items_until_shipped_again_with_htmx(
+        sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.SHIPPED)  # parcel 1: the two bags (69,80 €), parcel 2: the card
+    response = sc.post(url(order, "colis/1/perdu"), htmx=True)
+    assert response.status_code == 200 and len(response.data) <= PARTIAL_BUDGET
+    shown = flat(response.get_data(as_text=True))
+    # The parcel is the part swapped; « Prochaine étape » (the ship form is back) and the payment
+    # card come out of band.
+    assert shown.startswith('<li id="colis-1" class="parcel">')
+    assert re.search(r'<section id="next" [^>]*data-hx-swap-oob="true"', shown)
+    assert '<section id="payment" class="card" data-hx-swap-oob="true">' in shown
+    assert "À rembourser au client</dt><dd>69,80 € <small>(dont articles perdus : 69,80 €" in shown
+    assert 'Reste à rembourser</dt><dd class="due">69,80 €' in shown
+    assert fresh(order).refund_due_cents == 6980
+    # The refund form comes on its own (the answer stays small); without htmx, the order page.
+    assert f'id="refund-slot" data-hx-get="/commandes/{order.reference}/remboursement"' in shown
+    form = sc.get(url(order, "remboursement"), htmx=True)
+    assert form.status_code == 200 and len(form.data) <= PARTIAL_BUDGET
+    assert 'value="69,80"' in form.get_data(as_text=True)
+    assert "Remboursement effectué</button>" in form.get_data(as_text=True)
+    plain = sc.get(url(order, "remboursement"))
+    assert plain.status_code in (302, 303) and plain.headers["Location"].endswith("#payment")
+    tab = sc.get("/commandes?statut=a-rembourser").get_data(as_text=True)
+    assert re.findall(r'<span class="ref">([^<]+)</span>', tab) == [order.reference]
+    # Shipped again: nothing is owed any more, the card says so at once.
+    bags = next(line for line in fresh(order).lines if line.sku == "BAG-RED-01")
+    response = sc.post(url(order, "expedition"), {
+        f"qty_{bags.id}": "2", "carrier": "colissimo", "tracking_number": "6A99999999999",
+        "shipped_on": "2026-11-20", "request_key": "again-1"}, htmx=True)
+    assert response.status_code == 200 and len(response.data) <= PARTIAL_BUDGET
+    shown = flat(response.get_data(as_text=True))
+    assert '<section id="payment" class="card" data-hx-swap-oob="true">' in shown
+    assert "À rembourser au client" not in shown
+    assert fresh(order).refund_due_cents == 0
+    assert sc.get(url(order, "remboursement"), htmx=True).get_data(as_text=True) == ""
+    tab = sc.get("/commandes?statut=a-rembourser").get_data(as_text=True)
+    assert re.findall(r'<span class="ref">([^<]+)</span>', tab) == []
+
+
+def test_lost_items_refunded_are_refused_for_shipping_then_closed_without_javascript(
+        sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.SHIPPED)
+    assert sc.post(url(order, "colis/1/perdu")).status_code == 303
+    assert sc.post(url(order, "remboursement"), {"amount": "69,80", "method": "transfer"}).status_code == 303
+    bags = next(line for line in fresh(order).lines if line.sku == "BAG-RED-01")
+    form = {f"qty_{bags.id}": "1", "carrier": "colissimo", "tracking_number": "6A99999999999",
+            "shipped_on": "2026-11-20", "request_key": "again-2"}
+    message = ("Le client a déjà été remboursé de 69,80 € pour les articles perdus : ils ne peuvent plus "
+               "être expédiés. Retirez-les de ce qui reste à expédier avec « Clore le reste ».")
+    for htmx in (False, True):
+        response = sc.post(url(order, "expedition"), form, htmx=htmx)
+        assert response.status_code == 422, htmx
+        assert message in flat(response.get_data(as_text=True)), htmx
+    assert [s.status for s in fresh(order).shipments] == ["lost", "shipped"]
+    closed = sc.post(url(order, "cloture"), {f"close_{bags.id}": "2", "reason": "Remboursé"})
+    assert closed.status_code == 303
+    order = fresh(order)
+    assert (order.status, order.refund_due_cents) == (OrderStatus.SHIPPED, 0)
+    page = flat(sc.get(f"/commandes/{order.reference}").get_data(as_text=True))
+    assert "À rembourser au client</dt><dd>69,80 €" in page and "Tout est remboursé." in page
+
+
+def test_a_refusal_speaks_english_amounts_on_an_english_page(
+        sc: SellerClient, seller: Seller, order_in: Make, wf: Workflow) -> None:
+    seller.locale = "en"
+    db.session.commit()
+    order = cancelled_paid(order_in, wf)
+    for htmx in (True, False):
+        response = sc.post(url(order, "remboursement"), {"amount": "80", "method": "transfer"}, htmx=htmx)
+        assert response.status_code == 422
+        shown = flat(response.get_data(as_text=True))
+        assert "The amount is more than what is still to refund: €75.30 at most." in shown, htmx
+        assert "75,30" not in shown.replace('value="75,30"', "")
+    wf.record_refund(order.id, actor=SELLER, amount_cents=7530, method="transfer")
+    response = sc.post(url(order, "remboursement"), {"amount": "1", "method": "transfer"}, htmx=True)
+    assert "Everything that was to be refunded already is: €75.30." in flat(response.get_data(as_text=True))

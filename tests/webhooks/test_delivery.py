@@ -28,7 +28,7 @@ def walk_through(wf: Workflow, seller: Seller, external_id: str = "MKT-1") -> Or
     """An order from intake to received, by the workflow: every action the marketplace hears of."""
     order = wf.place_order(order_input(seller.email, external_id), actor=Actor.api("storefront")).order
     wf.confirm_payment(order.id, actor=SELLER)
-    shipment = ship_all(wf, order, SELLER, "6A12345678901")
+    shipment = ship_all(wf, order, actor=SELLER)
     wf.request_receipt(shipment.id, actor=SELLER)
     wf.confirm_receipt(shipment.id, ip="203.0.113.9", user_agent="Firefox")
     return order

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ship_all
 from tests.i18n.conftest import visible_text
-from tests.workflow.test_transitions import SELLER, history, lines_of, outbox, ship_all
+from tests.workflow.test_transitions import SELLER, history, lines_of, outbox
 from uniqu3.extensions import db
 from uniqu3.mail.render import render_email
 from uniqu3.models import Order, OutboxEmail

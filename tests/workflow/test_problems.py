@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.workflow.test_transitions import SELLER, history, lines_of, outbox, ship_all
+from tests.conftest import ship_all
+from tests.workflow.test_transitions import SELLER, history, lines_of, outbox
 from uniqu3.extensions import db
 from uniqu3.models import Order, OutboxEmail, Shipment, ShipmentProblem
 from uniqu3.workflow import InvalidInput, InvalidTransition, Workflow, WorkflowError, derive_status

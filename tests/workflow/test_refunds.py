@@ -1,4 +1,4 @@
-"""What an order owes back (cancelled, closed quantities, a lost parcel's items closed), and
+"""What an order owes back (cancelled, closed quantities, a lost parcel's items), and
 « Remboursement effectué »: partial refunds add up, the stored amount due follows, every
 refusal changes nothing, the buyer's e-mails say it in both languages."""
 
@@ -91,14 +91,71 @@ def test_closed_quantities_owe_their_amount_and_partial_refunds_add_up(wf: Workf
     assert refused.value.message == "Tout ce qui était à rembourser l'est déjà : 40,40\xa0€."
 
 
-def test_a_lost_parcel_whose_items_are_closed_is_owed(wf: Workflow, paid: Order) -> None:
+def test_a_lost_parcel_owes_its_items_until_they_are_shipped_again(wf: Workflow, paid: Order) -> None:
+    by_sku = lines_of(paid)
+    bag, card = by_sku["BAG-RED-01"], by_sku["CARD-01"]
+    first = wf.ship(paid.id, actor=SELLER, carrier="colissimo", tracking_number="6A12345678901",
+                    quantities={bag.id: 1, card.id: 1}).shipment
+    assert first is not None
+    wf.declare_lost(first.id, actor=SELLER)
+    # The buyer holds neither the items nor their money: 34,90 + 5,50 owed, in the list's tab too.
+    assert due(paid.id) == (4040, 0, 4040, 4040)
+    money = money_of(fresh(paid.id), refunds_of(paid.id))
+    assert money.owed_lost_cents == 4040
+    kind, _, details = history(paid.id)[-1]
+    assert (kind, details["amount_cents"]) == ("parcel_lost", 4040)
+    p4 = db.session.scalars(select(OutboxEmail).where(OutboxEmail.order_id == paid.id,
+                                                      OutboxEmail.kind == "P4")).one()
+    assert p4.data["amount_cents"] == 4040
+    text = visible_text(render_email(p4).text)
+    assert "Montant de ces articles : 40,40 €. S'ils ne vous sont pas expédiés de nouveau" in text
+    # The bag never shipped is not owed: shipping it leaves the lost bag and card owed.
+    wf.ship(paid.id, actor=SELLER, carrier="colissimo", tracking_number="6A12345678902",
+            quantities={bag.id: 1})
+    assert due(paid.id) == (4040, 0, 4040, 4040)
+    # Shipped again, they are no longer owed; the order is then entirely shipped.
+    wf.ship(paid.id, actor=SELLER, carrier="colissimo", tracking_number="6A12345678903",
+            quantities={bag.id: 1, card.id: 1})
+    assert due(paid.id) == (0, 0, 0, 0)
+    assert fresh(paid.id).status == "shipped"
+
+
+def test_lost_items_closed_stay_owed_and_a_cancellation_owes_everything(wf: Workflow, paid: Order) -> None:
     shipment = ship_all(wf, paid)
     wf.request_receipt(shipment.id, actor=SELLER)
     wf.declare_lost(shipment.id, actor=SELLER)
-    assert due(paid.id) == (0, 0, 0, 0)  # its items are to ship again...
-    wf.close_remainder(paid.id, actor=SELLER, reason="Plus de stock")  # ...or not: owed back
+    assert due(paid.id) == (7530, 0, 7530, 7530)
+    wf.close_remainder(paid.id, actor=SELLER, reason="Plus de stock")  # closed instead: still owed
     assert fresh(paid.id).status == "cancelled"
     assert due(paid.id) == (7530, 0, 7530, 7530)
+
+
+def test_lost_items_refunded_are_not_shipped_again(wf: Workflow, paid: Order) -> None:
+    by_sku = lines_of(paid)
+    bag, card = by_sku["BAG-RED-01"], by_sku["CARD-01"]
+    shipment = ship_all(wf, paid)
+    wf.declare_lost(shipment.id, actor=SELLER)
+    refund(wf, paid, 3490, reference="VIR-PERDU")  # one bag refunded
+    assert due(paid.id) == (7530, 3490, 4040, 4040)
+    # A bag and the card may still go: what stays owed (a bag) is what was refunded.
+    assert wf.ship(paid.id, actor=SELLER, carrier="colissimo", tracking_number="6A12345678902",
+                   quantities={bag.id: 1, card.id: 1}).changed
+    assert due(paid.id) == (3490, 3490, 0, 0)
+    before = (due(paid.id), history(paid.id), outbox(paid.id),
+              [line.remaining for line in fresh(paid.id).lines])
+    with pytest.raises(InvalidInput) as refused:
+        wf.ship(paid.id, actor=SELLER, carrier="colissimo", tracking_number="6A12345678903",
+                quantities={bag.id: 1})
+    assert (refused.value.code, refused.value.field) == ("refunded_as_lost", "lines")
+    assert refused.value.message == (
+        "Le client a déjà été remboursé de 34,90\xa0€ pour les articles perdus : ils ne peuvent plus être "
+        "expédiés. Retirez-les de ce qui reste à expédier avec « Clore le reste ».")
+    assert (due(paid.id), history(paid.id), outbox(paid.id),
+            [line.remaining for line in fresh(paid.id).lines]) == before
+    # Closed instead: the order is done, nothing more is owed or due.
+    wf.close_remainder(paid.id, actor=SELLER, reason="Remboursé")
+    assert fresh(paid.id).status == "shipped"
+    assert due(paid.id) == (3490, 3490, 0, 0)
 
 
 def test_a_double_submit_records_one_refund(wf: Workflow, paid: Order) -> None:

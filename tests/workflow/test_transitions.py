@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import order_input
+from tests.conftest import order_input, ship_all
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Seller, Shipment
 from uniqu3.workflow import Actor, Workflow, WorkflowError, signals
@@ -40,15 +40,6 @@ def lines_of(order: Order) -> dict[str, OrderLine]:
 def paid(wf: Workflow, make_order: Any) -> Order:
     order = make_order()
     return wf.confirm_payment(order.id, actor=SELLER).order
-
-
-def ship_all(wf: Workflow, order: Order, **kwargs: Any) -> Shipment:
-    quantities = {line.id: line.remaining for line in order.lines if line.remaining}
-    kwargs.setdefault("carrier", "colissimo")
-    kwargs.setdefault("tracking_number", "6A12345678901")
-    result = wf.ship(order.id, actor=SELLER, quantities=quantities, **kwargs)
-    assert result.shipment is not None
-    return result.shipment
 
 
 # ----------------------------------------------------------------------------- placing

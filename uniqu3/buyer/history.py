@@ -12,8 +12,9 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..labels import handed_over_label, problem_reason, shown_carrier
+from ..labels import handed_over_label, problem_reason, refund_method, shown_carrier
 from ..models import OrderEvent
+from ..templating import money
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "receipt_relaunched":
         return _("Confirmation de réception demandée de nouveau pour le colis n° %(number)s", number=number)
     if event.kind == "parcel_lost":
-        return _("Colis n° %(number)s déclaré perdu par %(shop)s : ses articles sont de nouveau à expédier",
-                 number=number, shop=shop_name)
+        return _("Colis n° %(number)s déclaré perdu par %(shop)s : ses articles vous seront expédiés de "
+                 "nouveau, ou remboursés", number=number, shop=shop_name)
     if event.kind == "receipt_reminded":
         return _("Rappel envoyé : confirmation de réception du colis n° %(number)s", number=number)
     if event.kind == "auto_received":
@@ -72,6 +73,10 @@ def _describe(event: OrderEvent, shop_name: str) -> str | None:
     if event.kind == "shipment_edited":
         return _("Informations d'envoi du colis n° %(number)s corrigées par %(shop)s", number=number,
                  shop=shop_name)
+    if event.kind == "refund_recorded":
+        return _("Remboursement de %(amount)s effectué par %(shop)s (%(method)s)",
+                 amount=money(int(details.get("amount_cents") or 0)), shop=shop_name,
+                 method=refund_method(str(details.get("method") or "")))
     if event.kind == "payment_undone":
         return _("Paiement finalement pas confirmé par %(shop)s", shop=shop_name)
     if event.kind == "cancelled":

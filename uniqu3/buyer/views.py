@@ -19,7 +19,14 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..extensions import csrf, db, limiter
-from ..labels import PROBLEM_REASONS, STATUS_LABELS, problem_reason, shipment_label, shown_carrier
+from ..labels import (
+    PROBLEM_REASONS,
+    STATUS_LABELS,
+    problem_reason,
+    refund_method,
+    shipment_label,
+    shown_carrier,
+)
 from ..mail.render import Item, delivery_lines
 from ..models import Order, OrderEvent, ReceivedBy, Shipment, ShipmentStatus
 from ..services import workflow
@@ -30,7 +37,7 @@ from ..tokens import (
     receipt_token,
     shipment_id_from_token,
 )
-from ..workflow import InvalidInput, InvalidTransition, NotFound, rules
+from ..workflow import InvalidInput, InvalidTransition, NotFound, refunds, rules
 from ..workflow.loading import load_order
 from .history import buyer_history
 
@@ -106,7 +113,7 @@ def _seller_messages(events: list[OrderEvent], shipment_id: int) -> list[Note]:
 
 
 def _load_order(order_id: int) -> Order | None:
-    return load_order(db.session, order_id=order_id, seller=True, events=True, problems=True)
+    return load_order(db.session, order_id=order_id, seller=True, events=True, problems=True, refunds=True)
 
 
 def _locale() -> str:
@@ -139,6 +146,8 @@ def order_page(token: str) -> tuple[str, int] | str:
                        for line in order.lines if line.remaining > 0],
         history=buyer_history(reversed(order.events), order.seller.shop_name),
         reasons=PROBLEM_REASONS,
+        money=refunds.money_of(order),
+        refund_method=refund_method,
     )
 
 

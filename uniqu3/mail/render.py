@@ -208,6 +208,8 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
         "closed_items": [Item(str(i.get("sku", "")), str(i.get("title", "")), int(i.get("quantity", 0)))
                          for i in data.get("items") or []],
         "closed_amount": money(int(data.get("amount_cents") or 0), currency, locale),
+        # A lost parcel's items: shipped again, or refunded (older P4 rows have no amount).
+        "lost_amount": money(int(data["amount_cents"]), currency, locale) if data.get("amount_cents") else "",
         "closed_refund": money(int(data.get("refund_cents") or 0), currency, locale),
         "closed_reason": str(data.get("reason") or ""),
         "closed_cancels": bool(data.get("cancelled")),

@@ -21,6 +21,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..errors import render_error
+from ..models import Order, ShipmentStatus
 from ..services import workflow
 from ..workflow import Actor, Result, WorkflowError
 from . import queries
@@ -178,12 +179,18 @@ def ship(reference: str) -> Response:
     number = result.shipment.number
     if result.changed:
         message = _("Colis n° %(number)s expédié : le client reçoit le suivi par e-mail.", number=number)
-        parts: tuple[str, ...] = ("next", "status", "lines", "new_shipment")
+        parts: tuple[str, ...] = ("next", "status", "lines", "new_shipment",
+                                  # Lost items shipped again are no longer owed back.
+                                  *(("payment",) if _has_lost(result.order) else ()))
     else:
         # A double submit: the parcel already exists, show it rather than a second one.
         message = _("Ce colis (n° %(number)s) était déjà enregistré.", number=number)
         parts = ("next", "status", "lines", "shipments")
     return _done(reference, since, message, parts, shipment_number=number, anchor=f"colis-{number}")
+
+
+def _has_lost(order: Order) -> bool:
+    return any(s.status == ShipmentStatus.LOST for s in order.shipments)
 
 
 # ----------------------------------------------------------------------------- a parcel's actions
@@ -243,6 +250,8 @@ def relaunch_receipt(reference: str, number: int) -> Response:
 @bp.post("/commandes/<reference>/colis/<int:number>/perdu")
 def declare_lost(reference: str, number: int) -> Response:
     return _parcel_action(reference, number, partial(workflow().declare_lost, actor=_actor()), (
-        _("Colis n° %(number)s déclaré perdu : ses articles sont de nouveau à expédier, le client en est "
-          "informé par e-mail.", number=number),
-        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next"))
+        _("Colis n° %(number)s déclaré perdu : ses articles sont à expédier de nouveau, sinon à rembourser ; "
+          "le client en est informé par e-mail.", number=number),
+        # « Prochaine étape » (the ship form is back) and the payment card (its items are owed back
+        # until shipped again), out of band: the parcel is the part swapped.
+        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next_swap", "payment"))

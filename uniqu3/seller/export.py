@@ -117,10 +117,12 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
     order_refunds: dict[int, list[Refund]] = defaultdict(list)
     for refund in db.session.scalars(select(Refund).where(Refund.order_id.in_(ids))):
         order_refunds[refund.order_id].append(refund)
+    order_shipments: dict[int, list[Shipment]] = defaultdict(list)
     tracking: dict[int, list[str]] = defaultdict(list)
     line_proofs: dict[int, list[ReceiptProof]] = defaultdict(list)
     line_states: dict[int, list[str]] = defaultdict(list)  # each parcel's status (problem, lost…)
     for shipment in shipments:
+        order_shipments[shipment.order_id].append(shipment)
         tracking[shipment.order_id].append(f"{shipment.carrier_label} {shipment.tracking_number}".strip())
         for item in shipment.lines:
             line_proofs[item.order_line_id].append(proofs[shipment.id])
@@ -130,7 +132,7 @@ def _rows(orders: list[Order]) -> Iterator[list[str]]:
                   str(STATUS_LABELS.get(order.status, order.status)), order.buyer_name, order.buyer_email,
                   order.buyer_phone or "", _address(order.shipping_address),
                   _pickup_point(order.pickup_point)]
-        money = refunds.money_of(order, order_refunds[order.id], lines[order.id])
+        money = refunds.money_of(order, order_refunds[order.id], lines[order.id], order_shipments[order.id])
         amounts = (euros(money.owed_cents), euros(money.refunded_cents), euros(money.due_cents))
         for line in lines[order.id]:
             yield [safe_cell(cell) for cell in (

@@ -136,6 +136,10 @@ def _text(event: OrderEvent) -> tuple[str, str]:
                  "il sera marqué reçu automatiquement le %(due)s.", number=number,
                  due=_when(d.get("due_at"))), ""
     if kind == "parcel_lost":
+        if d.get("amount_cents"):
+            return _("Colis n° %(number)s déclaré perdu : %(items)s à expédier de nouveau, sinon à "
+                     "rembourser (%(amount)s).", number=number, items=_items(d.get("items")),
+                     amount=money(int(d["amount_cents"]))), ""
         return _("Colis n° %(number)s déclaré perdu : %(items)s de nouveau à expédier.", number=number,
                  items=_items(d.get("items"))), ""
     if kind == "receipt_reminded":

@@ -305,6 +305,7 @@ class Workflow:
         self.session.flush()
         for line in order.lines:
             self.session.refresh(line, ["shipped_quantity"])
+        refunds.check_shipping(self, order)
         self._event(order, "shipped", actor, {
             "shipment_id": shipment.id,
             "number": shipment.number,

@@ -154,6 +154,8 @@ CODES: dict[str, str] = {
     "Le montant dépasse ce qui reste à rembourser : %(due)s au plus.": "amount_exceeds_due",
     "Choisissez le moyen de remboursement dans la liste.": "unknown_refund_method",
     "Tout ce qui était à rembourser l'est déjà : %(refunded)s.": "nothing_to_refund",
+    "Le client a déjà été remboursé de %(refunded)s pour les articles perdus : ils ne peuvent plus être "
+    "expédiés. Retirez-les de ce qui reste à expédier avec « Clore le reste ».": "refunded_as_lost",
     # a file of tracking numbers (its rows' problems)
     "Le fichier dépasse %(max)s Mo : découpez-le en plusieurs fichiers.": "file_too_large",
     "Le fichier est vide.": "empty_file",

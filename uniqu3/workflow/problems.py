@@ -154,8 +154,9 @@ def relaunch_receipt(wf: actions.Workflow, shipment_id: int, *, actor: Actor) ->
 
 
 def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> actions.Result:
-    """« Colis perdu »: the parcel is closed as lost and its quantities are to ship again
-    (P4 to the buyer). From any state but received; again once lost changes nothing."""
+    """« Colis perdu »: the parcel is closed as lost and its quantities are to ship again; their
+    amount is owed back to the buyer until they are (workflow.refunds), and the buyer is told
+    both (P4). From any state but received; again once lost changes nothing."""
     now = wf.clock()
     order, shipment, moved = wf._move_parcel(wf._shipment(shipment_id), LOSABLE,
                                              status=ShipmentStatus.LOST, lost_at=now, reminder_due_at=None)
@@ -179,11 +180,15 @@ def declare_lost(wf: actions.Workflow, shipment_id: int, *, actor: Actor) -> act
     had_problem = resolve_reports(wf, shipment_id, "lost", now)
     items = [{"sku": by_id[sl.order_line_id].sku, "title": by_id[sl.order_line_id].title,
               "quantity": sl.quantity} for sl in shipment.lines if sl.order_line_id in by_id]
+    # Their value: owed back to the buyer until they are shipped again (workflow.refunds).
+    amount = sum(sl.quantity * by_id[sl.order_line_id].unit_price_cents
+                 for sl in shipment.lines if sl.order_line_id in by_id)
     wf._event(order, "parcel_lost", actor, {
         "shipment_id": shipment.id, "number": shipment.number,
-        "items": [{"sku": i["sku"], "quantity": i["quantity"]} for i in items],
+        "items": [{"sku": i["sku"], "quantity": i["quantity"]} for i in items], "amount_cents": amount,
     })
-    wf._email(EmailKind.PARCEL_LOST_BUYER, order, shipment=shipment, data={"items": items})
+    wf._email(EmailKind.PARCEL_LOST_BUYER, order, shipment=shipment,
+              data={"items": items, "amount_cents": amount})
     wf._set_status(order)
     # Lost after the buyer's report answers the problem; lost otherwise changes the parcel.
     wf._webhook(webhook_events.SHIPMENT_PROBLEM_RESOLVED if had_problem

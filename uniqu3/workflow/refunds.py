@@ -3,10 +3,15 @@
 One place for the amounts (every page, e-mail, export and the API read `money_of`):
 - nothing is owed until the payment is confirmed;
 - a cancelled paid order owes everything paid: its items and its shipping costs;
-- otherwise, the closed quantities (« Clore le reste ») at their unit price. A lost parcel's
-  items are to ship again; closing them (instead of shipping them again) makes them owed.
-Refunds add up and never exceed what is owed, so never what was paid. The amount still to
-refund is stored on the order (`Order.refund_due_cents`) by every action, in its transaction.
+- otherwise, the closed quantities (« Clore le reste ») at their unit price, and the items of
+  the parcels declared lost (« Colis perdu ») until they are shipped again: the buyer paid
+  for them and holds neither them nor their money. Of each line, as many of the units still
+  to ship as were lost are owed (`lost_owed_quantity`); shipping them again ends that,
+  closing them keeps them owed (as closed).
+Refunds add up and never exceed what is owed, so never what was paid: items refunded as lost
+are not shipped again (`check_shipping`; the seller closes them instead).
+The amount still to refund is stored on the order (`Order.refund_due_cents`) by every
+action, in its transaction.
 
 The same rules as every action in `actions.py`; `Workflow` exposes `record_refund`.
 """
@@ -14,13 +19,14 @@ The same rules as every action in `actions.py`; `Workflow` exposes `record_refun
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 
-from ..models import EmailKind, Order, OrderLine, Refund
-from ..money import format_money
+from ..models import EmailKind, Order, OrderLine, Refund, Shipment, ShipmentStatus
+from ..money import Amount
 from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
@@ -32,14 +38,56 @@ REFERENCE_MAX = 100
 NOTE_MAX = 500
 
 
-def owed_back_cents(order: Order, lines: Iterable[OrderLine] | None = None) -> int:
-    """What the buyer must get back in all (refunded or not); `lines` defaults to the order's."""
+def lost_quantities(shipments: Iterable[Shipment]) -> dict[int, int]:
+    """The units of each order line (by id) in the parcels declared lost."""
+    lost: dict[int, int] = defaultdict(int)
+    for shipment in shipments:
+        if shipment.status == ShipmentStatus.LOST:
+            for item in shipment.lines:
+                lost[item.order_line_id] += item.quantity
+    return lost
+
+
+def lost_owed_quantity(line: OrderLine, lost: int) -> int:
+    """Of a line with `lost` units in lost parcels, those owed back: the lost ones not shipped
+    again nor closed, i.e. as many of the units still to ship as were lost."""
+    return min(lost, line.remaining)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What must be given back in all, by cause, in cents."""
+
+    closed: int = 0  # closed quantities (« Clore le reste »)
+    lost: int = 0  # items of lost parcels not shipped again
+    cancelled: int = 0  # a cancelled paid order: everything paid, shipping included
+
+    @property
+    def total(self) -> int:
+        return self.closed + self.lost + self.cancelled
+
+
+def owed_of(order: Order, lines: Iterable[OrderLine] | None = None,
+            shipments: Iterable[Shipment] | None = None) -> Owed:
+    """What the buyer must get back (refunded or not); `lines` and `shipments` (with their
+    lines) default to the order's."""
     if order.paid_at is None:
-        return 0
+        return Owed()
     if order.cancelled_at is not None:
-        return order.total_cents
-    chosen = order.lines if lines is None else lines
-    return sum(line.closed_quantity * line.unit_price_cents for line in chosen)
+        return Owed(cancelled=order.total_cents)
+    chosen = list(order.lines if lines is None else lines)
+    lost = lost_quantities(order.shipments if shipments is None else shipments) if any(
+        line.remaining for line in chosen) else {}
+    return Owed(
+        closed=sum(line.closed_quantity * line.unit_price_cents for line in chosen),
+        lost=sum(lost_owed_quantity(line, lost.get(line.id, 0)) * line.unit_price_cents for line in chosen),
+    )
+
+
+def owed_back_cents(order: Order, lines: Iterable[OrderLine] | None = None,
+                    shipments: Iterable[Shipment] | None = None) -> int:
+    """What the buyer must get back in all (refunded or not): `owed_of(…).total`."""
+    return owed_of(order, lines, shipments).total
 
 
 def refund_due_cents(owed: int, refunded: int) -> int:
@@ -57,6 +105,7 @@ class Money:
     owed_cents: int  # what must be given back in all
     owed_items_cents: int  # of which: items
     owed_shipping_cents: int  # of which: shipping costs (a cancelled order's)
+    owed_lost_cents: int  # of which: items of lost parcels, until shipped again
     refunded_cents: int
     due_cents: int  # still to give back
 
@@ -67,24 +116,35 @@ class Money:
 
 
 def money_of(order: Order, refunds: Iterable[Refund] | None = None,
-             lines: Iterable[OrderLine] | None = None) -> Money:
-    """The order's money; `refunds` and `lines` default to the order's (`refunds` loaded with
-    it: `load_order(…, refunds=True)`)."""
+             lines: Iterable[OrderLine] | None = None,
+             shipments: Iterable[Shipment] | None = None) -> Money:
+    """The order's money; `refunds`, `lines` and `shipments` default to the order's (`refunds`
+    loaded with it: `load_order(…, refunds=True)`)."""
     refunded = sum(r.amount_cents for r in (order.refunds if refunds is None else refunds))
-    owed = owed_back_cents(order, lines)
-    shipping = order.shipping_cents
-    owed_shipping = shipping if order.paid_at is not None and order.cancelled_at is not None else 0
+    owed = owed_of(order, lines, shipments)
+    owed_shipping = order.shipping_cents if owed.cancelled else 0
     return Money(
-        total_cents=order.total_cents, shipping_cents=shipping,
+        total_cents=order.total_cents, shipping_cents=order.shipping_cents,
         paid_cents=order.total_cents if order.paid_at is not None else 0,
-        owed_cents=owed, owed_items_cents=owed - owed_shipping, owed_shipping_cents=owed_shipping,
-        refunded_cents=refunded, due_cents=refund_due_cents(owed, refunded),
+        owed_cents=owed.total, owed_items_cents=owed.total - owed_shipping, owed_shipping_cents=owed_shipping,
+        owed_lost_cents=owed.lost, refunded_cents=refunded, due_cents=refund_due_cents(owed.total, refunded),
     )
 
 
 def refunded_cents(wf: actions.Workflow, order_id: int) -> int:
     return int(wf.session.scalar(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(Refund.order_id == order_id)) or 0)
+
+
+def check_shipping(wf: actions.Workflow, order: Order) -> None:
+    """Refuse a parcel (its quantities already counted as shipped on `order`) that would leave
+    less owed than was refunded: lost items already refunded are not sent again."""
+    refunded = refunded_cents(wf, order.id)
+    if refunded and owed_back_cents(order) < refunded:
+        wf._refuse(InvalidInput(
+            "Le client a déjà été remboursé de %(refunded)s pour les articles perdus : ils ne peuvent plus "
+            "être expédiés. Retirez-les de ce qui reste à expédier avec « Clore le reste ».",
+            field="lines", refunded=Amount(refunded, order.currency)))
 
 
 def store_due(wf: actions.Workflow, order: Order) -> None:
@@ -117,7 +177,7 @@ def record_refund(wf: actions.Workflow, order_id: int, *, actor: Actor, amount_c
     if due == 0:
         if refunded:
             wf._refuse(InvalidTransition("Tout ce qui était à rembourser l'est déjà : %(refunded)s.",
-                                         refunded=format_money(refunded, order.currency)))
+                                         refunded=Amount(refunded, order.currency)))
         wf._refuse(InvalidTransition(
             "Rien n'est à rembourser sur cette commande : annulez-la, ou indiquez d'abord avec « Clore le "
             "reste » les articles que vous n'expédierez pas."))
@@ -126,7 +186,7 @@ def record_refund(wf: actions.Workflow, order_id: int, *, actor: Actor, amount_c
     if amount_cents > due:
         wf._refuse(InvalidInput(
             "Le montant dépasse ce qui reste à rembourser : %(due)s au plus.", field="amount",
-            due=format_money(due, order.currency)))
+            due=Amount(due, order.currency)))
     if method not in METHODS:
         wf._refuse(InvalidInput("Choisissez le moyen de remboursement dans la liste.", field="method"))
     now = wf.clock()

@@ -179,7 +179,8 @@ class OrderListQuery(BaseModel):
     """`GET /orders`'s query: filters, and where the previous page ended."""
 
     # Query strings are text: "25" is read as a number here (the body models are strict).
-    model_config = ConfigDict(extra="ignore")
+    # An unknown parameter is refused: a misspelt filter must not answer every order.
+    model_config = ConfigDict(extra="forbid")
 
     status: OrderStatus | None = Field(None, description="Only the orders in this status.")
     updated_since: Annotated[AwareDatetime, BeforeValidator(_iso_date_time)] | None = Field(
