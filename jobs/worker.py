@@ -41,6 +41,7 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
 from rq.timeouts import UnixSignalDeathPenalty
+from rq.worker.base import BaseWorker
 
 from uniqu3.extensions import db, rq
 from uniqu3.language_templates import warm_up as warm_up_emails
@@ -64,7 +65,30 @@ class _TimeoutAlarm(UnixSignalDeathPenalty):
             super().cancel_death_penalty()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
 
-class InProcessWorker(SimpleWorker):
+#: How long RQ's listener for remote commands (stop, kill a job) waits for a message before it
+#: looks again whether it is to end (RQ asks for 60 s). See _PromptListener.
+LISTENER_POLL_SECONDS = 1.0
+
+
+class _PromptListener(BaseWorker):
+    """RQ's listener for remote commands (a thread reading the worker's Redis channel), made to
+    end within LISTENER_POLL_SECONDS of the worker's stop.
+
+    At its stop (SIGTERM, end of a burst) RQ sends UNSUBSCRIBE, then tells the thread to end
+    and waits for it, without a bound in redis-py's PubSubWorkerThread.stop(). When the thread
+    reads the UNSUBSCRIBE answer before it is told to end, it goes back to waiting for the next
+    message, which never comes: with RQ's 60 s the worker then outlived a restart's grace period
+    and was killed (the load test's 30 s SIGKILL). Waiting one second at a time bounds that."""
+
+    def subscribe(self) -> None:
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # None in RQ's typing
+            sleep_time=LISTENER_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
+
+
+class InProcessWorker(_PromptListener, SimpleWorker):
     """Runs each job in this process, inside a fresh app context of `app`."""
 
     death_penalty_class = _TimeoutAlarm
@@ -78,7 +102,7 @@ class InProcessWorker(SimpleWorker):
             return super().perform_job(job, queue, execution)
 
 
-class ForkingWorker(Worker):
+class ForkingWorker(_PromptListener, Worker):
     """Forks per job, like RQ's Worker; the job runs inside an app context of `app`."""
 
     def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:

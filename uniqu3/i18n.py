@@ -95,6 +95,17 @@ def format_moment(value: datetime | None, locale: str, *, long: bool = False,
     return _joiner(locale) % {"date": day, "time": clock}
 
 
+def moment_writer(locale: str) -> Callable[[datetime], str]:
+    """format_moment for many instants already in Paris time (a list's rows), the language's
+    « à » looked up once."""
+    joiner = _joiner(locale)
+
+    def write(local: datetime) -> str:
+        return joiner % {"date": _numeric_day(local.date(), locale),
+                         "time": _clock(local.hour, local.minute, None, locale)}
+    return write
+
+
 @lru_cache(maxsize=4096)
 def _numeric_day(day: date, locale: str) -> str:
     return str(format_skeleton("yMd", day, locale=locale))

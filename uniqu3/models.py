@@ -194,11 +194,14 @@ class Order(Base):
         Index("ix_orders_seller_updated", "seller_id", "updated_at", "id"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         # « Problèmes »: the few orders with a parcel in problem (a partial index: it holds
-        # only them, so it costs nothing to the other orders).
-        Index("ix_orders_seller_problems", "seller_id", "created_at", "id",
+        # only them, so it costs nothing to the other orders). It carries every column the
+        # list's statements over it read (status and the count too): a covering index is the
+        # planner's choice whatever other index starts with seller_id, and SQLite has no
+        # statistics to tell a partial index is small (ix_orders_seller_updated took its place).
+        Index("ix_orders_seller_problems", "seller_id", "created_at", "id", "status", "open_problems",
               sqlite_where=text("open_problems > 0"), postgresql_where=text("open_problems > 0")),
         # « À rembourser »: the few orders with money to give back (a partial index, likewise).
-        Index("ix_orders_seller_refund_due", "seller_id", "created_at", "id",
+        Index("ix_orders_seller_refund_due", "seller_id", "created_at", "id", "refund_due_cents",
               sqlite_where=text("refund_due_cents > 0"), postgresql_where=text("refund_due_cents > 0")),
     )
 

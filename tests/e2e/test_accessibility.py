@@ -104,6 +104,9 @@ def test_no_accessibility_violation(live_server: LiveServer, browser: Any, email
             if logged_in:  # the ship form refused, as htmx puts it in the page
                 page.goto(live_server.url + paid_page)
                 page.fill("#tracking_number", "12")
+                # The preview's verdict first, as a person sees it before pressing: its swap, above the
+                # button, moves it; landing between press and release, it loses the click.
+                page.wait_for_selector("#tracking-preview .error")
                 page.click("#ship button.primary")
                 page.wait_for_selector("#tracking_number-err")
                 found += _violations(page)

@@ -125,6 +125,8 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     # A refusal keeps what was typed and says why, next to the field.
     expect(page.locator("#ship").get_by_label(re.compile("CARD-01"))).to_have_value("1")
     page.get_by_label("Numéro de suivi").fill("NOPE")
+    # Pressed once the preview shows its verdict: its swap, above the button, moves it.
+    expect(page.locator("#tracking-preview .error")).to_contain_text("NOPE")
     page.get_by_role("button", name="Expédier ce colis").click()
     expect(page.locator("#tracking_number-err")).to_contain_text("ne ressemble pas")
     expect(page.get_by_label("Numéro de suivi")).to_have_value("NOPE")
@@ -132,6 +134,8 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
 
     # Ship the rest.
     page.get_by_label("Numéro de suivi").fill("6A12345678902")
+    expect(page.locator("#tracking-preview a")).to_have_attribute(
+        "href", "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678902")
     page.get_by_role("button", name="Expédier ce colis").click()
     expect(status).to_have_text("Expédiée")
     expect(page.locator("#colis-2")).to_contain_text("CARD-01 × 1")

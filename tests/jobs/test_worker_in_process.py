@@ -1,9 +1,12 @@
 """`flask jobs worker` runs the jobs in its own process (jobs/worker.py): its jobs share one
-SMTP connection, opened again when the server dropped it, and a job past its timeout is
-stopped even where the delivery goes on after an error."""
+SMTP connection, opened again when the server dropped it, a job past its timeout is
+stopped even where the delivery goes on after an error, and the worker's listener for
+remote commands ends with the worker."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,3 +97,27 @@ def test_a_job_past_its_timeout_is_stopped_and_the_worker_goes_on(
     # again with the same Message-ID (at-least-once); nothing counted as a failed try.
     assert [(row.status, row.attempts) for row in outbox()] == [(OutboxStatus.SENDING, 0)] * 2
     assert after.get_status(refresh=True) == JobStatus.FINISHED
+
+
+def test_the_listener_for_remote_commands_ends_with_the_worker_whatever_it_read_last(
+    app: Flask, queue: Queue
+) -> None:
+    """At its stop RQ sends UNSUBSCRIBE, then ends its listener thread and waits for it. The
+    listener can read the UNSUBSCRIBE answer before it is told to end: it then waits for a next
+    message that never comes. With RQ's own listener that wait was 60 s, and a worker told to
+    stop by a restart (SIGTERM) was still there when the grace period's SIGKILL came."""
+    worker = InProcessWorker([queue], connection=queue.connection, job_class=queue.job_class, app=app)
+    worker.subscribe()
+    pubsub, listener = worker.pubsub, worker.pubsub_thread
+    assert pubsub is not None and listener is not None and listener.is_alive()
+    # That order of events, made certain: the answer is read while the listener still runs.
+    pubsub.unsubscribe()
+    deadline = time.monotonic() + 30
+    while pubsub.subscribed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not pubsub.subscribed and listener.is_alive()
+
+    stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+    stopping.start()
+    stopping.join(20)  # a bound far from the 60 s wait, not a measure: the listener looks every second
+    assert not stopping.is_alive() and not listener.is_alive()

@@ -1,7 +1,7 @@
 """A real `flask --app wsgi rq worker` killed with SIGKILL (itself and its work-horse) in the
 middle of delivering a batch, and in the middle of a sweep; `flask --app wsgi jobs worker`
-(jobs in its own process) killed in the middle of a batch. The SMTP server is slow (each
-DATA waits), so the kill lands mid-batch.
+(jobs in its own process) killed in the middle of a batch, and told to stop (SIGTERM) in the
+middle of one. The SMTP server is slow (each DATA waits), so the kill lands mid-batch.
 
 What must hold: no e-mail is lost; an e-mail the outbox marked `sent` is never sent again;
 no parcel is received twice. Delivery is at-least-once: the messages whose outcome was not
@@ -150,6 +150,35 @@ def test_a_worker_killed_mid_batch_loses_no_email_and_resends_no_sent_one(
     counts, findings = count_losses(sink, at_kill, outbox_state())
     figures.record_findings(figure, findings, **counts, received_before_kill=sent_at_kill)
     assert counts["sent_before_kill"] >= 1 and counts["sent_before_kill"] < len(ids), output
+
+
+@pytest.mark.parametrize("mode", [[], ["--fork"]], ids=["in-process", "fork"])
+def test_a_worker_told_to_stop_mid_batch_finishes_it_then_ends(
+    mode: list[str], app: Flask, wf: Workflow, seller: Seller, sink: Sink, worker_env: dict[str, str],
+    processes: Callable[..., Process],
+) -> None:
+    """A restart's SIGTERM to the Procfile's worker (`flask jobs worker --with-scheduler`) in
+    the middle of a batch: the batch is finished, every e-mail sent once, and the worker ends
+    by itself (exit code 0), before the grace period's SIGKILL (Process.stop)."""
+    with signals.emails_queued.muted():
+        for i in range(BATCH):
+            wf.place_order(order_input(seller.email, f"MKT-TERM-{i}"), actor=Actor.api("shop"))
+    ids = sorted(outbox_state())
+    tasks.deliver_emails.enqueue(ids)
+    sink.delay = SMTP_DELAY
+    worker = processes([FLASK, "--app", "wsgi", "jobs", "worker", "--with-scheduler", *mode], worker_env,
+                       name="jobs-worker")
+    wait_until(lambda: sink.count() >= 3, 60, "the batch to be under way")
+
+    assert worker.stop() == 0, worker.output()
+    output = worker.output()
+    # RQ's words for a stop that came while the job ran (idle, it ends without them).
+    assert "warm shut down requested" in output and "stopping on request" in output, output
+    final = outbox_state(ids)
+    received = sink.message_ids()
+    assert [row for row, (status, _) in final.items() if status != OutboxStatus.SENT] == []
+    assert sorted(received.values()) == [1] * len(ids)
+    assert set(received) == {str(message_id) for _, message_id in final.values()}
 
 
 def test_a_worker_killed_mid_sweep_receives_each_parcel_once_and_loses_no_email(

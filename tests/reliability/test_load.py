@@ -1,5 +1,6 @@
 """Load on loopback, with the production processes: gunicorn (2 workers, production profile)
-on a migrated database, a real RQ worker, Redis (the suite's own server), an SMTP sink.
+on a migrated database, the Procfile's RQ worker (`flask jobs worker --with-scheduler`), Redis
+(the suite's own server), an SMTP sink.
 
 For a bounded time (RELIABILITY_LOAD_SECONDS) or number of requests (RELIABILITY_LOAD_REQUESTS):
 - the storefront pushes orders through the API (and sends some again, as retries do);
@@ -134,7 +135,7 @@ def stack(tmp_path: Path, fresh_database: Callable[[str], str], redis_server: Re
         _, key = apikeys.create_key(session, name="storefront", now=datetime.now(UTC))
     web = processes([GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
                     env, name="gunicorn")
-    worker = processes([FLASK, "--app", "wsgi", "rq", "worker", "--with-scheduler"], env, name="worker")
+    worker = processes([FLASK, "--app", "wsgi", "jobs", "worker", "--with-scheduler"], env, name="worker")
 
     def up() -> bool:
         try:
@@ -260,8 +261,8 @@ def test_concurrent_sellers_storefront_and_buyers_on_gunicorn_lose_nothing(
     assert not any(thread.is_alive() for thread in threads)
     assert crashed == []
 
-    # Each job costs the worker a work-horse process (about a second): under load the queue
-    # grows, and the cron's sweep (every 5 minutes) is what catches up, in batches of 500.
+    # The worker shares the CPU with gunicorn and the clients: a queue left when the load
+    # stops is what the cron's sweep (every 5 minutes) catches up, in batches of 500.
     import redis
 
     queue = redis.Redis.from_url(redis_server.url)

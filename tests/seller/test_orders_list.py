@@ -14,8 +14,9 @@ from uniqu3.models import Order, OrderStatus, Seller
 from uniqu3.seller import queries
 from uniqu3.seller.queries import PER_PAGE
 from uniqu3.seller.rendering import url_maker
+from uniqu3.workflow import LineInput
 
-from .conftest import SellerClient
+from .conftest import SellerClient, rendered_lists_of
 
 Make = Callable[..., Order]
 
@@ -62,6 +63,7 @@ def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting stops at COUNT_CAP per status, so a huge archive costs no more than a small one."""
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    rendered_lists_of(sc.client.application).clear()
     for _ in range(5):
         order_in(OrderStatus.AWAITING_PAYMENT)
     order_in(OrderStatus.PAID)
@@ -326,11 +328,15 @@ def row_of(html: str, order: Order) -> tuple[str, str]:
 
 @pytest.mark.parametrize(("locale", "shown"), [
     ("fr", '<span class="badge b-awaiting_payment">En attente de paiement</span>'
-           '<span class="who">Camille Martin</span><span class="amt">75,30\xa0€</span>'
-           '<time datetime="[^"]+">20/11/2026 à 10:30</time>'),
+           '<span class="who"><span class="vh">Client : </span>Camille Martin</span>'
+           '<span class="items">3 articles</span><span class="amt">75,30\xa0€</span>'
+           '<span class="when"><time datetime="2026-11-20T09:30:00Z">20/11/2026 à 10:30</time> '
+           '<span class="age">aujourd\'hui</span></span>'),
     ("en", '<span class="badge b-awaiting_payment">Awaiting payment</span>'
-           '<span class="who">Camille Martin</span><span class="amt">€75.30</span>'
-           '<time datetime="[^"]+">11/20/2026 at 10:30</time>'),
+           '<span class="who"><span class="vh">Buyer: </span>Camille Martin</span>'
+           '<span class="items">3 items</span><span class="amt">€75.30</span>'
+           '<span class="when"><time datetime="2026-11-20T09:30:00Z">11/20/2026 at 10:30</time> '
+           '<span class="age">today</span></span>'),
 ])
 def test_each_row_shows_the_order_and_leads_to_its_page(
     sc: SellerClient, seller: Seller, make_order: Make, locale: str, shown: str
@@ -351,3 +357,85 @@ def test_row_urls_are_those_url_for_builds(app: Any, value: str) -> None:
     with app.test_request_context():
         order_url = url_maker("seller.order_detail", "reference")
         assert order_url(value) == url_for("seller.order_detail", reference=value)
+
+
+def _summary(html: str) -> str:
+    match = re.search(r'<span class="summary">([^<]+)</span>', html)
+    return match.group(1) if match else ""
+
+
+@pytest.mark.parametrize(("locale", "first", "second"), [
+    ("fr", "1–25 sur 28", "26–28 sur 28"), ("en", "1–25 of 28", "26–28 of 28")])
+def test_the_pager_says_which_orders_of_how_many_are_shown(
+    sc: SellerClient, seller: Seller, make_order: Make, locale: str, first: str, second: str
+) -> None:
+    seller.locale = locale
+    db.session.commit()
+    for _ in range(PER_PAGE + 3):
+        make_order()
+    page_one = sc.get("/commandes?statut=toutes").get_data(as_text=True)
+    assert _summary(page_one) == first
+    page_two = sc.get(_next_url(page_one)).get_data(as_text=True)
+    assert _summary(page_two) == second
+    # Back to the newer page, by its link, and the same page as an htmx fragment.
+    assert _summary(sc.get(_prev_url(page_two)).get_data(as_text=True)) == first
+    assert _summary(sc.get(_next_url(page_one), htmx=True).get_data(as_text=True)) == second
+    # An address without the page's place (typed, or an old bookmark) shows the page alone.
+    bare = re.sub(r"&debut=\d+|debut=\d+&?", "", _next_url(page_one))
+    assert references(sc.get(bare).get_data(as_text=True)) == references(page_two)
+    assert _summary(sc.get(bare).get_data(as_text=True)) == ""
+
+
+def test_the_summary_counts_the_tab_and_says_when_its_count_is_a_lower_bound(
+    sc: SellerClient, make_order: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(4):
+        make_order()
+    assert _summary(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True)) == "1–4 sur 4"
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    rendered_lists_of(sc.client.application).clear()
+    assert _summary(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True)) == "1–4 sur 3+"
+    assert _summary(sc.get("/commandes?statut=expediees").get_data(as_text=True)) == ""  # no order
+
+
+@pytest.mark.parametrize(("locale", "ages", "items"), [
+    ("fr", ["il y a 3 j", "hier", "aujourd'hui"], ["1 article", "3 articles", "12 articles"]),
+    ("en", ["3 d ago", "yesterday", "today"], ["1 item", "3 items", "12 items"])])
+def test_each_row_says_how_old_the_order_is_and_how_many_items_it_holds(
+    sc: SellerClient, seller: Seller, make_order: Make, clock: Any, locale: str, ages: list[str],
+    items: list[str]
+) -> None:
+    seller.locale = locale
+    db.session.commit()
+    make_order(lines=(LineInput(sku="MUG-01", title="Mug", quantity=1, unit_price_cents=900),))
+    clock.advance(days=2)
+    make_order()
+    clock.advance(days=1)
+    make_order(lines=(
+        LineInput(sku="MUG-01", title="Mug", quantity=5, unit_price_cents=900),
+        LineInput(sku="BOL-02", title="Bol", quantity=7, unit_price_cents=700)))
+    sc.stay_active()
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert re.findall(r'<span class="age">([^<]+)</span>', html) == list(reversed(ages))
+    assert re.findall(r'<span class="items">([^<]+)</span>', html) == list(reversed(items))
+    # The next day, with no order changed, the ages have moved on.
+    clock.advance(days=1)
+    sc.stay_active()
+    html = sc.get("/commandes").get_data(as_text=True)
+    assert re.findall(r'<span class="age">([^<]+)</span>', html)[0] == ages[1]
+
+
+@pytest.mark.parametrize(("locale", "names"), [
+    ("fr", ["Commande", "Statut", "Client", "Articles", "Montant", "Date"]),
+    ("en", ["Order", "Status", "Buyer", "Items", "Amount", "Date"])])
+def test_the_list_names_its_columns(sc: SellerClient, seller: Seller, make_order: Make, locale: str,
+                                    names: list[str]) -> None:
+    seller.locale = locale
+    db.session.commit()
+    make_order()
+    for html in (sc.get("/commandes").get_data(as_text=True),
+                 sc.get("/commandes?statut=toutes", htmx=True).get_data(as_text=True)):
+        head = re.search(r'<div class="orders-head" aria-hidden="true">(.*?)</div>', html)
+        assert head and re.findall(r">([^<]+)</span>", head.group(1)) == names
+    # No order, no columns.
+    assert "orders-head" not in sc.get("/commandes?statut=annulees").get_data(as_text=True)

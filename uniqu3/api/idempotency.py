@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on every POST: the same key with the same request answers the same
+"""`Idempotency-Key` on every POST (and PATCH): the same key with the same request answers the same
 result and acts once; with another request, 409.
 
 The key is stored with the request's fingerprint (method, path, body) before the view runs,
@@ -39,6 +39,8 @@ from .errors import ApiError
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
+#: The methods that take it: those that act.
+METHODS = frozenset({"POST", "PATCH"})
 #: Set on an answer given again from the stored one.
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEEP = timedelta(hours=24)
@@ -59,7 +61,7 @@ _STORE_ANSWER = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
 
 
 def begin(api_key_id: int) -> Response | None:
-    """Before a POST's view: None to run it (this request now owns its key, if it has one),
+    """Before an action's view (METHODS): None to run it (this request now owns its key, if it has one),
     or the stored answer of the same request; 409 for another request or one still running."""
     raw = request.headers.get(HEADER)
     if raw is None:

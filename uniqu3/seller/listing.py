@@ -1,26 +1,29 @@
 """What « Commandes » prints: its words in one language (translated once per language) and
-its rows with every value already formatted.
+its rows as HTML, each value formatted once.
 
 The list used to cost several times its SQL in Python: each tab label, badge and date looked
 up its translation through Flask-Babel's request context, each row built its URL through the
-URL map, and the template called a method or filter for each value. Here the texts are
-translated once per language, and each row's values are formatted by the shared formatters
-(money, Paris dates) with the page's language passed once.
+URL map, and the template looked up and escaped a dozen values per row (some 300 calls per
+page). Here the texts are translated once per language, and each row is written by one format
+string, only its variable values escaped (the reference, its URL, the buyer's name).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
+from flask_babel import force_locale, gettext, ngettext
+from markupsafe import Markup, escape
 from sqlalchemy import Row
 
-from ..i18n import once_per_language
+from ..i18n import moment_writer, once_per_language
 from ..labels import STATUS_LABELS
-from ..templating import money, paris_datetime
-from ..timeutil import iso_utc
-from .queries import TABS
+from ..money import format_money
+from ..timeutil import iso_utc, to_paris
+from .queries import TABS, Count
 
 
 @dataclass(frozen=True)
@@ -31,37 +34,98 @@ class ShownTab:
 
 @dataclass(frozen=True)
 class ListTexts:
+    """The list's words in one language; the counted ones (« 3 articles », « il y a 3 j ») are
+    translated on their first use and kept."""
+
+    locale: str
     tabs: tuple[ShownTab, ...]
-    statuses: dict[str, str]
+    badges: dict[str, str]  # status: the row's badge, as HTML
+    problem: str  # the flag of a row whose order has a parcel in problem, as HTML
+    client: str  # the buyer's name's label for screen readers (the header is visual)
+    summary: str  # « %(first)s–%(last)s sur %(total)s »
+    _items: dict[int, str] = field(default_factory=dict)
+    _ages: dict[int, str] = field(default_factory=dict)
+
+    def items(self, count: int) -> str:
+        found = self._items.get(count)
+        if found is None:
+            with force_locale(self.locale):
+                found = self._items[count] = ngettext("%(num)d article", "%(num)d articles", count)
+        return found
+
+    def age(self, days: int) -> str:
+        """How long ago, in days of the Paris calendar: « aujourd'hui », « hier », « il y a 3 j »."""
+        found = self._ages.get(days)
+        if found is None:
+            with force_locale(self.locale):
+                if days <= 0:
+                    found = gettext("aujourd'hui")
+                elif days == 1:
+                    found = gettext("hier")
+                else:
+                    found = gettext("il y a %(days)d j", days=days)
+            self._ages[days] = found
+        return found
 
 
 def list_texts(locale: str) -> ListTexts:
     return once_per_language("orders_list_texts", locale, lambda: ListTexts(
+        locale,
         tuple(ShownTab(tab.slug, str(tab.label)) for tab in TABS),
-        {status: str(label) for status, label in STATUS_LABELS.items()},
+        {status: f'<span class="badge b-{status}">{escape(str(label))}</span>'
+         for status, label in STATUS_LABELS.items()},
+        f' <strong class="flag">{escape(gettext("Problème signalé : à traiter"))}</strong>',
+        f'<span class="vh">{escape(gettext("Client :"))} </span>',
+        gettext("%(first)s–%(last)s sur %(total)s"),
     ))
 
 
-class ShownOrder(NamedTuple):
-    """One row of the list, as printed."""
-
-    href: str
-    reference: str
-    status: str
-    status_label: str
-    buyer_name: str
-    amount: str
-    created_at: str  # ISO 8601 to the second, for <time datetime>
-    created: str  # as the seller reads it
-    needs_action: bool  # a parcel in problem waits for the seller's answer
+#: One row: the selection's box, then the link to the order holding its values (the columns
+#: on a wide screen, a card on a phone).
+_ROW = ('<li><input type="checkbox" name="ref" value="{ref}" form="bulk" aria-label="{ref}">'
+        '<a href="{href}"{needs_action}><span class="ref">{ref}</span>{badge}'
+        '<span class="who">{client}{who}{flag}</span><span class="items">{items}</span>'
+        '<span class="amt">{amount}</span><span class="when"><time datetime="{iso}">{created}</time>'
+        ' <span class="age">{age}</span></span></a></li>\n')
 
 
-def shown_orders(rows: Sequence[Row[*tuple[Any, ...]]], locale: str,
-                 order_url: Callable[[str], str]) -> list[ShownOrder]:
-    """Rows of queries.LIST_COLUMNS, ready to print."""
-    statuses = list_texts(locale).statuses
+@dataclass(frozen=True)
+class ShownRows:
+    html: Markup
+    references: str  # the rows' references, space-separated (« Tout sélectionner »)
+
+
+def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: date,
+               order_url: Callable[[str], str]) -> ShownRows:
+    """Rows of queries.LIST_COLUMNS as the list prints them; `today`: the Paris day their age
+    is counted to."""
+    locale = texts.locale
+    write_moment = moment_writer(locale)
+    parts = []
+    references = []
     # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.
-    return [ShownOrder(order_url(reference), reference, status, statuses[status], buyer_name,
-                       money(total_cents, currency, locale), iso_utc(created_at),
-                       paris_datetime(created_at, locale), open_problems > 0)
-            for _id, reference, status, buyer_name, total_cents, currency, created_at, open_problems in rows]
+    for (_id, reference, status, buyer_name, total_cents, currency, created_at, open_problems,
+         item_count) in rows:
+        ref = escape(reference)
+        needs_action = open_problems > 0
+        local = to_paris(created_at)
+        parts.append(_ROW.format(
+            ref=ref, href=escape(order_url(reference)),
+            needs_action=' class="needs-action"' if needs_action else "",
+            badge=texts.badges[status], client=texts.client, who=escape(buyer_name),
+            flag=texts.problem if needs_action else "", items=texts.items(item_count or 0),
+            amount=escape(format_money(total_cents, currency, locale)), iso=iso_utc(created_at),
+            created=write_moment(local), age=texts.age((today - local.date()).days)))
+        references.append(reference)
+    return ShownRows(Markup("".join(parts)), " ".join(references))
+
+
+def page_summary(first: int | None, shown: int, total: Count, texts: ListTexts) -> str:
+    """« 1–25 sur 28 » (« 26–50 sur 1 000+ » past a count's cap); empty when the page's place
+    in the list is not known (a page reached by an address without it)."""
+    if first is None or not shown:
+        return ""
+    locale = texts.locale
+    last = first + shown - 1
+    return texts.summary % {"first": Count(first).shown(locale), "last": Count(last).shown(locale),
+                            "total": total.shown(locale)}

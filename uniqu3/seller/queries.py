@@ -35,7 +35,7 @@ from sqlalchemy import (
 from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderStatus
+from ..models import Order, OrderEvent, OrderLine, OrderStatus
 from ..security import storable_id
 from ..workflow import rules
 from ..workflow.loading import load_order, order_id_of, shipment_id_of
@@ -117,9 +117,21 @@ class Cursor:
 # and per row (the list's rows are plain rows, not Order objects).
 _ORDERS = Order.__table__.c
 
-#: What a row of the list shows (and its cursor): not the addresses, notes and search text.
+_LINES = OrderLine.__table__.c
+
+#: What a row of the list shows (and its cursor): not the addresses, notes and search text;
+#: the number of items ordered, from the order's lines (over their (order_id, sku) index).
 LIST_COLUMNS = (_ORDERS.id, _ORDERS.reference, _ORDERS.status, _ORDERS.buyer_name, _ORDERS.total_cents,
-                _ORDERS.currency, _ORDERS.created_at, _ORDERS.open_problems)
+                _ORDERS.currency, _ORDERS.created_at, _ORDERS.open_problems,
+                select(func.sum(_LINES.quantity)).where(_LINES.order_id == _ORDERS.id)
+                .scalar_subquery().label("item_count"))
+
+
+def flagged(flag: str) -> ColumnElement[bool]:
+    """`flag > 0` with the 0 written in the statement: exactly the condition of the flag's
+    partial index (ix_orders_seller_problems, …_refund_due). With a parameter there,
+    PostgreSQL's generic plan of a prepared statement cannot use the index."""
+    return _ORDERS[flag] > literal_column("0")
 
 
 @dataclass
@@ -248,18 +260,17 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
 def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, search: bool,
                   has_cursor: bool, newest_first: bool) -> AnySelect:
     if tab.flag:
-        # Exactly the partial index's condition (ix_orders_seller_problems, …_refund_due), so it is used.
-        base = [*base, _ORDERS[tab.flag] > 0]
+        base = [*base, flagged(tab.flag)]
     if search:
         # The search's orders are few: one range, the tab's condition tested on each.
         if tab.statuses:
             wanted = _ORDERS.status.in_(tab.statuses)
-            base.append(or_(wanted, _ORDERS.open_problems > 0) if tab.with_problems else wanted)
+            base.append(or_(wanted, flagged("open_problems")) if tab.with_problems else wanted)
         windows = [_window(base, has_cursor, newest_first)]
     elif len(tab.statuses) <= 1 and not tab.with_problems:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
-            base.append(_ORDERS.status.in_(tab.statuses))
+            base.append(_ORDERS.status == tab.statuses[0])
         windows = [_window(base, has_cursor, newest_first)]
     else:
         # Several statuses (and the problems): one ordered range each, merged (each stops at
@@ -267,7 +278,7 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
         windows = [_window([*base, _ORDERS.status == status], has_cursor, newest_first)
                    for status in tab.statuses]
         if tab.with_problems:
-            windows.append(_window([*base, _ORDERS.open_problems > 0], has_cursor, newest_first))
+            windows.append(_window([*base, flagged("open_problems")], has_cursor, newest_first))
     if len(windows) == 1:
         ids = windows[0].subquery()
     else:
@@ -347,12 +358,14 @@ def _counts_statement() -> AnySelect:
         for status in _STATUSES
     ], *[select(func.count()).select_from(
         # « Problèmes », « À rembourser »: each over its partial index.
-        select(literal_column("1")).where(orders.seller_id == seller_id, orders[tab.flag] > 0)
+        select(literal_column("1")).where(orders.seller_id == seller_id, flagged(tab.flag))
         .limit(caps[True]).subquery()
     ).scalar_subquery() for tab in _FLAG_TABS], select(func.count()).select_from(
         # Those of them « À traiter » does not count by their status.
-        select(literal_column("1")).where(orders.seller_id == seller_id, orders.open_problems > 0,
-                                          orders.status.not_in(_ACTION_STATUSES))
+        select(literal_column("1")).where(orders.seller_id == seller_id, flagged("open_problems"),
+                                          # Not NOT IN: its list would be expanded into
+                                          # the SQL text on each run (a post-compile step).
+                                          *[orders.status != status for status in _ACTION_STATUSES])
         .limit(caps[True]).subquery()
     ).scalar_subquery())
 
@@ -375,9 +388,9 @@ def status_counts(seller_id: int, query: str = "") -> dict[str, Count]:
         return _search_counts(seller_id, query)
     row = db.session.execute(
         _COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}).one()
-    by_status, flagged, other_problems = row[:len(_STATUSES)], row[len(_STATUSES):-1], row[-1]
+    by_status, by_flag, other_problems = row[:len(_STATUSES)], row[len(_STATUSES):-1], row[-1]
     per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
-    flags = {tab.flag: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, flagged, strict=True)}
+    flags = {tab.flag: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, by_flag, strict=True)}
     return _per_tab(per_status, flags, _capped(other_problems, COUNT_CAP))
 
 
@@ -397,10 +410,10 @@ def _search_counts(seller_id: int, query: str) -> dict[str, Count]:
     capped = sum(row[1] for row in rows) > SEARCH_COUNT_CAP  # then each count is a lower bound
     per_status = {status: Count(0, capped) for status in _STATUSES}
     per_status.update({OrderStatus(row[0]): Count(row[1], capped) for row in rows})
-    flagged = {flag: Count(sum(row[2 + i] for row in rows), capped) for i, flag in enumerate(flags)}
+    by_flag = {flag: Count(sum(row[2 + i] for row in rows), capped) for i, flag in enumerate(flags)}
     problems = 2 + flags.index("open_problems")
     other_problems = sum(row[problems] for row in rows if row[0] not in _ACTION_STATUSES)
-    return _per_tab(per_status, flagged, Count(other_problems, capped))
+    return _per_tab(per_status, by_flag, Count(other_problems, capped))
 
 
 def _per_tab(per_status: dict[OrderStatus, Count], flags: dict[str, Count],

@@ -28,7 +28,7 @@ from ..workflow.accounts import setup_checklist
 from . import export, queries
 from .blueprint import bp
 from .list_cache import rendered_lists
-from .listing import list_texts, shown_orders
+from .listing import list_texts, page_summary, shown_rows
 from .pages import order_context, tracking_preview
 from .queries import Cursor
 from .rendering import query_url_maker, render_block, render_page, url_maker, wants_fragment
@@ -46,37 +46,59 @@ def _list_filter(args: Mapping[str, str] | None = None) -> tuple[queries.Tab, st
     return tab, query
 
 
+#: The largest place in a list a page address may carry (`debut`); past it, none is shown.
+_MAX_FIRST = 10_000_000
+
+
+def _first_of(raw: str | None) -> int | None:
+    """The place of the page's first order in its list (`debut`, carried by the pager's links)."""
+    if raw and raw.isdecimal() and len(raw) <= 8 and 1 <= int(raw) <= _MAX_FIRST:
+        return int(raw)
+    return None
+
+
 def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
-    """The « Commandes » results for a filter and page (`statut`, `q`, `apres`, `avant`, as in
-    the page's URL or the selection's form), and the search text."""
+    """The « Commandes » results for a filter and page (`statut`, `q`, `apres`, `avant`, `debut`,
+    as in the page's URL or the selection's form), and the search text."""
     tab, query = _list_filter(args)
     raw_after = args.get("apres")
     after = Cursor.decode(raw_after)
     before = None if after else Cursor.decode(args.get("avant"))
+    # The first page is the list's first; a page reached by the pager knows its place.
+    first = _first_of(args.get("debut")) if (after or before) else 1
     seller_id = current_user.id
     locale = str(get_locale())
+    today = paris_today(now())  # the rows' ages count the days to it
 
     def render_results() -> str:
         texts = list_texts(locale)
         page = queries.list_orders(seller_id, tab, query, after=after, before=before)
+        counts = queries.status_counts(seller_id, query)
+        rows = shown_rows(page.orders, texts, today, url_maker("seller.order_detail", "reference"))
+        shown = len(page.orders)
         return render_block("seller/orders.html", "results", **{
             "tab": tab,
             "tabs": texts.tabs,
             "q": query,
             "page": page,
-            "orders": shown_orders(page.orders, locale, url_maker("seller.order_detail", "reference")),
-            "counts": {slug: count.shown(locale)
-                       for slug, count in queries.status_counts(seller_id, query).items()},
+            "rows": rows,
+            "summary": page_summary(first, shown, counts[tab.slug], texts),
+            # The places of the pages before and after this one, for the pager's links.
+            "places": {"avant": max(1, first - queries.PER_PAGE) if first else None,
+                       "apres": first + shown if first else None},
+            "counts": {slug: count.shown(locale) for slug, count in counts.items()},
             "list_url": query_url_maker("seller.orders"),
             "export_url": query_url_maker("seller.export_csv"),
             "from_older_page": bool(raw_after),
             "cursor": {"apres": after.encode() if after else None,
-                       "avant": before.encode() if before else None},
+                       "avant": before.encode() if before else None,
+                       "debut": first if (after or before) else None},
         })
 
     # current_user was read before any order: its orders_version is never newer than the
-    # orders a render would read now (see list_cache).
-    key = (seller_id, current_user.orders_version, locale, tab.slug, query, after, before, bool(raw_after))
+    # orders a render would read now (see list_cache). The day is in the key for the ages.
+    key = (seller_id, current_user.orders_version, locale, tab.slug, query, after, before, bool(raw_after),
+           first, today)
     return rendered_lists().get_or_render(key, render_results), query
 
 
