@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .models import EmailKind, OutboxEmail, ReceivedBy, Shipment, ShipmentStatus
 from .workflow.loading import AnySession
@@ -76,18 +76,23 @@ class ReceiptProof:
         return self.request.message_id if self.request else None
 
 
+#: Built once: every API answer with a parcel asks.
+_PROOF_EMAILS = (
+    select(OutboxEmail.shipment_id, OutboxEmail.kind, OutboxEmail.to_email, OutboxEmail.created_at,
+           OutboxEmail.sent_at, OutboxEmail.message_id, OutboxEmail.status)
+    .where(OutboxEmail.shipment_id.in_(bindparam("ids", expanding=True)),
+           OutboxEmail.kind.in_([str(k) for k in PROOF_EMAIL_KINDS]))
+    .order_by(OutboxEmail.shipment_id, OutboxEmail.id)
+)
+
+
 def proof_emails(session: AnySession, shipment_ids: Iterable[int]) -> dict[int, list[ProofEmail]]:
     """The proof's e-mails of these parcels, in one query (the columns only, never the bodies)."""
     ids = sorted(set(shipment_ids))
     found: dict[int, list[ProofEmail]] = defaultdict(list)
     if not ids:
         return found
-    rows = session.execute(
-        select(OutboxEmail.shipment_id, OutboxEmail.kind, OutboxEmail.to_email, OutboxEmail.created_at,
-               OutboxEmail.sent_at, OutboxEmail.message_id, OutboxEmail.status)
-        .where(OutboxEmail.shipment_id.in_(ids), OutboxEmail.kind.in_([str(k) for k in PROOF_EMAIL_KINDS]))
-        .order_by(OutboxEmail.shipment_id, OutboxEmail.id)
-    )
+    rows = session.execute(_PROOF_EMAILS, {"ids": ids})
     for shipment_id, kind, to_email, written_at, sent_at, message_id, status in rows:
         assert shipment_id is not None  # the query asks for these parcels only
         found[shipment_id].append(ProofEmail(kind, to_email, written_at, sent_at, message_id, status))

@@ -23,9 +23,11 @@ def now() -> datetime:
     return clock()()
 
 
-def workflow() -> Workflow:
+def workflow(*, keep_order: bool = False) -> Workflow:
+    """The app's workflow (`keep_order`: see `Workflow`)."""
     return Workflow(db.session(), auto_receipt_days=current_app.config["AUTO_RECEIPT_DAYS"],
-                    reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock())
+                    reminder_days=current_app.config["RECEIPT_REMINDER_DAYS"], clock=clock(),
+                    keep_order=keep_order)
 
 
 def accounts() -> Accounts:

@@ -8,57 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
-from sqlalchemy import func, select
-from werkzeug.test import TestResponse
+from sqlalchemy import select
 
-from tests.api.conftest import bearer
+from tests.api.conftest import PARCEL, Post, bearer, emails, history, parcels, refused
 from tests.conftest import Clock
 from uniqu3.extensions import db
-from uniqu3.models import Order, OrderEvent, OutboxEmail, Seller, Shipment
+from uniqu3.models import Order, Seller, Shipment
 from uniqu3.workflow import Actor, Workflow
-
-Post = Callable[..., TestResponse]
-PARCEL = {"lines": [{"sku": "BAG-RED-01", "quantity": 1}], "carrier": "colissimo",
-          "tracking_number": "6A12345678901"}
-
-
-@pytest.fixture
-def act(client: FlaskClient, auth: dict[str, str]) -> Post:
-    """POST to an order's action: `act(order, "payment", {...})`."""
-
-    def post(order: Order | str, action: str, body: Any = None, headers: dict[str, str] | None = None,
-             **kwargs: Any) -> TestResponse:
-        reference = order if isinstance(order, str) else order.reference
-        url = f"/api/v1/orders/{reference}/{action}"
-        if body is None:
-            return client.post(url, headers=headers if headers is not None else auth, **kwargs)
-        return client.post(url, json=body, headers=headers if headers is not None else auth, **kwargs)
-
-    return post
-
-
-def emails(order: Order) -> list[str]:
-    return list(db.session.scalars(select(OutboxEmail.kind).where(OutboxEmail.order_id == order.id)
-                                   .order_by(OutboxEmail.id)))
-
-
-def history(order: Order) -> list[tuple[str, str, str]]:
-    rows = db.session.execute(select(OrderEvent.kind, OrderEvent.actor, OrderEvent.actor_label)
-                              .where(OrderEvent.order_id == order.id).order_by(OrderEvent.id))
-    return [tuple(row) for row in rows]
-
-
-def parcels(order: Order) -> int:
-    count = select(func.count()).select_from(Shipment).where(Shipment.order_id == order.id)
-    return db.session.scalar(count) or 0
-
-
-def refused(response: TestResponse, code: str, status: int = 422) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    error: dict[str, Any] = response.get_json()["error"]
-    assert error["code"] == code, error
-    return error
 
 
 @pytest.fixture

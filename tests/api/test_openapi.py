@@ -33,8 +33,10 @@ def test_the_document_is_served_without_a_key(client: FlaskClient) -> None:
         "/orders/{reference}/shipments/{number}/receipt-request", "/orders/{reference}/cancellation",
         "/orders/{reference}/remainder-closure", "/orders/{reference}/shipments/{number}/messages",
         "/orders/{reference}/shipments/{number}/receipt-relaunch",
-        "/orders/{reference}/shipments/{number}/loss",
+        "/orders/{reference}/shipments/{number}/loss", "/orders/{reference}/shipments/{number}",
+        "/orders/{reference}/payment/cancellation", "/orders/{reference}/refunds",
     }
+    assert set(doc["paths"]["/orders/{reference}/shipments/{number}"]) == {"patch"}
     assert set(doc["paths"]["/orders"]) == {"get", "post"}
     assert doc["servers"] == [{"url": "/api/v1"}]
     assert doc["components"]["securitySchemes"]["bearerAuth"] == {
@@ -47,19 +49,21 @@ def test_the_document_is_served_without_a_key(client: FlaskClient) -> None:
             "$ref": "#/components/schemas/Error"
         }
     assert post["429"]["headers"]["Retry-After"]["required"] is True
-    # Every POST takes an Idempotency-Key; every answer with a key may be 429.
+    # Every POST and PATCH takes an Idempotency-Key; every answer with a key may be 429.
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             names = [p["name"] for p in operation.get("parameters", ())]
-            assert ("Idempotency-Key" in names) == (method == "post"), (method, path)
+            assert ("Idempotency-Key" in names) == (method in ("post", "patch")), (method, path)
             assert "429" in operation["responses"], (method, path)
     ship = doc["paths"]["/orders/{reference}/shipments"]["post"]
-    assert set(ship["responses"]["201"]["links"]) == {"RequestReceipt", "GetOrder"}
+    assert set(ship["responses"]["201"]["links"]) == {"RequestReceipt", "EditShipment", "GetOrder"}
     assert ship["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ShipmentInput"}
-    assert doc["components"]["schemas"]["ShipmentInput"]["examples"]
+    for body in ("ShipmentInput", "ParcelEditInput", "PaymentUndoInput", "RefundInput"):
+        assert doc["components"]["schemas"][body]["examples"], body
     codes = doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"]
-    assert {"not_paid", "nothing_left_to_ship", "quantity_exceeds_remaining", "rate_limited"} <= set(codes)
+    assert {"not_paid", "nothing_left_to_ship", "quantity_exceeds_remaining", "rate_limited",
+            "amount_exceeds_due", "remainder_closed", "ship_date_after_receipt_request"} <= set(codes)
 
 
 def test_the_example_of_the_document_is_accepted(client: FlaskClient, auth: dict[str, str],

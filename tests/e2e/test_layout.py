@@ -32,12 +32,17 @@ def seller_page(live_server: LiveServer, browser: Any) -> Iterator[Any]:
 
 
 def _order(server: LiveServer, external_id: str, *, then: str = "") -> tuple[str, int]:
-    """A new order (paid, shipped whole, or cancelled with `then`): its reference and id."""
+    """A new order (paid, its first line shipped, shipped whole, or cancelled with `then`): its
+    reference and id."""
     with server.app.app_context():
         wf = Workflow(db.session)
         order = wf.place_order(order_input(SELLER_EMAIL, external_id), actor=Actor.api("storefront")).order
-        if then in {"paid", "shipped"}:
+        if then in {"paid", "partly", "shipped"}:
             wf.confirm_payment(order.id, actor=SELLER)
+        if then == "partly":
+            first = min(order.lines, key=lambda line: line.position)
+            wf.ship(order.id, actor=SELLER, quantities={first.id: first.quantity}, carrier="colissimo",
+                    tracking_number="6A12345678901")
         if then == "shipped":
             order = db.session.get(Order, order.id)
             assert order is not None
@@ -104,6 +109,59 @@ def test_all_shipped_the_receipt_button_is_at_the_top_of_a_phone(seller_page: An
     button.click()
     expect(seller_page.locator("#colis-1")).to_contain_text("Confirmation de réception demandée")
     expect(seller_page.locator("#next")).not_to_contain_text("Activer la confirmation de réception")
+
+
+def test_shipping_the_last_parcel_brings_every_receipt_button_to_the_top(seller_page: Any,
+                                                                          live_server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    reference, _ = _order(live_server, "place-last-parcel", then="partly")
+    seller_page.set_viewport_size(PHONE)
+    seller_page.goto(live_server.url + f"/commandes/{reference}")
+    parcels = seller_page.locator("#shipments")
+    asks = parcels.get_by_role("button", name="Activer la confirmation de réception")
+    expect(asks).to_have_count(1)  # partly shipped: parcel 1 carries its own
+    ship = seller_page.locator("#ship")
+    ship.get_by_label("Numéro de suivi").fill("6A12345678902")
+    ship.get_by_role("button", name="Expédier ce colis").click()
+    expect(seller_page.locator("#status")).to_have_text("Expédiée")
+    expect(seller_page.locator("#alerts")).to_contain_text("Colis n° 2 expédié")
+    # Both buttons are primary ones in « Prochaine étape », none is left in the parcels,
+    # and the first one has the focus: the next thing to do, announced as it is reached.
+    top = seller_page.locator("#next").get_by_role("button", name="Activer la confirmation de réception")
+    expect(top).to_have_count(2)
+    expect(asks).to_have_count(0)
+    for number in (1, 2):
+        expect(seller_page.locator(f"#colis-{number}")).to_contain_text("voir la prochaine étape")
+    expect(top.first).to_be_focused()
+    assert seller_page.locator("#next").count() == 1
+    # What the answer drew is what the page shows when loaded again.
+    seller_page.reload()
+    expect(top).to_have_count(2)
+    expect(asks).to_have_count(0)
+
+
+def test_a_parcel_declared_lost_brings_the_ship_form_back_at_the_top(seller_page: Any,
+                                                                     live_server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    reference, order_id = _order(live_server, "place-lost", then="shipped")
+    with live_server.app.app_context():
+        order = db.session.get(Order, order_id)
+        assert order is not None
+        parcel = order.shipments[0]
+        wf = Workflow(db.session)
+        wf.request_receipt(parcel.id, actor=SELLER)
+        wf.report_problem(parcel.id, reason="not_received", message="Rien reçu.")
+    seller_page.goto(live_server.url + f"/commandes/{reference}")
+    seller_page.get_by_role("button", name="Colis perdu").click()
+    expect(seller_page.locator("#status")).to_have_text("Payée")
+    expect(seller_page.locator("#colis-1")).to_contain_text("Déclaré perdu le")
+    # One « Prochaine étape », where it was, with the ship form (fetched on its own).
+    expect(seller_page.locator("#next")).to_have_count(1)
+    expect(seller_page.locator("#shipments #next")).to_have_count(0)
+    expect(seller_page.locator("#next #ship")).to_be_visible()
+    assert _box(seller_page, "#next")["y"] < _box(seller_page, "#lines")["y"]
 
 
 def test_the_slips_print_button_stands_apart_from_the_back_link(seller_page: Any,

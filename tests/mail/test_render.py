@@ -211,3 +211,23 @@ def test_the_words_of_a_report_and_of_the_seller_are_quoted_as_typed(
     message = render_email(outbox("P3"))
     assert "> Je vérifie auprès de La Poste." in message.text
     assert "répondez simplement à cet e-mail" in message.text
+
+
+def test_a_parcel_of_an_order_still_partly_to_ship_is_confirmed_with_the_pages_words(
+        make_order: Any, wf: Workflow) -> None:
+    order = make_order()
+    wf.confirm_payment(order.id, actor=SELLER)
+    bag = min(order.lines, key=lambda line: line.position)
+    parcel = wf.ship(order.id, actor=SELLER, quantities={bag.id: 2}, carrier="colissimo",
+                     tracking_number="6A12345678901").shipment
+    assert parcel is not None
+    wf.request_receipt(parcel.id, actor=SELLER)
+    # One parcel so far, the card still to come: the buyer confirms this parcel, not the order,
+    # with the button the receipt page shows (« J'ai bien reçu ce colis »).
+    mail = render_email(outbox("E5"))
+    for part in (mail.text, mail.html.replace("&#39;", "'")):
+        assert "J'ai bien reçu ce colis" in part and "J'ai bien reçu ma commande" not in part
+    assert "Ouvrez le lien « J'ai bien reçu ce colis » ci-dessus" in mail.text
+    wf.edit_shipment(order.id, 1, ParcelDetails("colissimo", "6A12345678902"), actor=SELLER)
+    corrected = render_email(outbox("E4U"))
+    assert "J'ai bien reçu ce colis :" in corrected.text

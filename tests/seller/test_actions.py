@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Clock
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderStatus, OutboxEmail, Seller, Shipment, ShipmentStatus
-from uniqu3.workflow import Actor, Workflow
+from uniqu3.workflow import Actor, LineInput, Workflow
 
 from .conftest import SellerClient
 
@@ -132,6 +132,54 @@ def test_ship_part_then_the_rest(sc: SellerClient, order_in: Make) -> None:
     assert order.status == OrderStatus.SHIPPED
     assert [(s.number, s.carrier, s.tracking_number) for s in order.shipments] == [
         (1, "colissimo", "6A12345678901"), (2, "hand_delivery", "")]
+
+
+def _receipt_buttons(html: str) -> dict[str, list[str]]:
+    """The page's or answer's « Activer la confirmation de réception » forms, by where they are:
+    « Prochaine étape » (from=next) or a parcel's own."""
+    forms = re.findall(r"<form[^>]*/reception\".*?</form>", html, re.S)
+    return {"next": [f for f in forms if 'name="from" value="next"' in f],
+            "parcels": [f for f in forms if 'name="from" value="next"' not in f]}
+
+
+def test_shipping_the_last_parcel_moves_every_receipt_button_to_the_next_step(
+        sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PARTIALLY_SHIPPED)
+    _bag, card = lines_of(order)
+    page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True)
+    assert len(_receipt_buttons(page)["parcels"]) == 1  # parcel 1 carries its own while partly shipped
+    response = sc.post(url(order, "expedition"), {f"qty_{card}": "1", "carrier": "colissimo",
+                                                  "tracking_number": "6A12345678902"}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and len(response.data) <= PARTIAL_BUDGET
+    # Parcel 1's button gives way to a pointer; the step has both, the first one focused.
+    assert re.search(r'<p id="reception-1" class="hint" data-hx-swap-oob="true"><a href="#next">'
+                     r"Confirmation de réception à activer", html)
+    buttons = _receipt_buttons(html)
+    assert buttons["parcels"] == [] and len(buttons["next"]) == 2
+    assert "autofocus" in buttons["next"][0] and html.count("autofocus") == 1
+    assert '<p id="reception-2" class="hint">' in html  # in the new parcel itself
+    # The whole page after it says the same: nothing is left behind the answer.
+    page = sc.get(f"/commandes/{order.reference}").get_data(as_text=True)
+    assert [len(found) for found in _receipt_buttons(page).values()] == [2, 0]
+    assert "autofocus" not in page
+
+
+def test_shipping_a_parcel_that_is_not_the_last_leaves_the_other_parcels_alone(
+        sc: SellerClient, make_order: Make, wf: Workflow) -> None:
+    lines = (LineInput("A", "Article A", 1, 100), LineInput("B", "Article B", 1, 100),
+             LineInput("C", "Article C", 1, 100))
+    order = make_order(lines=lines)
+    seller = Actor.seller("atelier@example.fr")
+    wf.confirm_payment(order.id, actor=seller)
+    a, b, _c = sorted(order.lines, key=lambda line: line.position)
+    wf.ship(order.id, actor=seller, quantities={a.id: 1}, carrier="colissimo",
+            tracking_number="6A12345678901")
+    form = {f"qty_{b.id}": "1", "carrier": "colissimo", "tracking_number": "6A12345678902"}
+    html = sc.post(url(order, "expedition"), form, htmx=True).get_data(as_text=True)
+    assert "Partiellement expédiée" in html
+    assert 'id="reception-1"' not in html and "autofocus" not in html
+    assert len(_receipt_buttons(html)["parcels"]) == 1  # the new parcel's own
 
 
 def test_ship_without_javascript(sc: SellerClient, order_in: Make) -> None:
@@ -389,7 +437,12 @@ def test_a_cancelled_order_no_longer_looks_open(sc: SellerClient, order_in: Make
         assert "Prochaine étape" not in shown and 'class="todo"' not in shown
         assert "Aucun colis : la commande est annulée." in shown
         assert "Aucun colis expédié pour l'instant" not in shown
+        # Nothing is left to ship: no « Reste » column, the step is not outlined as one to do.
+        assert ">Reste</th>" not in shown and '<th scope="row" colspan="2">Total</th>' in shown
+        assert '<section id="next" class="card next over"' in shown
     assert "Bon de préparation" not in page
+    paid = sc.get(f"/commandes/{order_in(OrderStatus.PAID).reference}").get_data(as_text=True)
+    assert ">Reste</th>" in paid and '<section id="next" class="card next"' in paid
 
 
 def test_an_action_after_the_session_ended_comes_back_to_the_order(sc: SellerClient,

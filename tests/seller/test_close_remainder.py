@@ -45,6 +45,9 @@ def test_close_with_htmx_swaps_the_lines_status_and_history(sc: SellerClient, or
     assert "Reste clos : CARD-01 × 1 ne seront pas expédiés" in html
     assert "Reste clos : le client en est informé par e-mail." in html
     assert "<summary>Clore le reste</summary>" not in html  # nothing left to close
+    # All is shipped now: parcel 1's receipt button moves to « Prochaine étape ».
+    assert '<p id="reception-1" class="hint" data-hx-swap-oob="true">' in html
+    assert '<p id="ask-1">' in html.split('<section id="next"')[1].split("</section>")[0]
     order = fresh(order)
     assert order.status == OrderStatus.SHIPPED
     assert db.session.query(OutboxEmail).filter_by(kind="C1", order_id=order.id).count() == 1
@@ -132,3 +135,21 @@ def test_someone_elses_order_cannot_be_closed(sc: SellerClient, order_in: Make,
     bag, _ = lines_of(theirs)
     assert sc.post(url(theirs, "cloture"), {f"close_{bag}": "1", "reason": "x"}).status_code == 404
     assert fresh(theirs).lines[0].closed_quantity == 0
+
+
+def test_after_an_action_the_close_form_is_fetched_when_its_panel_opens(
+        sc: SellerClient, order_in: Make) -> None:
+    order = order_in(OrderStatus.PAID)
+    bag, card = lines_of(order)
+    form = {f"qty_{bag}": "1", f"qty_{card}": "0", "carrier": "colissimo", "tracking_number": "6A12345678901"}
+    html = sc.post(url(order, "expedition"), form, htmx=True).get_data(as_text=True)
+    # The answer has the closed panel, not its form (the answer stays small).
+    assert (f'<details id="close" class="cancel" data-hx-get="/commandes/{order.reference}/cloture" '
+            'data-hx-trigger="toggle once" data-hx-target="this" data-hx-swap="beforeend">') in html
+    assert 'name="close_' not in html
+    form = sc.get(url(order, "cloture"), htmx=True).get_data(as_text=True)
+    assert form.lstrip().startswith("<form") and f'name="close_{bag}"' in form and 'max="1"' in form
+    plain = sc.get(url(order, "cloture"))  # no JavaScript: the order page, at the panel
+    assert plain.status_code == 302 and plain.headers["Location"].endswith(f"/{order.reference}#close")
+    sc.post(url(order, "cloture"), {f"close_{bag}": "1", f"close_{card}": "1", "reason": "Rupture"})
+    assert sc.get(url(order, "cloture"), htmx=True).get_data(as_text=True) == ""  # nothing left to close

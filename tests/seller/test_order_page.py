@@ -159,8 +159,9 @@ def test_someone_elses_order_is_not_found(sc: SellerClient, make_order: Make, or
     other = make_seller("autre@example.fr")
     theirs = order_in(OrderStatus.SHIPPED, owner=other)
     for url in (f"/commandes/{theirs.reference}", f"/commandes/{theirs.reference}/preparation",
-                f"/commandes/{theirs.reference}/expedition", "/commandes/UQ-2026-999999"):
-        response = sc.get(url, htmx=url.endswith("expedition"))
+                f"/commandes/{theirs.reference}/expedition", f"/commandes/{theirs.reference}/remboursement",
+                "/commandes/UQ-2026-999999"):
+        response = sc.get(url, htmx=url.endswith(("expedition", "remboursement")))
         assert response.status_code == 404, url
     body = sc.get(f"/commandes/{theirs.reference}").get_data(as_text=True)
     assert "Page introuvable" in body

@@ -127,6 +127,42 @@ def test_a_lost_parcel_can_be_shipped_again_without_javascript(sc: SellerClient,
     assert order.status == OrderStatus.SHIPPED
 
 
+def test_while_a_problem_waits_the_other_parcels_keep_their_own_receipt_button(
+        sc: SellerClient, reported: Order) -> None:
+    page = sc.get(f"/commandes/{reported.reference}").get_data(as_text=True)
+    step = page.split('<section id="next"')[1].split("</section>")[0]
+    assert "Le client a signalé un problème sur un colis" in step and "/reception" not in step
+    parcel = page.split('<li id="colis-2"')[1].split("</li>")[0]
+    assert '<form id="reception-2" method="post"' in parcel  # not a pointer to the step above
+    assert "voir la prochaine étape" not in page
+
+
+def test_a_relaunch_that_ends_the_problem_brings_the_receipt_buttons_to_the_next_step(
+        sc: SellerClient, reported: Order) -> None:
+    response = sc.post(url(reported, "colis/1/relance"), htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and len(response.data) <= PARTIAL_BUDGET
+    assert html.lstrip().startswith('<li id="colis-1" class="parcel">')  # the parcel answered
+    step = html.split('<section id="next"')[1].split("</section>")[0]
+    assert 'data-hx-swap-oob="true"' in step and '<p id="ask-2">' in step
+    assert '<p id="reception-2" class="hint" data-hx-swap-oob="true">' in html
+    assert "autofocus" not in html  # the seller's focus stays in the parcel they answered
+
+
+def test_a_lost_parcel_with_htmx_brings_the_ship_form_back_into_the_next_step(
+        sc: SellerClient, reported: Order) -> None:
+    response = sc.post(url(reported, "colis/1/perdu"), htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and len(response.data) <= PARTIAL_BUDGET
+    # The parcel is the part swapped in its place; « Prochaine étape » is updated where it is.
+    assert html.lstrip().startswith('<li id="colis-1" class="parcel">')
+    assert html.count('<section id="next"') == 1
+    assert re.search(r'<section id="next" [^>]*data-hx-swap-oob="true">\s*<h2 id="next-h">Expédier</h2>',
+                     html)
+    assert 'id="ship-slot"' in html  # the form, with the quantities to ship again, fetched on its own
+    assert '<form id="reception-2"' not in html  # parcel 2 keeps the button it had
+
+
 def test_answers_on_a_parcel_without_a_problem_are_refused(sc: SellerClient, order_in: Make) -> None:
     order = order_in(OrderStatus.RECEIVED)
     for action in ("colis/1/relance", "colis/1/perdu"):

@@ -76,6 +76,22 @@ def test_record_a_refund_with_htmx_then_the_rest_without_javascript(
     assert db.session.query(OutboxEmail).filter_by(kind="R1", order_id=order.id).count() == 2
 
 
+def test_after_an_action_the_refund_form_is_fetched_on_its_own(
+        sc: SellerClient, order_in: Make, wf: Workflow) -> None:
+    order = order_in(OrderStatus.PAID)
+    html = sc.post(url(order, "annulation"), {"reason": "Rupture"}, htmx=True).get_data(as_text=True)
+    # The answer says what is due and where the form comes from, not the whole form.
+    assert 'Reste à rembourser</dt><dd class="due">75,30' in html
+    assert f'data-hx-get="/commandes/{order.reference}/remboursement" data-hx-trigger="load"' in html
+    assert 'name="amount"' not in html
+    form = sc.get(url(order, "remboursement"), htmx=True).get_data(as_text=True)
+    assert form.lstrip().startswith("<form") and 'name="amount"' in form and 'value="75,30"' in form
+    plain = sc.get(url(order, "remboursement"))  # no JavaScript: the order page, at its card
+    assert plain.status_code == 302 and plain.headers["Location"].endswith(f"/{order.reference}#payment")
+    sc.post(url(order, "remboursement"), {"amount": "75,30", "method": "transfer"})
+    assert sc.get(url(order, "remboursement"), htmx=True).get_data(as_text=True) == ""  # nothing due
+
+
 def test_refusals_keep_the_input_and_say_why(sc: SellerClient, order_in: Make, wf: Workflow) -> None:
     order = cancelled_paid(order_in, wf)
     cases = [

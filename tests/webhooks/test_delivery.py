@@ -190,3 +190,36 @@ def test_a_parcels_new_tracking_is_shipment_updated_with_the_new_number(
     assert receiver.types() == ["shipment.updated"]
     parcel = receiver.accepted()[0].json()["data"]["order"]["shipments"][0]
     assert parcel["tracking_number"] == "6A12345678902"
+
+
+def test_corrections_and_refunds_over_the_api_reach_the_receiver_signed(
+        app: Flask, client: FlaskClient, make_order: Callable[..., Any], wf: Workflow, receiver: Receiver,
+        register: Callable[..., str], clock: Clock) -> None:
+    register("--event", "shipment.updated", "--event", "refund.recorded", "--event", "order.paid")
+    _, key = apikeys.create_key(db.session, name="label software", seller=None, now=clock())
+    auth = {"Authorization": f"Bearer {key}"}
+    order = make_order()
+    url = f"/api/v1/orders/{order.reference}"
+    assert client.post(f"{url}/payment", headers=auth).status_code == 200
+    undo = client.post(f"{url}/payment/cancellation", json={"reason": "Erreur"}, headers=auth)
+    assert undo.status_code == 200
+    assert client.post(f"{url}/payment", headers=auth).status_code == 200
+    parcel = {"lines": [{"sku": "BAG-RED-01", "quantity": 1}], "carrier": "colissimo",
+              "tracking_number": "6A12345678901"}
+    assert client.post(f"{url}/shipments", json=parcel, headers=auth).status_code == 201
+    edit = {"tracking_number": "6A98765432109"}
+    assert client.patch(f"{url}/shipments/1", json=edit, headers=auth).status_code == 200
+    assert client.patch(f"{url}/shipments/1", json=edit, headers=auth).status_code == 200  # unchanged
+    closure = {"reason": "Rupture", "lines": [{"sku": "CARD-01", "quantity": 1}]}
+    assert client.post(f"{url}/remainder-closure", json=closure, headers=auth).status_code == 200
+    refund = {"amount": "5.50", "method": "transfer", "reference": "VIR-9"}
+    assert client.post(f"{url}/refunds", json=refund, headers=auth).status_code == 201
+    assert client.post(f"{url}/refunds", json=refund, headers=auth).status_code == 422  # nothing left
+    wait_for_background(app)
+    assert receiver.unverified() == []
+    # The undone payment is no event of its own: the marketplace hears of the new confirmation.
+    assert receiver.types() == ["order.paid", "order.paid", "shipment.updated", "refund.recorded"]
+    bodies = [r.json()["data"]["order"] for r in receiver.accepted()]
+    assert bodies[2]["shipments"][0]["tracking_number"] == "6A98765432109"
+    assert (bodies[3]["refund_due"], bodies[3]["refunds"][0]["reference"]) == ("0.00", "VIR-9")
+    assert bodies[3] == client.get(url, headers=auth).get_json()

@@ -1,5 +1,5 @@
 """What every API call goes through before its view: the key (401), the key's rate (429 with
-`Retry-After`), and for a POST its `Idempotency-Key`. The OpenAPI document is public."""
+`Retry-After`), and for an action (POST, PATCH) its `Idempotency-Key`. The OpenAPI document is public."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _before() -> Response | None:
         return None
     client = current_client()
     rate_limit(client.key_id)
-    if request.method == "POST":
+    if request.method in idempotency.METHODS:
         return idempotency.begin(client.key_id)
     return None
 

@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on every POST: the same key with the same request answers the same
+"""`Idempotency-Key` on every POST (and PATCH): the same key with the same request answers the same
 result and acts once; with another request, 409.
 
 The key is stored with the request's fingerprint (method, path, body) before the view runs,
@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from flask import Response, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import rows_matched
@@ -39,6 +39,8 @@ from .errors import ApiError
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
+#: The methods that take it: those that act.
+METHODS = frozenset({"POST", "PATCH"})
 #: Set on an answer given again from the stored one.
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEEP = timedelta(hours=24)
@@ -51,10 +53,15 @@ KEY_SHAPE = re.compile(KEY_PATTERN)
 STORED_HEADERS = ("Location",)
 
 _TABLE = IdempotencyKey.__table__
+#: Every POST with a key runs these two: built once.
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_STORE_ANSWER = (update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+                 .values(status_code=bindparam("new_status"), response_body=bindparam("new_body"),
+                         response_headers=bindparam("new_headers")))
 
 
 def begin(api_key_id: int) -> Response | None:
-    """Before a POST's view: None to run it (this request now owns its key, if it has one),
+    """Before an action's view (METHODS): None to run it (this request now owns its key, if it has one),
     or the stored answer of the same request; 409 for another request or one still running."""
     raw = request.headers.get(HEADER)
     if raw is None:
@@ -69,7 +76,7 @@ def begin(api_key_id: int) -> Response | None:
     for _ in range(3):
         try:
             token = uuid.uuid4().hex
-            row_id = session.scalar(insert(_TABLE).returning(_TABLE.c.id), {
+            row_id = session.scalar(_INSERT, {
                 "api_key_id": api_key_id, "key": key, "fingerprint": fingerprint, "token": token,
                 "created_at": at})
             session.commit()
@@ -126,12 +133,13 @@ def finish(response: Response) -> Response:
         if response.status_code >= 500:
             session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
         else:
-            session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(
-                status_code=response.status_code,
-                response_body=response.get_data(as_text=True),
-                response_headers={name: response.headers[name] for name in STORED_HEADERS
-                                  if name in response.headers},
-            ))
+            session.execute(_STORE_ANSWER, {
+                "row_id": row_id,
+                "new_status": response.status_code,
+                "new_body": response.get_data(as_text=True),
+                "new_headers": {name: response.headers[name] for name in STORED_HEADERS
+                                if name in response.headers},
+            })
         session.commit()
     except Exception:  # the answer goes out all the same; the key is retried after its lease
         log.exception("Could not store the answer of Idempotency-Key row %s", row_id)

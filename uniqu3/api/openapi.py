@@ -96,7 +96,7 @@ REFERENCE: Mapping[str, Any] = {
                "examples": ["UQ-2026-000123"]},
 }
 
-#: Every POST takes it (`uniqu3.api.idempotency`).
+#: Every POST and PATCH takes it (`uniqu3.api.idempotency`).
 IDEMPOTENCY_KEY: Mapping[str, Any] = {
     "name": idempotency.HEADER,
     "in": "header",
@@ -222,7 +222,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.query is not None:
         parameters += _query_parameters(op.query)
     answers = dict(op.answers)
-    if op.method == "post":  # every POST takes an Idempotency-Key (uniqu3.api.guard)
+    if op.method.upper() in idempotency.METHODS:  # they take an Idempotency-Key (uniqu3.api.guard)
         parameters.append(dict(IDEMPOTENCY_KEY))
         answers.setdefault(400, IDEMPOTENCY_400)
         answers.setdefault(409, IDEMPOTENCY_409)

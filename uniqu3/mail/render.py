@@ -31,6 +31,7 @@ from ..language_templates import language_environment
 from ..models import EmailKind, Order, OutboxEmail, Seller, Shipment, ShipmentStatus
 from ..money import format_money
 from ..templating import long_date, long_datetime
+from ..workflow import rules
 from ..workflow.loading import load_order
 from . import links
 from .text import after_que, one_line
@@ -232,7 +233,8 @@ def _context(row: OutboxEmail, order: Order, shipment: Shipment | None, locale: 
             receipt_url=SignedLink(links.receipt_url, shipment.id),
             problem_url=SignedLink(links.problem_url, shipment.id),
             proof_url=links.seller_proof_url(order.reference, shipment.number),
-            multi_parcel=len(order.shipments) > 1 or bool(context["remaining"]),
+            # The buyer's page has the same words on its button (« J'ai bien reçu ce colis »).
+            multi_parcel=rules.in_several_parcels(order),
         )
     return context
 

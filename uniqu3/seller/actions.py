@@ -27,7 +27,8 @@ from ..workflow import Actor, Result, WorkflowError
 from . import queries
 from .blueprint import bp
 from .forms import FormState, parse_close, parse_refund, parse_ship
-from .pages import order_context
+from .pages import order_context, receipts_at_top
+from .queries import OrderMark
 from .rendering import wants_fragment
 
 
@@ -46,7 +47,7 @@ def _order_url(reference: str, anchor: str = "") -> str:
     return url_for("seller.order_detail", reference=reference) + (f"#{anchor}" if anchor else "")
 
 
-def _done(reference: str, since: int, message: str, parts: tuple[str, ...], *,
+def _done(reference: str, before: OrderMark, message: str, parts: tuple[str, ...], *,
           shipment_number: int | None = None, anchor: str = "") -> Response:
     if not wants_fragment():
         flash(message, "success")
@@ -55,9 +56,16 @@ def _done(reference: str, since: int, message: str, parts: tuple[str, ...], *,
     if order is None:
         abort(404)
     context = order_context(order, parts=parts, message=message)
-    context["new_entries"] = [entry for entry in context["timeline"] if entry.id > since]
+    context["new_entries"] = [entry for entry in context["timeline"] if entry.id > before.last_event_id]
     if shipment_number is not None:
         context["shipment"] = next(s for s in order.shipments if s.number == shipment_number)
+    if context["receipts_in_next"] != receipts_at_top(before.status, before.open_problems):
+        # The receipt buttons moved between « Prochaine étape » and the parcels (the last parcel
+        # shipped or closed, a problem answered): both places are redrawn, the parcels' by their
+        # small slot only, and focus goes to the first button when they came to the step.
+        step = () if {"next", "next_oob"} & set(parts) else ("next_oob",)
+        context["parts"] = (*parts, "receipt_slots", *step)
+        context["focus_receipts"] = context["receipts_in_next"] and "next" in parts
     return make_response(render_template("seller/_action.html", **context))
 
 
@@ -106,28 +114,28 @@ def _workflow_refusal(error: WorkflowError) -> Response:
     return _refused(args["reference"], state, _PARTS.get(endpoint, "next"))
 
 
-def _start(reference: str) -> tuple[int, int]:
-    """The seller's own order (404 otherwise) and its last history entry before the action."""
+def _start(reference: str) -> tuple[int, OrderMark]:
+    """The seller's own order (404 otherwise) and how it stands before the action."""
     order_id = _own_order_id(reference)
-    return order_id, queries.last_event_id(order_id)
+    return order_id, queries.order_mark(order_id)
 
 
 @bp.post("/commandes/<reference>/paiement")
 def confirm_payment(reference: str) -> Response:
-    order_id, since = _start(reference)
+    order_id, before = _start(reference)
     result = workflow().confirm_payment(order_id, actor=_actor(), note=request.form.get("note", ""))
     message = (_("Paiement confirmé : le client en est informé par e-mail.") if result.changed
                else _("Le paiement était déjà confirmé."))
-    return _done(reference, since, message, ("next", "status", "payment"))
+    return _done(reference, before, message, ("next", "status", "payment"))
 
 
 @bp.post("/commandes/<reference>/annulation")
 def cancel(reference: str) -> Response:
-    order_id, since = _start(reference)
+    order_id, before = _start(reference)
     result = workflow().cancel(order_id, actor=_actor(), reason=request.form.get("reason", ""))
     message = (_("Commande annulée : le client en est informé par e-mail.") if result.changed
                else _("La commande était déjà annulée."))
-    return _done(reference, since, message, ("next", "status", "payment", "lines", "shipments"))
+    return _done(reference, before, message, ("next", "status", "payment", "lines", "shipments"))
 
 
 @bp.post("/commandes/<reference>/cloture")
@@ -137,14 +145,14 @@ def close_remainder(reference: str) -> Response:
         _own_order_id(reference)
         state = FormState("close", dict(request.form), errors, next(iter(errors.values())))
         return _refused(reference, state)
-    order_id, since = _start(reference)
+    order_id, before = _start(reference)
     result = workflow().close_remainder(order_id, actor=_actor(), reason=reason, quantities=quantities,
                                         request_key=request_key)
     message = (_("Reste clos : le client en est informé par e-mail.") if result.changed
                else _("Ces articles étaient déjà clos."))
     # The parcels' card changes only when the closure cancelled the order.
     parts = ("next", "status", "payment", "lines", *(("shipments",) if result.order.is_cancelled else ()))
-    return _done(reference, since, message, parts)
+    return _done(reference, before, message, parts)
 
 
 @bp.post("/commandes/<reference>/remboursement")
@@ -154,12 +162,12 @@ def record_refund(reference: str) -> Response:
         _own_order_id(reference)
         state = FormState("refund", dict(request.form), errors, errors["amount"])
         return _refused(reference, state, "refund")
-    order_id, since = _start(reference)
+    order_id, before = _start(reference)
     result = workflow().record_refund(order_id, actor=_actor(), amount_cents=r.amount_cents, method=r.method,
                                       reference=r.reference, note=r.note, request_key=r.request_key)
     message = (_("Remboursement enregistré : le client en est informé par e-mail.") if result.changed
                else _("Ce remboursement était déjà enregistré."))
-    return _done(reference, since, message, ("refund",), anchor="payment")
+    return _done(reference, before, message, ("refund",), anchor="payment")
 
 
 @bp.post("/commandes/<reference>/expedition")
@@ -168,7 +176,7 @@ def ship(reference: str) -> Response:
     if errors:  # a field that is not even a number or a date: the workflow is not asked
         _own_order_id(reference)
         return _refused(reference, FormState("ship", dict(request.form), errors, next(iter(errors.values()))))
-    order_id, since = _start(reference)
+    order_id, before = _start(reference)
     p = r.parcel
     result = workflow().ship(
         order_id, actor=_actor(), quantities=r.quantities, carrier=p.carrier,
@@ -186,7 +194,7 @@ def ship(reference: str) -> Response:
         # A double submit: the parcel already exists, show it rather than a second one.
         message = _("Ce colis (n° %(number)s) était déjà enregistré.", number=number)
         parts = ("next", "status", "lines", "shipments")
-    return _done(reference, since, message, parts, shipment_number=number, anchor=f"colis-{number}")
+    return _done(reference, before, message, parts, shipment_number=number, anchor=f"colis-{number}")
 
 
 def _has_lost(order: Order) -> bool:
@@ -207,10 +215,10 @@ def _parcel_action(reference: str, number: int, action: Callable[[int], Result],
     """One of the seller's parcels (404 otherwise) given to `action`; `texts` says it was done,
     or that it was already."""
     shipment_id = own_shipment_id(reference, number)
-    since = _start(reference)[1]
+    before = _start(reference)[1]
     result = action(shipment_id)
     done, already = texts
-    return _done(reference, since, done if result.changed else already, parts, shipment_number=number,
+    return _done(reference, before, done if result.changed else already, parts, shipment_number=number,
                  anchor=anchor or f"colis-{number}")
 
 
@@ -218,7 +226,7 @@ def _parcel_action(reference: str, number: int, action: Callable[[int], Result],
 def request_receipt(reference: str, number: int) -> Response:
     # From « Prochaine étape » (all is shipped) the card is the part swapped, else the parcel.
     from_next = _from_next_step()
-    parts = ("next", "shipment_oob", "status") if from_next else ("shipment", "status", "next_oob")
+    parts = ("next", "shipment_oob", "status") if from_next else ("shipment", "status")
     return _parcel_action(reference, number, partial(workflow().request_receipt, actor=_actor()), (
         _("Confirmation de réception activée pour le colis n° %(number)s : le client reçoit la "
           "demande par e-mail.", number=number),
@@ -254,4 +262,4 @@ def declare_lost(reference: str, number: int) -> Response:
           "le client en est informé par e-mail.", number=number),
         # « Prochaine étape » (the ship form is back) and the payment card (its items are owed back
         # until shipped again), out of band: the parcel is the part swapped.
-        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next_swap", "payment"))
+        _("Ce colis était déjà déclaré perdu.")), ("shipment", "status", "lines", "next_oob", "payment"))

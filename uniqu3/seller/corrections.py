@@ -20,9 +20,9 @@ from .rendering import wants_fragment
 
 @bp.post("/commandes/<reference>/paiement/annulation")
 def undo_payment(reference: str) -> Response:
-    order_id, since = actions._start(reference)
+    order_id, before = actions._start(reference)
     workflow().undo_payment(order_id, actor=actions._actor(), reason=request.form.get("reason", ""))
-    return actions._done(reference, since, _("Confirmation du paiement annulée : le client en est informé "
+    return actions._done(reference, before, _("Confirmation du paiement annulée : le client en est informé "
                                              "par e-mail."), ("next", "status", "payment"))
 
 
@@ -34,11 +34,11 @@ def edit_shipment(reference: str, number: int) -> Response:
     if errors:  # a date that is not one: the workflow is not asked
         state = FormState(f"edit-{number}", dict(request.form), errors, next(iter(errors.values())))
         return actions._refused(reference, state, "shipment", shipment_number=number)
-    order_id, since = actions._start(reference)
+    order_id, before = actions._start(reference)
     result = workflow().edit_shipment(order_id, number, details, actor=actions._actor())
     text = (_("Colis n° %(number)s modifié : le client reçoit le suivi à jour par e-mail.", number=number)
             if result.changed else _("Rien n'a changé dans ce colis : le client n'est pas prévenu."))
-    return actions._done(reference, since, text, ("shipment",), shipment_number=number,
+    return actions._done(reference, before, text, ("shipment",), shipment_number=number,
                          anchor=f"colis-{number}")
 
 

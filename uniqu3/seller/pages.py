@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .. import carriers, receipt_proof
 from ..extensions import db
 from ..labels import PROBLEM_REASONS, REFUND_METHODS, STATUS_LABELS, carrier_name, shipment_label
-from ..models import Order
+from ..models import Order, OrderStatus
 from ..money import cents_to_decimal_str
 from ..services import now
 from ..timeutil import paris_today
@@ -87,6 +87,13 @@ def decimal_amount(cents: int, locale: str) -> str:
     return text if locale.startswith("en") else text.replace(".", ",")
 
 
+def receipts_at_top(status: str, open_problems: int) -> bool:
+    """All is shipped and no problem waits: each parcel's « Activer la confirmation de
+    réception » is a primary button of « Prochaine étape » and the parcel points there;
+    otherwise each parcel carries its own."""
+    return status == OrderStatus.SHIPPED and not open_problems
+
+
 def order_context(order: Order, state: FormState | None = None, **extra: Any) -> dict[str, Any]:
     """Everything the order page's macros read. One query beyond the loaded order, and only
     when it has parcels: the e-mails of their proofs of receipt."""
@@ -124,8 +131,11 @@ def order_context(order: Order, state: FormState | None = None, **extra: Any) ->
         "can_edit_parcel": rules.can_edit_parcel,
         "shipment_label": shipment_label,
         "can_close": rules.can_close(order),
+        "receipts_in_next": receipts_at_top(order.status, order.open_problems),
+        "focus_receipts": False,
         "close_key": state.value("close", "request_key") or str(uuid.uuid4()),
         "money": money,
+        "refund_due": bool(money.due_cents),  # « Remboursement effectué » is offered
         "refund_methods": REFUND_METHODS,
         "refund_key": state.value("refund", "request_key") or str(uuid.uuid4()),
         "refund_amount": state.value("refund", "amount", decimal_amount(money.due_cents, str(get_locale()))),

@@ -9,6 +9,7 @@ from .. import receipt_proof
 from ..extensions import db
 from ..labels import PROBLEM_REASONS, PROBLEM_RESOLUTIONS, SHIPMENT_LABELS, STATUS_LABELS
 from ..services import now
+from ..workflow import rules
 from . import history, queries
 from .blueprint import bp
 
@@ -32,4 +33,5 @@ def receipt_proof_page(reference: str, number: int) -> str:
         parcel_history=history.timeline([event for event in order.events
                                          if (event.details or {}).get("shipment_id") == shipment.id]),
         made_at=now(),
+        several_parcels=rules.in_several_parcels(order),  # the words of the buyer's button
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel.numbers import format_decimal
 from flask_babel import get_locale
@@ -451,5 +451,17 @@ def shipment_id(seller_id: int, reference: str, number: int) -> int | None:
     return found[1] if found is not None else None
 
 
-def last_event_id(order_id: int) -> int:
-    return db.session.scalar(select(func.max(OrderEvent.id)).where(OrderEvent.order_id == order_id)) or 0
+class OrderMark(NamedTuple):
+    """An order as an action finds it, for its answer to tell what the action changed: the last
+    entry of its history, its status, its parcels in problem."""
+
+    last_event_id: int
+    status: str
+    open_problems: int
+
+
+def order_mark(order_id: int) -> OrderMark:
+    last = select(func.max(OrderEvent.id)).where(OrderEvent.order_id == order_id).scalar_subquery()
+    status, problems, event_id = db.session.execute(
+        select(Order.status, Order.open_problems, last).where(Order.id == order_id)).one()
+    return OrderMark(event_id or 0, status, problems)

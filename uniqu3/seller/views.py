@@ -169,38 +169,39 @@ def preparation_slip(reference: str) -> str:
     return render_template("seller/slip.html", order=order, labels=STATUS_LABELS)
 
 
+@bp.get("/commandes/<reference>/expedition")
+def ship_form(reference: str) -> BaseResponse | str:
+    """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
+    return _form_fragment(reference, "next", "seller/_ship_form.html", "can_ship")
+
+
 @bp.get("/commandes/<reference>/remboursement")
 def refund_form(reference: str) -> BaseResponse | str:
     """« Remboursement effectué » alone, fetched by htmx after an action that changed what is
     due (the action's answer stays small); without htmx, the order page."""
-    if not wants_fragment():
-        if queries.order_id(current_user.id, reference) is None:
-            abort(404)
-        response = redirect(url_for("seller.order_detail", reference=reference) + "#payment")
-        response.vary.add("HX-Request")
-        return response
-    order = queries.order_page(current_user.id, reference)
-    if order is None:
-        abort(404)
-    context = order_context(order)
-    if not context["money"].due_cents:
-        return ""  # nothing due any more: the slot just goes away
-    return render_template("seller/_refund_form.html", **context)
+    return _form_fragment(reference, "payment", "seller/_refund_form.html", "refund_due")
 
 
-@bp.get("/commandes/<reference>/expedition")
-def ship_form(reference: str) -> BaseResponse | str:
-    """The ship form alone, fetched by htmx after an action; without htmx, the order page."""
+@bp.get("/commandes/<reference>/cloture")
+def close_remainder_form(reference: str) -> BaseResponse | str:
+    """« Clore le reste »'s form alone, fetched by htmx when its panel is first opened after an
+    action; without htmx, the order page."""
+    return _form_fragment(reference, "close", "seller/_close_form.html", "can_close")
+
+
+def _form_fragment(reference: str, anchor: str, template: str, shown: str) -> BaseResponse | str:
+    """A form of the order page on its own (an action's answer stays small without it), or
+    nothing when the context's `shown` says it no longer applies: the slot just goes away."""
     if not wants_fragment():
         if queries.order_id(current_user.id, reference) is None:
             abort(404)  # like every URL naming an order that is not this seller's
-        response = redirect(url_for("seller.order_detail", reference=reference) + "#next")
+        response = redirect(url_for("seller.order_detail", reference=reference) + f"#{anchor}")
         response.vary.add("HX-Request")
         return response
     order = queries.order_page(current_user.id, reference)
     if order is None:
         abort(404)
     context = order_context(order)
-    if not context["can_ship"]:
-        return ""  # nothing left to ship: the slot just goes away
-    return render_template("seller/_ship_form.html", **context)
+    if not context[shown]:
+        return ""
+    return render_template(template, **context)

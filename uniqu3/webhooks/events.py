@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Order, Shipment, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -47,6 +47,15 @@ EVENT_TYPES = (
 #: The language of the labels in the bodies (`status_label`…): the API's default.
 BODY_LOCALE = "fr"
 
+#: The active endpoints of a seller's orders (theirs and every seller's), built once: every
+#: action asks.
+_ENDPOINTS = (
+    select(WebhookEndpoint.id, WebhookEndpoint.event_types)
+    .where(WebhookEndpoint.active.is_(True),
+           or_(WebhookEndpoint.seller_id.is_(None), WebhookEndpoint.seller_id == bindparam("seller_id")))
+    .order_by(WebhookEndpoint.id)
+)
+
 
 def record(session: Session, type: str, order: Order, shipment: Shipment | None = None, *,
            at: datetime) -> list[int]:
@@ -56,11 +65,7 @@ def record(session: Session, type: str, order: Order, shipment: Shipment | None 
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}")
     endpoints = [
-        endpoint_id for endpoint_id, types in session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-                WebhookEndpoint.active.is_(True),
-                or_(WebhookEndpoint.seller_id.is_(None), WebhookEndpoint.seller_id == order.seller_id),
-            ).order_by(WebhookEndpoint.id))
+        endpoint_id for endpoint_id, types in session.execute(_ENDPOINTS, {"seller_id": order.seller_id})
         if not types or type in types
     ]
     if not endpoints:

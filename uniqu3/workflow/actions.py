@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from .. import carriers, search_index
 from ..database import rows_matched
@@ -58,6 +60,29 @@ _SELLER_AND_ORDER = (
 )
 #: Sets the columns named in its parameters (reference, search_text) of one order.
 _SET_REFERENCE = update(Order.__table__).where(Order.__table__.c.id == bindparam("order_id"))
+#: Every action's statements, built once: building one and its cache key costs more than
+#: SQLite's running it.
+_LOCK = (update(Order.__table__).where(Order.__table__.c.id == bindparam("order_id"))
+         .values(version=Order.__table__.c.version + 1, updated_at=bindparam("at"))
+         .execution_options(synchronize_session=False))
+_LOCK_IN_STATUS = _LOCK.where(Order.__table__.c.status.in_(bindparam("allowed", expanding=True)))
+_PARCEL_STATUSES = select(Shipment.status).where(Shipment.order_id == bindparam("order_id"))
+_ADD_EVENT = insert(OrderEvent.__table__)
+_ADD_EMAIL = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
+_SHIP_FROM_LINE = (
+    update(OrderLine.__table__)
+    .where(OrderLine.__table__.c.id == bindparam("line_id"),
+           OrderLine.__table__.c.shipped_quantity + OrderLine.__table__.c.closed_quantity + bindparam("qty")
+           <= OrderLine.__table__.c.quantity)
+    .values(shipped_quantity=OrderLine.__table__.c.shipped_quantity + bindparam("qty"))
+    .returning(OrderLine.__table__.c.shipped_quantity)
+)
+#: A parcel's columns, read again after a plain UPDATE of it.
+_SHIPMENT_COLUMNS = [attr.key for attr in Shipment.__mapper__.column_attrs]
+_SELLERS_CHANGED = (update(Seller.__table__)
+                    .where(Seller.__table__.c.id.in_(bindparam("ids", expanding=True)))
+                    .values(orders_version=Seller.__table__.c.orders_version + 1)
+                    .execution_options(synchronize_session=False))
 
 
 @dataclass
@@ -82,11 +107,18 @@ class Workflow:
         auto_receipt_days: int = 7,
         reminder_days: int = 2,
         clock: Callable[[], datetime] = utcnow,
+        keep_order: bool = False,
     ) -> None:
+        """`keep_order`: the order acted on is loaded whole (its parcels' problem reports and
+        its refunds too) and kept as committed, not expired, so that a caller answering with
+        it (the API) reads nothing again: every change an action makes is made on its objects
+        too, except where `_objects_behind` says otherwise."""
         self.session = session
         self.auto_receipt_days = auto_receipt_days
         self.reminder_days = reminder_days
         self.clock = clock
+        self.keep_order = keep_order
+        self._behind = False
         self._pending_emails: list[int] = []
         self._pending_receipts: list[tuple[int, datetime]] = []
         self._pending_reminders: list[tuple[int, datetime]] = []
@@ -271,22 +303,16 @@ class Workflow:
         day = self._check_ship_date(order, shipped_on, now)
 
         for line, qty in items:
-            # The guard is in the UPDATE itself, backed by a CHECK constraint.
-            res = self.session.execute(
-                update(OrderLine)
-                .where(
-                    OrderLine.id == line.id,
-                    OrderLine.shipped_quantity + OrderLine.closed_quantity + qty <= OrderLine.quantity,
-                )
-                .values(shipped_quantity=OrderLine.shipped_quantity + qty)
-                .execution_options(synchronize_session=False)
-            )
-            if rows_matched(res) != 1:
+            # The guard is in the UPDATE itself, backed by a CHECK constraint; the new quantity
+            # comes back with it (no reading the line again).
+            shipped = self.session.scalar(_SHIP_FROM_LINE, {"line_id": line.id, "qty": qty})
+            if shipped is None:
                 self._refuse(InvalidInput(
                     "La quantité expédiée pour %(sku)s dépasse ce qui reste à expédier.",
                     sku=line.sku,
                     field=f"qty_{line.id}",
                 ))
+            set_committed_value(line, "shipped_quantity", shipped)
         shipment = Shipment(
             order_id=order.id,
             number=len(order.shipments) + 1,
@@ -299,12 +325,11 @@ class Workflow:
             request_key=request_key or None,
             created_at=now,
             lines=[ShipmentLine(order_line_id=line.id, quantity=qty) for line, qty in items],
+            problems=[],
         )
         order.shipments.append(shipment)
         order.search_text = search_index.with_tracking_number(order.search_text, number)
         self.session.flush()
-        for line in order.lines:
-            self.session.refresh(line, ["shipped_quantity"])
         refunds.check_shipping(self, order)
         self._event(order, "shipped", actor, {
             "shipment_id": shipment.id,
@@ -544,13 +569,10 @@ class Workflow:
 
         Returns the order freshly loaded, or None when the status did not allow it.
         """
-        stmt = update(Order).where(Order.id == order_id)
+        params: dict[str, Any] = {"order_id": order_id, "at": self.clock()}
         if allowed is not None:
-            stmt = stmt.where(Order.status.in_([str(s) for s in allowed]))
-        res = self.session.execute(
-            stmt.values(version=Order.version + 1, updated_at=self.clock())
-            .execution_options(synchronize_session=False)
-        )
+            params["allowed"] = [str(s) for s in allowed]
+        res = self.session.execute(_LOCK if allowed is None else _LOCK_IN_STATUS, params)
         if rows_matched(res) != 1:
             if allowed is None:
                 self._refuse(NotFound("Commande introuvable."))
@@ -558,12 +580,13 @@ class Workflow:
         return self._load(order_id)
 
     def _lock_parcel(self, shipment_id: int) -> tuple[Order, Shipment]:
-        """The parcel's order locked, and the parcel read again under that lock: every change
-        of a parcel takes it first."""
+        """The parcel's order locked, and the parcel as read again under that lock (by the
+        load of the order's parcels): every change of a parcel takes it first."""
         shipment = self._shipment(shipment_id)
         order = self._lock(shipment.order_id, None)
         assert order is not None
-        return order, self._shipment(shipment_id, fresh=True)
+        found = next((s for s in order.shipments if s.id == shipment_id), None)
+        return order, found if found is not None else self._shipment(shipment_id, fresh=True)
 
     def _move_parcel(
         self, shipment: Shipment, allowed: Iterable[str], *conditions: ColumnElement[bool], **values: Any
@@ -583,18 +606,31 @@ class Workflow:
         return order, self._shipment(shipment.id, fresh=True), rows_matched(res) == 1
 
     def _load(self, order_id: int) -> Order:
-        order = load_order(self.session, order_id=order_id, seller=True)
+        keep = self.keep_order
+        order = load_order(self.session, order_id=order_id, seller=True, problems=keep, refunds=keep)
         if order is None:
             self._refuse(NotFound("Commande introuvable."))
         assert order is not None
         return order
 
     def _shipment(self, shipment_id: int, *, fresh: bool = False) -> Shipment:
+        """The parcel; `fresh`: its columns read again (a plain UPDATE changed them). One
+        already loaded keeps its lines and problem reports: `populate_existing` would unload
+        them."""
+        known = self.session.identity_map.get(identity_key(Shipment, shipment_id)) if fresh else None
+        if known is not None:
+            self.session.refresh(known, _SHIPMENT_COLUMNS)
+            return known
         shipment = self.session.get(Shipment, shipment_id, populate_existing=fresh)
         if shipment is None:
             self._refuse(NotFound("Colis introuvable."))
         assert shipment is not None
         return shipment
+
+    def _objects_behind(self) -> None:
+        """A plain statement changed rows that the loaded objects show (a parcel's problem
+        reports, the refunds): the order is not kept past the commit, its reader loads it."""
+        self._behind = True
 
     def _existing_order(self, seller_id: int, external_id: str) -> Order | None:
         return self.session.scalar(
@@ -724,7 +760,7 @@ class Workflow:
     def _set_status(self, order: Order) -> None:
         """Keep the stored status equal to the pure function."""
         self.session.flush()
-        statuses = list(self.session.scalars(select(Shipment.status).where(Shipment.order_id == order.id)))
+        statuses = list(self.session.scalars(_PARCEL_STATUSES, {"order_id": order.id}))
         order.status = derive_status(
             cancelled=order.cancelled_at is not None,
             paid=order.paid_at is not None,
@@ -737,7 +773,7 @@ class Workflow:
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.
         self._changed_sellers.add(order.seller_id)
-        self.session.execute(insert(OrderEvent.__table__), dict(
+        self.session.execute(_ADD_EVENT, dict(
             order_id=order.id,
             at=self.clock(),
             kind=kind,
@@ -773,8 +809,7 @@ class Workflow:
         subject_key = f"shipment:{shipment.id}" if shipment is not None else f"order:{order.id}"
         suffix = f":{role}" if kind == EmailKind.AUTO_RECEIVED else ""
         # A plain INSERT: the row is never used as an object, only its id (after the commit).
-        table = OutboxEmail.__table__
-        row_id = self.session.scalar(insert(table).returning(table.c.id), dict(
+        row_id = self.session.scalar(_ADD_EMAIL, dict(
             dedupe_key=key or f"{kind.value}:{subject_key}{suffix}",
             kind=kind.value,
             order_id=order.id,
@@ -803,11 +838,12 @@ class Workflow:
         if changed:
             # Last statement before the commit, sellers in id order: the seller row's lock is
             # held as briefly as possible and two transactions always take them in one order.
-            self.session.execute(
-                update(Seller).where(Seller.id.in_(changed))
-                .values(orders_version=Seller.orders_version + 1)
-                .execution_options(synchronize_session=False))
-        self.session.commit()
+            self.session.execute(_SELLERS_CHANGED, {"ids": changed})
+        behind, self._behind = self._behind, False
+        if self.keep_order and not behind:
+            self._commit_keeping(changed)
+        else:
+            self.session.commit()
         # Only now, with the work committed, may anyone act on it.
         if emails:
             signals.emails_queued.send(self, ids=emails)
@@ -818,9 +854,22 @@ class Workflow:
         for shipment_id, at in reminders:
             signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
 
+    def _commit_keeping(self, changed_sellers: Iterable[int]) -> None:
+        """Commit without expiring the objects (`keep_order`); the sellers' `orders_version`,
+        moved by a plain UPDATE, is read again if asked."""
+        for seller_id in changed_sellers:
+            seller = self.session.identity_map.get(identity_key(Seller, seller_id))
+            if seller is not None:
+                self.session.expire(seller, ["orders_version"])
+        expire, self.session.expire_on_commit = self.session.expire_on_commit, False
+        try:
+            self.session.commit()
+        finally:
+            self.session.expire_on_commit = expire
+
     def _refuse(self, error: WorkflowError) -> None:
         self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
-        self._pending_reminders, self._pending_webhooks = [], []
+        self._pending_reminders, self._pending_webhooks, self._behind = [], [], False
         self.session.rollback()
         raise error
 

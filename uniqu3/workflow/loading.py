@@ -7,10 +7,11 @@ have been changed since by another transaction, or by the workflow's plain UPDAT
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.orm import Session, joinedload, scoped_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
@@ -49,15 +50,20 @@ def select_orders(**parts: bool) -> Select[Order]:
 def load_order(session: AnySession, *, order_id: int | None = None, reference: str | None = None,
                seller_id: int | None = None, **parts: bool) -> Order | None:
     """The order with this id or reference (of this seller, if given), or None."""
-    stmt = select_orders(**parts)
-    if order_id is not None:
-        stmt = stmt.where(Order.id == order_id)
-    if reference is not None:
-        stmt = stmt.where(Order.reference == reference)
-    if seller_id is not None:
-        stmt = stmt.where(Order.seller_id == seller_id)
-    result: Order | None = session.scalar(stmt)
+    criteria = {"order_id": order_id, "reference": reference, "seller_id": seller_id}
+    given = {name: value for name, value in criteria.items() if value is not None}
+    stmt = _load_statement(tuple(given), tuple(sorted(parts.items())))
+    result: Order | None = session.scalar(stmt, given)
     return result
+
+
+@functools.cache
+def _load_statement(criteria: tuple[str, ...], parts: tuple[tuple[str, bool], ...]) -> Select[Order]:
+    """`load_order`'s statement for these criteria (bound by name) and parts, built once: an
+    action loads its order several times, and building the statement and its cache key costs
+    more than SQLite's running it."""
+    columns = {"order_id": Order.id, "reference": Order.reference, "seller_id": Order.seller_id}
+    return select_orders(**dict(parts)).where(*(columns[name] == bindparam(name) for name in criteria))
 
 
 def load_orders(session: AnySession, order_ids: Iterable[int | None], **parts: bool) -> dict[int, Order]:
@@ -87,12 +93,22 @@ def load_new_order(session: AnySession, order_id: int) -> Order:
     return order
 
 
+#: The id lookups by reference (and seller, when the key is a seller's), built once each.
+_ORDER_ID = select(Order.id).where(Order.reference == bindparam("reference"))
+_SHIPMENT_IDS = (select(Order.id, Shipment.id).join(Shipment, Shipment.order_id == Order.id)
+                 .where(Order.reference == bindparam("reference"), Shipment.number == bindparam("number")))
+_LINE_IDS = (select(Order.id, OrderLine.sku, OrderLine.id)
+             .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+             .where(Order.reference == bindparam("reference")))
+_OF_SELLER = Order.seller_id == bindparam("seller_id")
+_ORDER_ID_OF_SELLER, _SHIPMENT_IDS_OF_SELLER, _LINE_IDS_OF_SELLER = (
+    stmt.where(_OF_SELLER) for stmt in (_ORDER_ID, _SHIPMENT_IDS, _LINE_IDS))
+
+
 def order_id_of(session: AnySession, reference: str, *, seller_id: int | None = None) -> int | None:
     """The id of the order with this reference (of this seller, if given), or None."""
-    stmt = select(Order.id).where(Order.reference == reference)
-    if seller_id is not None:
-        stmt = stmt.where(Order.seller_id == seller_id)
-    found: int | None = session.scalar(stmt)
+    stmt = _ORDER_ID if seller_id is None else _ORDER_ID_OF_SELLER
+    found: int | None = session.scalar(stmt, {"reference": reference, "seller_id": seller_id})
     return found
 
 
@@ -100,11 +116,8 @@ def shipment_id_of(session: AnySession, reference: str, number: int, *,
                    seller_id: int | None = None) -> tuple[int, int] | None:
     """The ids of the order with this reference (of this seller, if given) and of its parcel
     `number`, or None."""
-    stmt = (select(Order.id, Shipment.id).join(Shipment, Shipment.order_id == Order.id)
-            .where(Order.reference == reference, Shipment.number == number))
-    if seller_id is not None:
-        stmt = stmt.where(Order.seller_id == seller_id)
-    found = session.execute(stmt).first()
+    stmt = _SHIPMENT_IDS if seller_id is None else _SHIPMENT_IDS_OF_SELLER
+    found = session.execute(stmt, {"reference": reference, "number": number, "seller_id": seller_id}).first()
     return (found[0], found[1]) if found is not None else None
 
 
@@ -112,11 +125,8 @@ def line_ids_of(session: AnySession, reference: str, *,
                 seller_id: int | None = None) -> tuple[int, dict[str, int]] | None:
     """The id of the order with this reference (of this seller, if given) and its lines' ids
     by SKU, in one query; None when there is no such order."""
-    stmt = (select(Order.id, OrderLine.sku, OrderLine.id).outerjoin(OrderLine, OrderLine.order_id == Order.id)
-            .where(Order.reference == reference))
-    if seller_id is not None:
-        stmt = stmt.where(Order.seller_id == seller_id)
-    rows = session.execute(stmt).all()
+    stmt = _LINE_IDS if seller_id is None else _LINE_IDS_OF_SELLER
+    rows = session.execute(stmt, {"reference": reference, "seller_id": seller_id}).all()
     if not rows:
         return None
     return rows[0][0], {sku: line_id for _, sku, line_id in rows if line_id is not None}

@@ -67,7 +67,10 @@ def resolve_reports(wf: actions.Workflow, shipment_id: int, resolution: str, now
         .values(resolved_at=now, resolution=resolution)
         .execution_options(synchronize_session=False)
     )
-    return rows_matched(res) > 0
+    resolved = rows_matched(res) > 0
+    if resolved:
+        wf._objects_behind()
+    return resolved
 
 
 # ----------------------------------------------------------------------------- the buyer
@@ -114,6 +117,7 @@ def report_problem(wf: actions.Workflow, shipment_id: int, *, reason: str, messa
         shipment_id=shipment_id, reported_at=now, reason=reason, message=text,
         ip=actions._clean(ip, 64), user_agent=actions._clean(user_agent, 500), seller_notified=notify,
     ))
+    wf._objects_behind()
     wf._event(order, "problem_reported", Actor.buyer(order.buyer_email), {
         "shipment_id": shipment.id,
         "number": shipment.number,

@@ -195,6 +195,7 @@ def record_refund(wf: actions.Workflow, order_id: int, *, actor: Actor, amount_c
         order_id=order.id, amount_cents=amount_cents, method=method, reference=reference, note=note,
         request_key=key, recorded_at=now, actor=actor.kind, actor_label=actor.label,
     ))
+    wf._objects_behind()
     left = due - amount_cents
     wf._event(order, "refund_recorded", actor, {
         "refund_id": refund_id, "amount_cents": amount_cents, "method": method, "reference": reference,

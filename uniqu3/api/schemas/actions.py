@@ -24,8 +24,9 @@ from pydantic import (
 
 from ...carriers import CARRIERS
 from ...models import OrderStatus
+from ...workflow.refunds import METHODS, NOTE_MAX, REFERENCE_MAX
 from ...workflow.rules import MAX_LINES, MESSAGE_MAX
-from .fields import Quantity, problem
+from .fields import Price, Quantity, problem
 from .orders import Order
 
 #: One line of text: no control character (C0 and DEL).
@@ -39,6 +40,10 @@ LIST_MAX = 100
 
 Note = Annotated[str, StringConstraints(max_length=500, pattern=FREE_TEXT)]
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ONE_LINE)]
+CarrierCode = Annotated[str, Field(json_schema_extra={"enum": list[JsonValue](sorted(CARRIERS))},
+                                   max_length=40)]
+CarrierName = Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE)]
+TrackingNumber = Annotated[str, StringConstraints(max_length=64, pattern=ONE_LINE)]
 
 
 class _Body(BaseModel):
@@ -71,14 +76,58 @@ class ShipmentInput(_Body):
 
     lines: list[LineQuantity] = Field(min_length=1, max_length=MAX_LINES,
                                            description="What the parcel holds, each SKU once.")
-    carrier: str = Field(json_schema_extra={"enum": list[JsonValue](sorted(CARRIERS))},
-                         max_length=40, description="The carrier's code.")
-    carrier_name: Annotated[str, StringConstraints(max_length=100, pattern=ONE_LINE)] | None = Field(
+    carrier: CarrierCode = Field(description="The carrier's code.")
+    carrier_name: CarrierName | None = Field(
         None, description="The carrier's name, required with the carrier `other`.")
-    tracking_number: Annotated[str, StringConstraints(max_length=64, pattern=ONE_LINE)] | None = Field(
+    tracking_number: TrackingNumber | None = Field(
         None, description="Required except for the carriers without tracking.")
     shipped_on: date | None = Field(
         None, description="The day it left (Europe/Paris), not in the future; default today.")
+
+
+class ParcelEditInput(_Body):
+    """`PATCH /orders/{reference}/shipments/{number}`: a parcel's carrier, tracking number or
+    ship date typed wrong (E4U to the buyer). A member left out (or null) keeps the parcel's value."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"carrier": "colissimo", "tracking_number": "6A98765432109", "shipped_on": "2026-12-04"},
+        {"tracking_number": "6A98765432109"},
+    ]})
+
+    carrier: CarrierCode | None = Field(None, description="The carrier's code.")
+    carrier_name: CarrierName | None = Field(
+        None, description="The carrier's name, required with the carrier `other` (kept while the "
+                          "carrier stays `other`).")
+    tracking_number: TrackingNumber | None = Field(
+        None, description="Required except for the carriers without tracking.")
+    shipped_on: date | None = Field(
+        None, description="The day it left (Europe/Paris), not in the future, not after the receipt "
+                          "request.")
+
+
+class PaymentUndoInput(_Body):
+    """`POST /orders/{reference}/payment/cancellation`: a payment confirmed by mistake, while
+    nothing has shipped (E3U to the buyer)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Virement confirmé par erreur"}]})
+
+    reason: Note = Field("", description="Why (told to the buyer, kept in the history).")
+
+
+class RefundInput(_Body):
+    """`POST /orders/{reference}/refunds`: « Remboursement effectué » (R1 to the buyer)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"amount": "12.50", "method": "transfer", "reference": "VIR-2026-1204", "note": "Carte épuisée"}]})
+
+    amount: Annotated[Price, Field(
+        description="Euros given back (\"12.50\"): more than 0, at most `refund_due`.")]
+    method: str = Field(json_schema_extra={"enum": list[JsonValue](METHODS)}, max_length=40,
+                        description="How it was given back.")
+    reference: Annotated[str, StringConstraints(max_length=REFERENCE_MAX, pattern=ONE_LINE)] = Field(
+        "", description="The payment's reference (a transfer's, a PayPal transaction id…).")
+    note: Annotated[str, StringConstraints(max_length=NOTE_MAX, pattern=FREE_TEXT)] = Field(
+        "", description="For the seller (kept in the history).")
 
 
 class CancellationInput(_Body):
