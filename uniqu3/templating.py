@@ -14,6 +14,7 @@ from .i18n import format_day, format_moment
 from .labels import shown_carrier
 from .money import format_money
 from .timeutil import iso_utc
+from .workflow.rules import phone_shown
 
 
 def _locale() -> str:
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(paris_instant, "instant")
     app.add_template_filter(utc_instant, "utc")
     app.add_template_filter(shown_carrier, "carrier")
+    app.add_template_filter(phone_shown, "phone")
     app.add_template_filter(carriers.url_template, "url_template")
     app.add_template_filter(lambda address: address_lines(address, _locale()), "address_lines")
     app.add_template_global(same_address, "same_address")

@@ -20,6 +20,7 @@ from uniqu3.mail import render_email
 from uniqu3.models import Order, OrderStatus, OutboxEmail, Seller
 from uniqu3.tokens import order_token
 from uniqu3.workflow import PickupPoint
+from uniqu3.workflow.rules import phone_shown
 
 POINT = PickupPoint(carrier="Mondial Relay", id="FR-012345", name="Tabac de la Gare",
                     line1="3 place de la Gare", line2="", postal_code="69007", city="Lyon", country="FR")
@@ -39,7 +40,7 @@ def test_the_order_page_shows_shipping_phone_and_pickup_point(sc: SellerClient, 
     assert "Livraison 4,90 €" in text
     assert "Total 80,20 €" in text
     assert "En attente du paiement du client : 80,20 €." in text  # what the buyer pays
-    assert 'href="tel:+33612345678"' in html
+    assert 'href="tel:+33612345678">06 12 34 56 78</a>' in html  # written as the French write it
     assert "Livraison en point relais Point relais Mondial Relay n° FR-012345 Tabac de la Gare" in text
     assert "3 place de la Gare 69007 Lyon" in text
 
@@ -61,7 +62,7 @@ def test_the_slip_sends_the_parcel_to_the_point_with_its_id_large(sc: SellerClie
     assert text.index("Camille Martin", livrer) < text.index("Tabac de la Gare", livrer) < text.index(
         "À préparer")
     assert "12 rue des Lilas" not in text[livrer:text.index("À préparer")]  # not the home address
-    assert "Tél. +33612345678" in text
+    assert "Tél. 06 12 34 56 78" in text
 
 
 def test_the_csv_has_the_phone_the_point_and_the_shipping(sc: SellerClient, order_in: Make) -> None:
@@ -104,7 +105,7 @@ def test_the_e_mails_show_the_shipping_line_and_the_total(order_in: Make, kind: 
 def test_e1_gives_the_seller_the_buyer_s_phone(make_order: Any) -> None:
     make_order(**DATA)
     mail = render_email(outbox("E1"))
-    assert "Téléphone : +33612345678" in mail.text
+    assert "Téléphone : 06 12 34 56 78" in mail.text
     assert 'href="tel:+33612345678"' in mail.html
 
 
@@ -114,7 +115,7 @@ def test_an_english_seller_reads_the_shipping_in_english(make_seller: Any, make_
     text = render_email(outbox("E1")).text
     assert "Shipping: €4.90" in text and "€80.20" in text
     assert "Relay point Mondial Relay no. FR-012345" in text
-    assert "Phone: +33612345678" in text
+    assert "Phone: 06 12 34 56 78" in text
 
 
 def test_an_order_without_shipping_shows_no_shipping_line(make_order: Any) -> None:
@@ -122,3 +123,10 @@ def test_an_order_without_shipping_shows_no_shipping_line(make_order: Any) -> No
     text = render_email(outbox("E2")).text
     assert "Livraison :" not in text and "Sous-total" not in text
     assert "Total de la commande : 75,30\u00a0€" in text
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("+33612345678", "06 12 34 56 78"),
+                                               ("+442079460958", "+44 20 7946 0958"),
+                                               ("+32470123456", "+32 470 12 34 56")])
+def test_a_phone_number_is_shown_as_people_write_it(stored: str, shown: str) -> None:
+    assert phone_shown(stored) == shown

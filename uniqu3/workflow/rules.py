@@ -221,6 +221,18 @@ def phone_e164(number: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_shown(number: str) -> str:
+    """A stored (E.164) number as people write it: French ones nationally
+    (« 03 20 12 34 56 »), others internationally (« +44 20 7946 0958 »)."""
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except phonenumbers.NumberParseException:
+        return number
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if parsed.country_code == 33
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, style)
+
+
 def phone_problem(number: str, gettext: Gettext = french) -> str | None:
     """Why a phone number is refused (`phone_e164`), or None."""
     if phone_e164(number) is not None:
