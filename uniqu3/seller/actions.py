@@ -21,9 +21,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..errors import render_error
-from ..models import Order, ShipmentStatus
 from ..services import workflow
 from ..workflow import Actor, Result, WorkflowError
+from ..workflow.refunds import lost_quantities
 from . import queries
 from .blueprint import bp
 from .forms import FormState, parse_close, parse_refund, parse_ship
@@ -189,16 +189,12 @@ def ship(reference: str) -> Response:
         message = _("Colis n° %(number)s expédié : le client reçoit le suivi par e-mail.", number=number)
         parts: tuple[str, ...] = ("next", "status", "lines", "new_shipment",
                                   # Lost items shipped again are no longer owed back.
-                                  *(("payment",) if _has_lost(result.order) else ()))
+                                  *(("payment",) if lost_quantities(result.order.shipments) else ()))
     else:
         # A double submit: the parcel already exists, show it rather than a second one.
         message = _("Ce colis (n° %(number)s) était déjà enregistré.", number=number)
         parts = ("next", "status", "lines", "shipments")
     return _done(reference, before, message, parts, shipment_number=number, anchor=f"colis-{number}")
-
-
-def _has_lost(order: Order) -> bool:
-    return any(s.status == ShipmentStatus.LOST for s in order.shipments)
 
 
 # ----------------------------------------------------------------------------- a parcel's actions
