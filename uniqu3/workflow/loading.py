@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, scoped_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
-from ..models import Order, OrderLine, Refund, Shipment
+from ..models import Order, OrderEvent, OrderLine, Refund, Shipment, ShipmentLine, ShipmentProblem
 
 AnySession = Session | scoped_session[Any]
 
@@ -49,21 +49,68 @@ def select_orders(**parts: bool) -> Select[Order]:
 
 def load_order(session: AnySession, *, order_id: int | None = None, reference: str | None = None,
                seller_id: int | None = None, **parts: bool) -> Order | None:
-    """The order with this id or reference (of this seller, if given), or None."""
+    """The order with this id or reference (of this seller, if given), or None, with the parts
+    asked (see `order_options`): one query per part, as `selectinload` would run them.
+
+    Written out rather than left to `selectinload`: for one order, its per-load machinery costs
+    about 250 µs a part on SQLite, three times what running the part's cached statement does."""
     criteria = {"order_id": order_id, "reference": reference, "seller_id": seller_id}
     given = {name: value for name, value in criteria.items() if value is not None}
-    stmt = _load_statement(tuple(given), tuple(sorted(parts.items())))
-    result: Order | None = session.scalar(stmt, given)
-    return result
+    order: Order | None = session.scalar(_load_statement(tuple(given), parts.get("seller", False)), given)
+    if order is not None:
+        _load_parts(session, order, **{name: on for name, on in parts.items() if name != "seller"})
+    return order
 
 
 @functools.cache
-def _load_statement(criteria: tuple[str, ...], parts: tuple[tuple[str, bool], ...]) -> Select[Order]:
-    """`load_order`'s statement for these criteria (bound by name) and parts, built once: an
-    action loads its order several times, and building the statement and its cache key costs
-    more than SQLite's running it."""
+def _load_statement(criteria: tuple[str, ...], seller: bool) -> Select[Order]:
+    """`load_order`'s statement for these criteria (bound by name), built once: an action loads
+    its order several times, and building the statement and its cache key costs more than
+    SQLite's running it."""
     columns = {"order_id": Order.id, "reference": Order.reference, "seller_id": Order.seller_id}
-    return select_orders(**dict(parts)).where(*(columns[name] == bindparam(name) for name in criteria))
+    return select_orders(seller=seller, lines=False, shipments=False).where(
+        *(columns[name] == bindparam(name) for name in criteria))
+
+
+def _fresh(stmt: Select[Any]) -> Select[Any]:
+    return stmt.execution_options(populate_existing=True)
+
+
+_OF_ORDER = bindparam("order_id")
+#: One order's parts, each read afresh in the order its relationship states.
+_PART_STATEMENTS: dict[str, Select[Any]] = {
+    "lines": _fresh(select(OrderLine).where(OrderLine.order_id == _OF_ORDER).order_by(OrderLine.position)),
+    "shipments": _fresh(select(Shipment).where(Shipment.order_id == _OF_ORDER).order_by(Shipment.number)),
+    "events": _fresh(select(OrderEvent).where(OrderEvent.order_id == _OF_ORDER).order_by(OrderEvent.id)),
+    "refunds": _fresh(select(Refund).where(Refund.order_id == _OF_ORDER).order_by(Refund.id)),
+}
+_PARCEL_PART_STATEMENTS: dict[str, Select[Any]] = {
+    "lines": _fresh(select(ShipmentLine).join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+                    .where(Shipment.order_id == _OF_ORDER).order_by(ShipmentLine.id)),
+    "problems": _fresh(select(ShipmentProblem).join(Shipment, Shipment.id == ShipmentProblem.shipment_id)
+                       .where(Shipment.order_id == _OF_ORDER).order_by(ShipmentProblem.id)),
+}
+
+
+def _load_parts(session: AnySession, order: Order, *, lines: bool = True, shipments: bool = True,
+                events: bool = False, problems: bool = False, refunds: bool = False) -> None:
+    """Set the order's parts asked as loaded (`order_options`' meaning of each flag). Parcels'
+    own parts are read only when the order has parcels, as `selectinload` does."""
+    key = {"order_id": order.id}
+    wanted = {"lines": lines or shipments, "shipments": shipments, "events": events, "refunds": refunds}
+    for part, on in wanted.items():
+        if on:
+            set_committed_value(order, part, list(session.scalars(_PART_STATEMENTS[part], key)))
+    if not shipments:
+        return
+    parcels = order.shipments
+    for part in ("lines", "problems") if problems else ("lines",):
+        rows: dict[int, list[Any]] = {parcel.id: [] for parcel in parcels}
+        if parcels:
+            for row in session.scalars(_PARCEL_PART_STATEMENTS[part], key):
+                rows.setdefault(row.shipment_id, []).append(row)
+        for parcel in parcels:
+            set_committed_value(parcel, part, rows[parcel.id])
 
 
 def load_orders(session: AnySession, order_ids: Iterable[int | None], **parts: bool) -> dict[int, Order]:
