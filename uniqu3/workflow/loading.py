@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, bindparam, inspect, select
+from sqlalchemy import BindParameter, Select, bindparam, inspect, select
 from sqlalchemy.orm import Session, joinedload, scoped_session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
@@ -76,7 +76,7 @@ def _fresh(stmt: Select[Any]) -> Select[Any]:
     return stmt.execution_options(populate_existing=True)
 
 
-_OF_ORDER = bindparam("order_id")
+_OF_ORDER: BindParameter[int] = bindparam("order_id")
 #: One order's parts, each read afresh in the order its relationship states.
 _PART_STATEMENTS: dict[str, Select[Any]] = {
     "lines": _fresh(select(OrderLine).where(OrderLine.order_id == _OF_ORDER).order_by(OrderLine.position)),
