@@ -95,6 +95,33 @@ def test_another_carrier_with_its_name_and_a_date(shipped: Order, patch: Patch) 
     assert (hand["carrier"], hand["tracking_number"], hand["tracking_url"]) == ("hand_delivery", None, None)
 
 
+def test_each_correction_changes_only_what_it_gives(shipped: Order, patch: Patch) -> None:
+    """Two tools each correcting their own member: neither undoes the other's."""
+    first = patch(shipped, 1, {"carrier": "chronopost", "tracking_number": "XY123456789FR",
+                               "shipped_on": "2026-11-20"})
+    assert first.status_code == 200
+    response = patch(shipped, 1, {"tracking_number": "XY987654321FR"})
+    assert response.status_code == 200
+    parcel = response.get_json()["shipments"][0]
+    assert (parcel["carrier"], parcel["tracking_number"], parcel["shipped_on"]) == (
+        "chronopost", "XY987654321FR", "2026-11-20")
+    assert emails(shipped).count("E4U") == 2
+
+
+def test_a_correction_keeps_the_tracking_page_of_another_carrier(paid: Order, patch: Patch, wf: Workflow,
+                                                                 clock: Clock) -> None:
+    """The API takes no tracking page: one the seller typed stays, and follows a new number."""
+    clock.advance(days=2)
+    wf.ship(paid.id, actor=SELLER, quantities={paid.lines[0].id: 1}, carrier="other", tracking_number="CL-42",
+            carrier_label="Coursier Lyon", carrier_url="https://coursier.example/suivi?n={number}")
+    dated = patch(paid, 1, {"shipped_on": "2026-11-21"}).get_json()["shipments"][0]
+    assert (dated["carrier_label"], dated["tracking_url"]) == (
+        "Coursier Lyon", "https://coursier.example/suivi?n=CL-42")
+    renumbered = patch(paid, 1, {"tracking_number": "CL-43"}).get_json()["shipments"][0]
+    assert (renumbered["shipped_on"], renumbered["tracking_url"]) == (
+        "2026-11-21", "https://coursier.example/suivi?n=CL-43")
+
+
 @pytest.mark.parametrize(("body", "code", "field"), [
     ({"tracking_number": "12"}, "invalid_tracking_number", "tracking_number"),
     ({"tracking_number": ""}, "invalid_tracking_number", "tracking_number"),

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import ship_all
@@ -18,6 +19,7 @@ from uniqu3.workflow import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    ParcelChanges,
     ParcelDetails,
     Workflow,
     WorkflowError,
@@ -192,6 +194,65 @@ def test_hand_delivery_keeps_no_number(wf: Workflow, shipped: Shipment) -> None:
     parcel = db.session.get(Shipment, shipped.id)
     assert parcel is not None
     assert (parcel.tracking_number, parcel.tracking_url, parcel.handed_over) == ("", None, True)
+
+
+def test_two_corrections_of_different_members_both_hold(app: Flask, wf: Workflow, shipped: Shipment,
+                                                        clock: Any) -> None:
+    """The storefront corrects the date while the label software corrects the number: the
+    second, decided on the parcel as read before the first, does not write the old date back."""
+    stale = db.session.get(Shipment, shipped.id)  # this request's read, before the other's change
+    assert stale is not None
+    day = stale.shipped_on - timedelta(days=1)
+    with app.app_context():  # another request, with its own session
+        other = Workflow(db.session, auto_receipt_days=7, clock=clock)
+        other.edit_shipment(shipped.order_id, shipped.number, ParcelChanges(shipped_on=day), actor=SELLER)
+        db.session.remove()
+    assert stale.shipped_on != day  # still as read before
+    wf.edit_shipment(shipped.order_id, stale.number, ParcelChanges(tracking_number="6A98765432109"),
+                     actor=SELLER)
+    db.session.expire_all()
+    parcel = db.session.get(Shipment, shipped.id)
+    assert parcel is not None
+    assert (parcel.carrier, parcel.tracking_number, parcel.shipped_on) == ("colissimo", "6A98765432109", day)
+    edits = [details for kind, _, details in history(shipped.order_id) if kind == "shipment_edited"]
+    assert [sorted(d["after"]) for d in edits] == [["shipped_on"], ["tracking_number", "tracking_url"]]
+
+
+def test_a_correction_leaving_out_the_tracking_page_of_another_carrier_keeps_it(
+        wf: Workflow, paid: Order) -> None:
+    shipment = ship_all(wf, paid, carrier="other", carrier_label="Coursier Lyon", tracking_number="CL-42",
+                        carrier_url="https://coursier.example/suivi?n={number}")
+    assert shipment.tracking_url == "https://coursier.example/suivi?n=CL-42"
+
+    def parcel() -> tuple[str, str, str | None]:
+        db.session.expire_all()
+        found = db.session.get(Shipment, shipment.id)
+        assert found is not None
+        return found.carrier_label, found.tracking_number, found.tracking_url
+
+    result = wf.edit_shipment(paid.id, 1, ParcelChanges(shipped_on=shipment.shipped_on), actor=SELLER)
+    assert not result.changed
+    assert parcel() == ("Coursier Lyon", "CL-42", "https://coursier.example/suivi?n=CL-42")
+    # A new number: the same page, for it.
+    wf.edit_shipment(paid.id, 1, ParcelChanges(tracking_number="CL-43"), actor=SELLER)
+    assert parcel() == ("Coursier Lyon", "CL-43", "https://coursier.example/suivi?n=CL-43")
+    # The seller's form gives every member: its page emptied, the parcel has none.
+    wf.edit_shipment(paid.id, 1, ParcelDetails("other", "CL-43", carrier_label="Coursier Lyon"), actor=SELLER)
+    assert parcel() == ("Coursier Lyon", "CL-43", None)
+
+
+def test_another_carrier_has_its_own_name_and_page(wf: Workflow, paid: Order) -> None:
+    shipment = ship_all(wf, paid, carrier="other", carrier_label="Coursier Lyon", tracking_number="CL-42",
+                        carrier_url="https://coursier.example/suivi?n={number}")
+    wf.edit_shipment(paid.id, 1, ParcelChanges(carrier="colissimo", tracking_number="6A98765432109"),
+                     actor=SELLER)
+    db.session.expire_all()
+    found = db.session.get(Shipment, shipment.id)
+    assert found is not None
+    assert (found.carrier_label, found.tracking_url) == (
+        "Colissimo (La Poste)", "https://www.laposte.fr/outils/suivre-vos-envois?code=6A98765432109")
+    refused(lambda: wf.edit_shipment(paid.id, 1, ParcelChanges(carrier="other"), actor=SELLER), paid.id,
+            InvalidInput, "nom du transporteur")
 
 
 # ----------------------------------------------------------------------------- payment

@@ -18,9 +18,8 @@ from pydantic import BaseModel
 from sqlalchemy import inspect as sa_inspect
 
 from ..extensions import db
-from ..models import Shipment
 from ..services import workflow
-from ..workflow import Actor, ParcelDetails, Result, Workflow, rules
+from ..workflow import Actor, ParcelChanges, Result, Workflow, rules
 from ..workflow.errors import REPEATED_SKU, UNKNOWN_LINE
 from ..workflow.loading import line_ids_of, load_order, order_id_of, shipment_id_of
 from .auth import current_client
@@ -180,21 +179,13 @@ def close_remainder(reference: str) -> tuple[Response, int]:
 
 @bp.patch("/orders/<reference>/shipments/<int:number>")
 def edit_shipment(reference: str, number: int) -> tuple[Response, int]:
-    order_id, shipment_id = _shipment_id(reference, number)
+    order_id, _ = _shipment_id(reference, number)
     body = read_body(ParcelEditInput, optional=True)
-    parcel = db.session.get(Shipment, shipment_id)
-    assert parcel is not None  # parcels are never deleted
-    carrier = body.carrier if body.carrier is not None else parcel.carrier
-    # The name of an « other » carrier is kept while it stays one; another carrier has its own.
-    kept_name = parcel.carrier_label if carrier == parcel.carrier else ""
-    details = ParcelDetails(
-        carrier=carrier,
-        tracking_number=body.tracking_number if body.tracking_number is not None else parcel.tracking_number,
-        shipped_on=body.shipped_on,  # None: the workflow keeps the parcel's date
-        carrier_label=body.carrier_name if body.carrier_name is not None else kept_name,
-    )
+    # A member left out (None) keeps the parcel's value: the workflow reads it under the lock.
+    changes = ParcelChanges(carrier=body.carrier, tracking_number=body.tracking_number,
+                            shipped_on=body.shipped_on, carrier_label=body.carrier_name)
     state()["field_names"] = {"carrier_label": "carrier_name"}
-    return _answer(workflow().edit_shipment(order_id, number, details, actor=_actor()))
+    return _answer(workflow().edit_shipment(order_id, number, changes, actor=_actor()))
 
 
 @bp.post("/orders/<reference>/refunds")

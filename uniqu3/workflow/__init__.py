@@ -3,7 +3,7 @@
 from . import bulk
 from .actions import Result, SweepResult, Workflow
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
-from .inputs import Actor, Address, LineInput, OrderInput, ParcelDetails, PickupPoint
+from .inputs import Actor, Address, LineInput, OrderInput, ParcelChanges, ParcelDetails, PickupPoint
 from .status import derive_status
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "LineInput",
     "NotFound",
     "OrderInput",
+    "ParcelChanges",
     "ParcelDetails",
     "PickupPoint",
     "Result",

@@ -45,7 +45,7 @@ from ..timeutil import as_utc, paris_today, utcnow
 from ..webhooks import events as webhook_events
 from . import closing, corrections, errors, problems, refunds, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
-from .inputs import Actor, OrderInput, ParcelDetails
+from .inputs import Actor, OrderInput, ParcelChanges, ParcelDetails
 from .loading import load_order
 from .rules import CONFIRMABLE
 from .status import derive_status
@@ -495,7 +495,8 @@ class Workflow:
         """« Annuler la confirmation du paiement »: see corrections.undo_payment."""
         return corrections.undo_payment(self, order_id, actor=actor, reason=reason)
 
-    def edit_shipment(self, order_id: int, number: int, data: ParcelDetails, *, actor: Actor) -> Result:
+    def edit_shipment(self, order_id: int, number: int, data: ParcelChanges | ParcelDetails, *,
+                      actor: Actor) -> Result:
         """« Modifier le suivi » of a parcel: see corrections.edit_shipment."""
         return corrections.edit_shipment(self, order_id, number, data, actor=actor)
 

@@ -8,17 +8,18 @@ before any change, a refusal rolls back, history and outbox in the same transact
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from typing import Any
 
 from sqlalchemy import select
 
-from .. import search_index
+from .. import carriers, search_index
 from ..models import EmailKind, Order, OutboxEmail, Shipment, ShipmentStatus
 from ..timeutil import as_utc, paris_today
 from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition, NotFound
-from .inputs import Actor, ParcelDetails
+from .inputs import Actor, ParcelChanges, ParcelDetails
 from .rules import PAYMENT_UNDOABLE, can_edit_parcel, can_undo_payment
 
 
@@ -93,12 +94,28 @@ def _facts(shipment: Shipment) -> dict[str, str]:
     }
 
 
-def edit_shipment(wf: actions.Workflow, order_id: int, number: int, data: ParcelDetails, *,
+def _corrected(shipment: Shipment, changes: ParcelChanges) -> ParcelDetails:
+    """The parcel as `changes` leave it: a member left out keeps the parcel's value, read under
+    the order's lock (read before it, a correction of another member made meanwhile would be
+    written back as it was). The name and tracking page of « Autre transporteur » stay while
+    the carrier does (its page follows a new number); another carrier has its own."""
+    same = changes.carrier is None or changes.carrier.strip().lower() == shipment.carrier
+    kept = ParcelDetails(
+        shipment.carrier, shipment.tracking_number, shipment.shipped_on,
+        carrier_url=carriers.url_template(shipment.tracking_url, shipment.tracking_number) if same else "",
+        carrier_label=shipment.carrier_label if same else "",
+    )
+    given = {f.name: value for f in fields(changes) if (value := getattr(changes, f.name)) is not None}
+    return replace(kept, **given)
+
+
+def edit_shipment(wf: actions.Workflow, order_id: int, number: int, data: ParcelChanges | ParcelDetails, *,
                   actor: Actor) -> actions.Result:
     """« Modifier le suivi » of parcel n° `number`: carrier, tracking number, ship date, by the
     rules of shipping, while the parcel is not received nor lost. The buyer gets the new
     tracking (E4U); the history keeps the old and new values. The parcel's status, its receipt
-    deadline and an open problem stay as they are. The same values again change nothing."""
+    deadline and an open problem stay as they are. The same values again change nothing.
+    `ParcelDetails` (the seller's form) gives every member; `ParcelChanges`, those to change."""
     order = wf._lock(order_id, None)
     assert order is not None
     shipment = next((s for s in order.shipments if s.number == number), None)
@@ -112,11 +129,13 @@ def edit_shipment(wf: actions.Workflow, order_id: int, number: int, data: Parcel
                 "expédier dans un nouveau colis."
             ))
         wf._refuse(InvalidTransition("Ce colis est déjà reçu : son suivi ne peut plus être modifié."))
+    wanted = _corrected(shipment, data.as_changes() if isinstance(data, ParcelDetails) else data)
     now = wf.clock()
     chosen, tracking, url, label = wf._check_carrier(
-        order, data.carrier, data.tracking_number, data.carrier_url, data.carrier_label, parcel=shipment,
+        order, wanted.carrier, wanted.tracking_number, wanted.carrier_url, wanted.carrier_label,
+        parcel=shipment,
     )
-    day = wf._check_ship_date(order, data.shipped_on or shipment.shipped_on, now)
+    day = wf._check_ship_date(order, wanted.shipped_on, now)
     if shipment.receipt_requested_at is not None and day > paris_today(shipment.receipt_requested_at):
         # Asked to confirm receipt on that day, the parcel had left before it.
         wf._refuse(InvalidInput(

@@ -88,6 +88,23 @@ class ParcelDetails:
     carrier_url: str = ""
     carrier_label: str = ""
 
+    def as_changes(self) -> ParcelChanges:
+        """Every member given, as the seller's correction form sends them."""
+        return ParcelChanges(self.carrier, self.tracking_number, self.shipped_on, self.carrier_url,
+                             self.carrier_label)
+
+
+@dataclass(frozen=True)
+class ParcelChanges:
+    """A correction of a parcel: each member given replaces the parcel's, each one left None
+    keeps it (the name and tracking page of « Autre transporteur » while the carrier stays)."""
+
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_on: date | None = None
+    carrier_url: str | None = None
+    carrier_label: str | None = None
+
 
 @dataclass(frozen=True)
 class Actor:
