@@ -46,12 +46,6 @@ def _autocommit_for_reads_only(app: Flask) -> Callable[[], None]:
 
 def init_app(app: Flask) -> None:
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not uri.startswith("sqlite"):
-        # Before any other hook reads the database (the seller's session does). Not on
-        # SQLite: its driver opens no transaction for a SELECT already, and switching the
-        # connection to autocommit and back on each request cost about a fifth of a
-        # rendered « Commandes » (bench/RESULTS.md, fourth pass).
-        app.before_request(_autocommit_for_reads_only(app))
     if uri.startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
@@ -60,11 +54,17 @@ def init_app(app: Flask) -> None:
         # A file has no server to lose the connection: no test query on checkout.
         options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    elif (app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("pool_pre_ping"):
-        # Tested when idle instead (ping_idle_connections, once the engine exists).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-                                                   "pool_pre_ping": False}
-        app.config["UNIQU3_PING_IDLE_CONNECTIONS"] = True
+    else:
+        # Before any other hook reads the database (the seller's session does). Not on
+        # SQLite: its driver opens no transaction for a SELECT already, and switching the
+        # connection to autocommit and back on each request cost about a fifth of a
+        # rendered « Commandes » (bench/RESULTS.md, fourth pass).
+        app.before_request(_autocommit_for_reads_only(app))
+        if (app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("pool_pre_ping"):
+            # Tested when idle instead (ping_idle_connections, once the engine exists).
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                       "pool_pre_ping": False}
+            app.config["UNIQU3_PING_IDLE_CONNECTIONS"] = True
 
 
 def ping_idle_connections(app: Flask, engine: Engine) -> None:

@@ -46,13 +46,14 @@ def _list_filter(args: Mapping[str, str] | None = None) -> tuple[queries.Tab, st
     return tab, query
 
 
-#: The largest place in a list a page address may carry (`debut`); past it, none is shown.
-_MAX_FIRST = 10_000_000
+#: The most digits of a place in a list a page address may carry (`debut`); past it, none is
+#: shown (and no long text is read as a number).
+_FIRST_DIGITS = 8
 
 
 def _first_of(raw: str | None) -> int | None:
     """The place of the page's first order in its list (`debut`, carried by the pager's links)."""
-    if raw and raw.isdecimal() and len(raw) <= 8 and 1 <= int(raw) <= _MAX_FIRST:
+    if raw and raw.isdecimal() and len(raw) <= _FIRST_DIGITS and int(raw) >= 1:
         return int(raw)
     return None
 
