@@ -45,13 +45,17 @@ def _buyer_confirms(server: LiveServer, reference: str) -> None:
 
 
 def _type_tracking(page: Any, number: str, verdict: str) -> None:
-    """Types a tracking number and waits for the preview's verdict on it before the button is
-    pressed (its swap, above the button, moves it): every ship form, also one fetched again after
-    an action, answers typing at once."""
+    """Types a tracking number and waits for the preview's verdict on it: every ship form, also
+    one fetched again after an action, answers typing at once. The verdict shows below
+    « Expédier ce colis », so a quick press cannot lose the button from under the pointer."""
     from playwright.sync_api import expect
 
     page.get_by_label("Numéro de suivi").fill(number)  # at once, as a person pasting it would
+    button = page.get_by_role("button", name="Expédier ce colis")
+    where = "b => b.getBoundingClientRect().top + window.scrollY"  # on the page, whatever the scroll
+    top = button.evaluate(where)  # the verdict comes 400 ms after the last key at the soonest
     expect(page.locator(verdict)).to_contain_text(number)
+    assert button.evaluate(where) == top
 
 
 @pytest.mark.parametrize("width", list(VIEWPORTS))
