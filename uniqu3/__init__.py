@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]  # middleware, as Flask documents
 
     from . import database, i18n, models, security, static_files, templating  # noqa: F401  (models)
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager, migrate
 
     database.init_app(app)
     db.init_app(app)
@@ -47,7 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
     templating.init_app(app)

@@ -105,16 +105,12 @@ def base_config(profile: str) -> dict[str, Any]:
         # minute while the seller is active (auth/session.py): its expiry follows that closely
         # enough, and other responses skip re-signing it.
         "SESSION_REFRESH_EACH_REQUEST": False,
-        # Explicit for every app: Flask-Limiter is one object per process, and an app without
-        # the key would inherit the previous app's choice (tests build many apps).
+        # Every limit's counters (uniqu3/auth/throttle.py, `limits` notation and storage URIs);
+        # while that storage fails, each process counts in its memory. Off: nothing is refused.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        # Redis down must not turn a login into a 500: count in memory until it is back.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
         if redis_url else {},
-        "RATELIMIT_HEADERS_ENABLED": True,
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set
         # X-Forwarded-For / X-Forwarded-Proto: 0 trusts no such header (a client could forge it).
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),

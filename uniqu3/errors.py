@@ -56,10 +56,7 @@ def _handle_http(error: HTTPException) -> Response | HTTPException:
     if _is_api():
         return error
     code = error.code or 500
-    message = None
-    if code == 429 and error.description and "Too Many Requests" not in error.description:
-        message = error.description  # the limit's own French message
-    response = render_error(code, message)
+    response = render_error(code)
     allowed = getattr(error, "valid_methods", None)
     if code == 405 and allowed:
         response.headers["Allow"] = ", ".join(allowed)

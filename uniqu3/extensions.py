@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_rq import RQ
@@ -43,4 +41,3 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 rq = RQ()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -147,14 +147,14 @@ def test_payment_parcel_and_receipt_request_cost_fixed_statements(
     # parcels and refunds), the payment, the history, the E3 (and whether one was sent before),
     # the status, the webhook endpoints, the seller's list version. A parcel: the order's id and
     # lines, the lock and load (the parcels' lines and reports too), each line's quantity (the
-    # new one returned), the search text, the parcel and each of its lines, the refunds (lost
-    # items already refunded are not shipped again), the history, the E4, the status, the
-    # endpoints, the version. The receipt request: the parcel, the lock and
+    # new one returned), the search text, the parcel and each of its lines (the refunds, which
+    # refuse lost items already refunded, come with the load), the history, the E4, the status,
+    # the endpoints, the version. The receipt request: the lock by the parcel's id, the
     # load, the parcel's change, the history, the E5, the status, the endpoints, the version.
     # Each answer is the workflow's order, with the e-mails of its parcels' proofs read (one
     # query). An Idempotency-Key adds its row and its answer. PostgreSQL inserts the parcel's
     # lines in one statement (SQLAlchemy's « insertmanyvalues »); SQLite, one by one.
     with api.application.app_context():
         lines_inserts = 1 if db.engine.dialect.name == "postgresql" else 2
-    parcel = 22 + lines_inserts
-    assert costs[1] == ((17, parcel, 19) if keyed else (15, parcel - 2, 17)), costs
+    parcel = 21 + lines_inserts
+    assert costs[1] == ((17, parcel, 18) if keyed else (15, parcel - 2, 16)), costs

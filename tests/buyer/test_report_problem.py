@@ -35,11 +35,13 @@ def report_url(shipment_id: int) -> str:
     return f"/r/{receipt_token(shipment_id)}/probleme"
 
 
-def post_report(client: FlaskClient, shipment_id: int, **form: str) -> Any:
+def post_report(client: FlaskClient, shipment_id: int, *, address: str = BUYER_IP["REMOTE_ADDR"],
+                **form: str) -> Any:
     page = client.get(report_url(shipment_id), headers=BROWSER)
     own_request_globals()
     data = {"csrf_token": csrf_token(page.text), "reason": "not_received", "message": "Rien reçu.", **form}
-    response = client.post(report_url(shipment_id), data=data, headers=BROWSER, environ_base=BUYER_IP)
+    response = client.post(report_url(shipment_id), data=data, headers=BROWSER,
+                           environ_base={"REMOTE_ADDR": address})
     own_request_globals()
     return response
 
@@ -187,8 +189,31 @@ def test_reports_are_throttled_per_address(client: FlaskClient, awaiting: int) -
         response = post_report(client, awaiting, message=f"Précision {n}")
         statuses.append(response.status_code)
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
-    assert "Trop de signalements" in page_text(response.text)
+    assert ("Trop de signalements en peu de temps. Patientez avant de réessayer, "
+            "ou écrivez directement au vendeur.") in page_text(response.text)
+    assert 3500 < int(response.headers["Retry-After"]) <= 3601  # the hour's window, nearly whole
     assert db.session.scalar(select(func.count()).select_from(ShipmentProblem)) == 10
+    # Another address is not concerned.
+    assert post_report(client, awaiting, address="198.51.100.4", message="Autre").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(ShipmentProblem)) == 11
+
+
+def test_every_report_counts_and_an_ipv6_client_is_its_network(client: FlaskClient, awaiting: int) -> None:
+    """Refused posts count too (an outdated form here); the addresses of one /64 are one client.
+    The refusal is in the buyer's language."""
+    english = {**BROWSER, "Accept-Language": "en"}
+
+    def post(address: str) -> Any:
+        return client.post(report_url(awaiting), data={"reason": "damaged"}, headers=english,
+                           environ_base={"REMOTE_ADDR": address})
+
+    assert [post(f"2001:db8:1:2::{n:x}").status_code for n in range(10)] == [400] * 10
+    refused = post("2001:db8:1:2:ffff::1")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert ("Too many reports in a short time. Wait before trying again, "
+            "or write to the seller directly.") in page_text(refused.text)
+    assert post("2001:db8:1:3::1").status_code == 400  # the next network
+    assert db.session.scalar(select(func.count()).select_from(ShipmentProblem)) == 0
 
 
 def test_the_report_form_is_in_english_for_an_english_browser(client: FlaskClient, awaiting: int) -> None:

@@ -264,7 +264,7 @@ def _fail_login(client: FlaskClient, email: str, forwarded_for: str | None) -> i
 def test_behind_a_proxy_the_login_throttle_counts_each_client_not_the_proxy(
     app_config: dict[str, Any], app: Flask, seller: Seller, figures: Figures,
 ) -> None:
-    proxied = _proxied_app(app_config, 1)  # the app under test from here (the limiter is global)
+    proxied = _proxied_app(app_config, 1)
     client = proxied.test_client()
     behind_proxy = [_fail_login(client, seller.email, "203.0.113.1") for _ in range(6)]
     other_client = _fail_login(client, seller.email, "198.51.100.2")
@@ -451,10 +451,10 @@ def test_the_production_entry_point_exits_with_the_reason(tmp_path: Any) -> None
     assert subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60).returncode == 0
 
 
-# ----------------------------------------------------------------------------- the shared rate limiter
+# ----------------------------------------------------------------------------- each app's rate limits
 def test_each_app_keeps_its_own_rate_limit_setting(app_config: dict[str, Any], seller: Seller) -> None:
-    """Flask-Limiter is one object per process: an app built without the login throttle must
-    not switch it off for the next one (each app's config names its own choice)."""
+    """An app built with its limits off (RATELIMIT_ENABLED) must not switch them off for the
+    next one: each app has its own counters and its own choice."""
     create_app({**app_config, "RATELIMIT_ENABLED": False})
     client = create_app(app_config).test_client()
     assert [_fail_login(client, seller.email, None) for _ in range(6)] == [422] * 5 + [429]

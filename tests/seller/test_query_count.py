@@ -39,8 +39,8 @@ def test_the_orders_tab_runs_the_same_queries_for_2_or_25_rows(
     for url, count in small.items():
         assert queries_for(sc, count_queries, url) == count, url
         assert queries_for(sc, count_queries, url, htmx=True) <= count, url
-    # The seller, the tab counts (one query), the page of orders.
-    assert small["/commandes"] == 3
+    # The seller, then the page of orders with the tabs' counts (one query).
+    assert small["/commandes"] == 2
 
 
 def test_the_orders_tab_reads_without_a_transaction_and_actions_write_in_one(

@@ -1,5 +1,8 @@
 """Slowing down password guessing, and the e-mails a form can make the app send.
 
+Every limit of the app is counted here, with `limits` directly: the login, the reset requests,
+the password change, the buyer's problem reports, and the API keys (`uniqu3/api/guard.py`).
+
 A login is counted against three limits: the client and the e-mail typed (5 a minute), the
 client alone (20 an hour, any e-mail), and the account alone (10 an hour, from every address:
 many addresses guessing at one account are one attacker). A client is its address, or its /64
@@ -27,8 +30,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -67,6 +69,8 @@ RESET_CLIENT = Limit("reset-client", "10/hour")
 RESET_ACCOUNT = Limit("reset-account", "3/hour")
 # The current password, guessed from the settings page of an open session.
 PASSWORD_CHANGE = Limit("password-change", "5/minute")
+# « Signaler un problème »: each report may e-mail the seller and the buyer.
+BUYER_REPORT = Limit("buyer-report", "10/hour")
 
 
 class Throttled(Exception):
@@ -128,7 +132,7 @@ def counters() -> Counters:
 
 def client_key(address: str | None = None) -> str:
     """The client: its IPv4 address, or its IPv6 /64 network."""
-    raw = address if address is not None else (get_remote_address() or "")
+    raw = address if address is not None else (request.remote_addr or "")
     try:
         ip = ipaddress.ip_address(raw.split("%", 1)[0])
     except ValueError:
@@ -185,6 +189,11 @@ def reset_request(email: str) -> Attempt:
 
 def password_change(seller_id: int) -> Attempt:
     return take([(PASSWORD_CHANGE, str(seller_id))])
+
+
+def buyer_report() -> Attempt:
+    # Every report counts, a recorded one too: what the limit spares the seller is the e-mails.
+    return take([(BUYER_REPORT, client_key())])
 
 
 def unlock_account(email: str) -> None:

@@ -15,10 +15,11 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, validate_csrf
 
-from ..extensions import csrf, db, limiter
+from ..auth import throttle
+from ..errors import render_error
+from ..extensions import csrf, db
 from ..labels import (
     PROBLEM_REASONS,
     STATUS_LABELS,
@@ -223,17 +224,19 @@ def _receipt_page(shipment_id: int, token: str, state: str, status: int) -> tupl
 
 
 # ----------------------------------------------------------------------------- problem
-def _report_key() -> str:
-    return f"report|{get_remote_address()}"
-
-
 @bp.route("/r/<token>/probleme", methods=["GET", "POST"])
 @csrf.exempt  # type: ignore[untyped-decorator]  # checked in the view: an outdated form is shown again
-@limiter.limit("10/hour", key_func=_report_key, methods=["POST"], scope="buyer-report",
-               error_message=lambda: _("Trop de signalements en peu de temps. Patientez avant de réessayer, "
-                                       "ou écrivez directement au vendeur."))
-def report_problem(token: str) -> tuple[str, int] | str:
+def report_problem(token: str) -> tuple[str, int] | str | Response:
     """GET shows the form (or why it is closed), POST records the report."""
+    if request.method == "POST":
+        try:
+            throttle.buyer_report()  # before anything else: a POST to a bad link counts too
+        except throttle.Throttled as refused:
+            response = render_error(429, _(
+                "Trop de signalements en peu de temps. Patientez avant de réessayer, "
+                "ou écrivez directement au vendeur."))
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
     shipment = _shipment_of(token)
     if shipment is None:
         return invalid_link()

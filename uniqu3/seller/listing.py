@@ -97,15 +97,16 @@ class ShownRows:
 
 def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: date,
                order_url: Callable[[str], str]) -> ShownRows:
-    """Rows of queries.LIST_COLUMNS as the list prints them; `today`: the Paris day their age
+    """Rows starting with queries.LIST_COLUMNS as the list prints them; `today`: the Paris day their age
     is counted to."""
     locale = texts.locale
     write_moment = moment_writer(locale)
     parts = []
     references = []
-    # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.
+    # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each. After them, the
+    # tabs' counts may ride on each row (queries.list_page).
     for (_id, reference, status, buyer_name, total_cents, currency, created_at, open_problems,
-         item_count) in rows:
+         item_count, *_counts) in rows:
         ref = escape(reference)
         needs_action = open_problems > 0
         local = to_paris(created_at)

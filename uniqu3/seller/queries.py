@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    true,
     tuple_,
     union,
     union_all,
@@ -291,21 +292,53 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
     return shown.join(ids, _ORDERS.id == ids.c.id).order_by(*direction).limit(_LIMIT)
 
 
-def list_orders(seller_id: int, tab: Tab, query: str = "", *, after: Cursor | None = None,
-                before: Cursor | None = None, per_page: int = PER_PAGE) -> Page:
-    """One page, newest first. `after`: older than this order; `before`: newer than it."""
+def list_page(seller_id: int, tab: Tab, query: str = "", *, after: Cursor | None = None,
+              before: Cursor | None = None, per_page: int = PER_PAGE) -> tuple[Page, dict[str, Count]]:
+    """One page, newest first (`after`: older than this order; `before`: newer than it), and
+    the orders per tab (with a search: the search's orders per tab). Without a search, in one
+    statement: the counts ride on the page's rows (a round trip, and the cost of a statement,
+    less on every view of « Commandes »)."""
+    cursor, newest_first = (before, False) if before is not None else (after, True)
+    rows, counts = _rows_and_counts(seller_id, tab, query, cursor, per_page + 1, newest_first)
     if before is not None:
-        rows = fetch_rows(seller_id, tab, query, before, per_page + 1, newest_first=False)
         has_newer = len(rows) > per_page
         orders = list(reversed(rows[:per_page]))
         older = Cursor.of(orders[-1]) if orders else None
         # Coming back from older pages: there is always an older page (the one we came from).
-        return Page(orders, Cursor.of(orders[0]) if has_newer else None, older)
-    rows = fetch_rows(seller_id, tab, query, after, per_page + 1)
+        return Page(orders, Cursor.of(orders[0]) if has_newer else None, older), counts
     orders = rows[:per_page]
     older = Cursor.of(orders[-1]) if len(rows) > per_page else None
     newer = Cursor.of(orders[0]) if after is not None and orders else None
-    return Page(orders, newer, older)
+    return Page(orders, newer, older), counts
+
+
+def _rows_and_counts(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limit: int,
+                     newest_first: bool) -> tuple[list[Row[Any]], dict[str, Count]]:
+    if query.strip():
+        return fetch_rows(seller_id, tab, query, cursor, limit, newest_first=newest_first), \
+            _search_counts(seller_id, query)
+    stmt, params = _window_statement(True, seller_id, tab, query, cursor, limit, newest_first)
+    shape = (tab.slug, cursor is not None, newest_first)
+    combined = _WITH_COUNTS.get(shape)
+    if combined is None:
+        combined = _WITH_COUNTS[shape] = _with_counts(stmt, newest_first)
+    found = db.session.execute(combined, {**params, **_COUNT_CAPS}).all()
+    # Without an order on the page, the one row holds the counts alone.
+    rows = [row for row in found if row.id is not None]
+    return rows, _counts_of(found[0][len(LIST_COLUMNS):])
+
+
+_WITH_COUNTS: dict[tuple[str, bool, bool], AnySelect] = {}
+
+
+def _with_counts(window: AnySelect, newest_first: bool) -> AnySelect:
+    """The page's rows joined to the one row of the counts (every row carries them; with no
+    row on the page, one row of counts and NULLs)."""
+    page, counts = window.subquery("page"), _COUNTS.subquery("counts")
+    direction = (page.c.created_at.desc(), page.c.id.desc()) if newest_first else (
+        page.c.created_at.asc(), page.c.id.asc())
+    return (select(*page.c, *counts.c).select_from(counts.outerjoin(page, true()))
+            .order_by(*direction))
 
 
 @dataclass(frozen=True)
@@ -354,20 +387,20 @@ def _counts_statement() -> AnySelect:
         select(func.count()).select_from(
             select(literal_column("1")).where(orders.seller_id == seller_id, orders.status == status)
             .limit(caps[status in _ACTION_STATUSES]).subquery()
-        ).scalar_subquery()
+        ).scalar_subquery().label(f"n_{status}")
         for status in _STATUSES
     ], *[select(func.count()).select_from(
         # « Problèmes », « À rembourser »: each over its partial index.
         select(literal_column("1")).where(orders.seller_id == seller_id, flagged(tab.flag))
         .limit(caps[True]).subquery()
-    ).scalar_subquery() for tab in _FLAG_TABS], select(func.count()).select_from(
+    ).scalar_subquery().label(f"n_{tab.flag}") for tab in _FLAG_TABS], select(func.count()).select_from(
         # Those of them « À traiter » does not count by their status.
         select(literal_column("1")).where(orders.seller_id == seller_id, flagged("open_problems"),
                                           # Not NOT IN: its list would be expanded into
                                           # the SQL text on each run (a post-compile step).
                                           *[orders.status != status for status in _ACTION_STATUSES])
         .limit(caps[True]).subquery()
-    ).scalar_subquery())
+    ).scalar_subquery().label("n_other_problems"))
 
 
 _COUNTS = _counts_statement()
@@ -378,16 +411,16 @@ def _capped(n: int, cap: int) -> Count:
     return Count(min(n, cap), n > cap)
 
 
-def status_counts(seller_id: int, query: str = "") -> dict[str, Count]:
-    """Orders per tab, in one query: one count per status over its own range of
-    ix_orders_seller_status_created, each stopping after its cap. The cost is then bounded
+#: The caps, as the counts' parameters: one row more than each cap says it is passed.
+_COUNT_CAPS = {"cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}
+
+
+def _counts_of(row: Sequence[int]) -> dict[str, Count]:
+    """Each tab's count from a row of _COUNTS' columns: one count per status over its own range
+    of ix_orders_seller_status_created, each stopping after its cap. The cost is then bounded
     however many orders a seller has (the archive tabs of a big shop would otherwise cost a
     scan of 100,000 index entries per page view), and exact where it matters: the tabs of
-    orders waiting for the seller. With a search: the search's orders per tab."""
-    if query.strip():
-        return _search_counts(seller_id, query)
-    row = db.session.execute(
-        _COUNTS, {"seller_id": seller_id, "cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}).one()
+    orders waiting for the seller."""
     by_status, by_flag, other_problems = row[:len(_STATUSES)], row[len(_STATUSES):-1], row[-1]
     per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
     flags = {tab.flag: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, by_flag, strict=True)}

@@ -65,6 +65,13 @@ _SET_REFERENCE = update(Order.__table__).where(Order.__table__.c.id == bindparam
 _LOCK = (update(Order.__table__).where(Order.__table__.c.id == bindparam("order_id"))
          .values(version=Order.__table__.c.version + 1, updated_at=bindparam("at"))
          .execution_options(synchronize_session=False))
+#: A parcel's order locked by the parcel's id: one statement, answering the order's id.
+_LOCK_OF_PARCEL = (update(Order.__table__)
+                   .where(Order.__table__.c.id == select(Shipment.order_id)
+                          .where(Shipment.id == bindparam("shipment_id")).scalar_subquery())
+                   .values(version=Order.__table__.c.version + 1, updated_at=bindparam("at"))
+                   .returning(Order.__table__.c.id)
+                   .execution_options(synchronize_session=False))
 _LOCK_IN_STATUS = _LOCK.where(Order.__table__.c.status.in_(bindparam("allowed", expanding=True)))
 _PARCEL_STATUSES = select(Shipment.status).where(Shipment.order_id == bindparam("order_id"))
 _ADD_EVENT = insert(OrderEvent.__table__)
@@ -582,9 +589,12 @@ class Workflow:
     def _lock_parcel(self, shipment_id: int) -> tuple[Order, Shipment]:
         """The parcel's order locked, and the parcel as read again under that lock (by the
         load of the order's parcels): every change of a parcel takes it first."""
-        shipment = self._shipment(shipment_id)
-        order = self._lock(shipment.order_id, None)
-        assert order is not None
+        order_id: int | None = self.session.scalar(_LOCK_OF_PARCEL, {"shipment_id": shipment_id,
+                                                                     "at": self.clock()})
+        if order_id is None:
+            self._refuse(NotFound("Colis introuvable."))
+        assert order_id is not None
+        order = self._load(order_id)
         found = next((s for s in order.shipments if s.id == shipment_id), None)
         return order, found if found is not None else self._shipment(shipment_id, fresh=True)
 

@@ -31,6 +31,7 @@ from ..webhooks import events as webhook_events
 from . import actions  # a cycle by design: Workflow's methods call these functions
 from .errors import InvalidInput, InvalidTransition
 from .inputs import Actor
+from .loading import loaded_refunds
 
 #: How a seller gives money back, in the form's order (labels: uniqu3.labels.REFUND_METHODS).
 METHODS: tuple[str, ...] = ("transfer", "paypal", "card", "cheque", "cash", "other")
@@ -139,7 +140,8 @@ def refunded_cents(wf: actions.Workflow, order_id: int) -> int:
 def check_shipping(wf: actions.Workflow, order: Order) -> None:
     """Refuse a parcel (its quantities already counted as shipped on `order`) that would leave
     less owed than was refunded: lost items already refunded are not sent again."""
-    refunded = refunded_cents(wf, order.id)
+    # Loaded with the order under its lock, they are current: a parcel adds none.
+    refunded = sum(r.amount_cents for r in loaded_refunds(wf.session, order))
     if refunded and owed_back_cents(order) < refunded:
         wf._refuse(InvalidInput(
             "Le client a déjà été remboursé de %(refunded)s pour les articles perdus : ils ne peuvent plus "
