@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -46,15 +45,17 @@ def _buyer_confirms(server: LiveServer, reference: str) -> None:
 
 
 def _type_tracking(page: Any, number: str, verdict: str) -> None:
-    """Types a tracking number and, when the preview answers, waits for its verdict before the
-    button is pressed (its swap, above the button, moves it). In a ship form fetched again after
-    an action the preview does not always answer (to be looked into); then no swap can move the
-    button either."""
+    """Types a tracking number and waits for the preview's verdict on it: every ship form, also
+    one fetched again after an action, answers typing at once. The verdict shows below
+    « Expédier ce colis », so a quick press cannot lose the button from under the pointer."""
     from playwright.sync_api import expect
 
-    page.get_by_label("Numéro de suivi").fill(number)
-    with contextlib.suppress(AssertionError):
-        expect(page.locator(verdict)).to_contain_text(number, timeout=5_000)
+    page.get_by_label("Numéro de suivi").fill(number)  # at once, as a person pasting it would
+    button = page.get_by_role("button", name="Expédier ce colis")
+    where = "b => b.getBoundingClientRect().top + window.scrollY"  # on the page, whatever the scroll
+    top = button.evaluate(where)  # the verdict comes 400 ms after the last key at the soonest
+    expect(page.locator(verdict)).to_contain_text(number)
+    assert button.evaluate(where) == top
 
 
 @pytest.mark.parametrize("width", list(VIEWPORTS))
@@ -135,10 +136,10 @@ def test_seller_journey(live_server: LiveServer, browser: Any, artifacts: Path, 
     expect(page.locator("#colis-1")).to_contain_text("6A12345678901")
     expect(page.locator("#no-shipment")).to_have_count(0)
 
-    # A refusal keeps what was typed and says why, next to the field.
-    expect(page.locator("#ship").get_by_label(re.compile("CARD-01"))).to_have_value("1")
-    # Pressed once the preview shows its verdict: its swap, above the button, moves it.
+    # The ship form is fetched again: typed into as soon as it shows, it answers.
     _type_tracking(page, "NOPE", "#tracking-preview .error")
+    expect(page.locator("#ship").get_by_label(re.compile("CARD-01"))).to_have_value("1")
+    # A refusal keeps what was typed and says why, next to the field.
     page.get_by_role("button", name="Expédier ce colis").click()
     expect(page.locator("#tracking_number-err")).to_contain_text("ne ressemble pas")
     expect(page.get_by_label("Numéro de suivi")).to_have_value("NOPE")
