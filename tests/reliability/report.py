@@ -138,8 +138,9 @@ LOAD: list[Row] = [
      f"{e['history_mismatches']} kinds of action not once each in the history; "
      f"{e['emails_sent']} e-mails sent, {e['emails_in_sink']} in the SMTP sink, **{e['emails_lost']} lost**"),
     ("… the worker's backlog", "load_gunicorn",
-     lambda e: f"{e['jobs_queued_at_end']} jobs queued when the load stopped, {e['jobs_left_after_drain']} "
-     f"still queued {e['drain_seconds']} s later (the sweep sent their e-mails)"),
+     lambda e: f"{e['jobs_queued_at_end']} jobs queued when the load stopped; once `flask admin sweep` "
+     f"had run, {e['jobs_left_after_drain']} still queued {e['drain_seconds']} s later (jobs left find "
+     f"their e-mails sent)"),
 ]
 
 
