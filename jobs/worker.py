@@ -31,6 +31,7 @@ What the fork protected, and what stands in for it in the default mode:
 from __future__ import annotations
 
 import contextlib
+import signal
 from typing import Any
 
 import click
@@ -54,10 +55,17 @@ class JobTimeout(BaseException):
     own and carry on."""
 
 
+#: Once rung, the alarm rings again this often until the job has stopped: an exception raised
+#: while Python runs a garbage collector's callback or a `__del__` is printed and dropped
+#: (« Exception ignored in »), and the job would otherwise run on past its timeout.
+RING_AGAIN_SECONDS = 1
+
+
 class _TimeoutAlarm(UnixSignalDeathPenalty):
-    """RQ's alarm, raising JobTimeout."""
+    """RQ's alarm, raising JobTimeout (again every RING_AGAIN_SECONDS until the job ends)."""
 
     def handle_death_penalty(self, signum: int, frame: Any) -> None:
+        signal.alarm(RING_AGAIN_SECONDS)  # cancelled with the alarm when the job ends
         raise JobTimeout(f"Task exceeded maximum timeout value ({self._timeout} seconds)")
 
     def cancel_death_penalty(self) -> None:

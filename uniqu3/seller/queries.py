@@ -315,8 +315,8 @@ def list_page(seller_id: int, tab: Tab, query: str = "", *, after: Cursor | None
 def _rows_and_counts(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limit: int,
                      newest_first: bool) -> tuple[list[Row[Any]], dict[str, Count]]:
     if query.strip():
-        return fetch_rows(seller_id, tab, query, cursor, limit, newest_first=newest_first), \
-            _search_counts(seller_id, query)
+        rows = fetch_rows(seller_id, tab, query, cursor, limit, newest_first=newest_first)
+        return rows, _search_counts(seller_id, query)
     stmt, params = _window_statement(True, seller_id, tab, query, cursor, limit, newest_first)
     shape = (tab.slug, cursor is not None, newest_first)
     combined = _WITH_COUNTS.get(shape)
