@@ -52,6 +52,13 @@ def render_error(code: int, message: str | None = None) -> Response:
     return Response(body, status=code)
 
 
+def render_too_many(message: str, retry_after: int) -> Response:
+    """A limit reached (429): the error page with its message, and when to try again."""
+    response = render_error(429, message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def _handle_http(error: HTTPException) -> Response | HTTPException:
     if _is_api():
         return error

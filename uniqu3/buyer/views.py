@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..auth import throttle
-from ..errors import render_error
+from ..errors import render_too_many
 from ..extensions import csrf, db
 from ..labels import (
     PROBLEM_REASONS,
@@ -232,11 +232,8 @@ def report_problem(token: str) -> tuple[str, int] | str | Response:
         try:
             throttle.buyer_report()  # before anything else: a POST to a bad link counts too
         except throttle.Throttled as refused:
-            response = render_error(429, _(
-                "Trop de signalements en peu de temps. Patientez avant de réessayer, "
-                "ou écrivez directement au vendeur."))
-            response.headers["Retry-After"] = str(refused.retry_after)
-            return response
+            return render_too_many(_("Trop de signalements en peu de temps. Patientez avant de réessayer, "
+                                     "ou écrivez directement au vendeur."), refused.retry_after)
     shipment = _shipment_of(token)
     if shipment is None:
         return invalid_link()

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..auth import throttle
 from ..auth.session import start_session
-from ..errors import render_error
+from ..errors import render_too_many
 from ..extensions import db
 from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
@@ -81,9 +81,8 @@ def change_password() -> Response:
     try:
         attempt = throttle.password_change(seller.id)
     except throttle.Throttled as refused:
-        response = render_error(429, _("Trop de tentatives. Patientez quelques minutes avant de réessayer."))
-        response.headers["Retry-After"] = str(refused.retry_after)
-        return response
+        return render_too_many(_("Trop de tentatives. Patientez quelques minutes avant de réessayer."),
+                               refused.retry_after)
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     errors: dict[str, str] = {}
