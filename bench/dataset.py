@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from uniqu3 import carriers
 from uniqu3.search_index import search_text
 from uniqu3.timeutil import PARIS
-from uniqu3.workflow import derive_status
+from uniqu3.workflow import counts, derive_status
 
 from . import french
 from .formats import PYTHON, Formats, naive_utc
@@ -71,11 +71,13 @@ _CARRIER_WEIGHTS = (
 #: RECEIPT_REMINDER_DAYS's default: days before the deadline that the buyer is reminded.
 REMINDER_DAYS = 2
 
+_NO_ORDERS = (0,) * len(counts.COLUMNS)
+
 # Every column of every table, in the order the rows below are built.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "sellers": ("id", "email", "shop_name", "password_hash", "payment_instructions",
                 "notification_email", "locale", "active", "session_version", "orders_version",
-                "created_at", "return_address"),
+                "created_at", "return_address", *counts.COLUMNS.values()),
     "orders": ("id", "reference", "seller_id", "external_id", "request_hash", "buyer_name",
                "buyer_email", "billing_address", "shipping_address", "currency", "total_cents",
                "status", "paid_at", "payment_note", "cancelled_at", "cancel_reason", "created_at",
@@ -341,7 +343,7 @@ class Dataset:
         first_order = [self.now] * sizes.sellers
         for k in range(len(owners) - 1, -1, -1):
             first_order[owners[k]] = times[k]
-        counts = Counter(owners)
+        orders_of = Counter(owners)
         sellers = []
         for i in range(sizes.sellers):
             seller_id = self._next_id("sellers")
@@ -351,7 +353,7 @@ class Dataset:
             else:
                 email = f"vendeur{seller_id:04d}@bench.uniqu3.fr"
                 shop = f"{rng.choice(french.SHOP_FIRST)} {rng.choice(french.SHOP_SECOND)}"
-                size = max(12, min(400, 10 + counts[i] // 40))
+                size = max(12, min(400, 10 + orders_of[i] // 40))
             notification = f"commandes.{seller_id:04d}@bench.uniqu3.fr" if rng.random() < 0.2 else None
             locale = "en" if i and rng.random() < 0.08 else "fr"
             created = first_order[i] - rng.uniform(1, 120) * DAY
@@ -361,6 +363,7 @@ class Dataset:
                 seller_id, email, shop, self.password_hash, rng.choice(french.PAYMENT_INSTRUCTIONS),
                 notification, locale, self.fmt.flag(True), 1, 0, self.fmt.moment(created),
                 f"{shop}\n{rng.randint(1, 90)} rue du Commerce\n{rng.randint(10, 95)}000 Ville",
+                *_NO_ORDERS,  # the tabs' counts, set once the orders are written (bench.generate)
             ))
         sink.maybe_flush()
         return sellers

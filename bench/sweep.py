@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text, update
 
 from uniqu3.models import Order, Shipment, ShipmentStatus
-from uniqu3.workflow import signals
+from uniqu3.workflow import counts, signals
 from uniqu3.workflow.actions import SWEEP_BATCH
 
 from .common import Timing, dialect_of, engine_url, print_block, shown_url, time_calls
@@ -146,6 +146,9 @@ class SweepBench:
                 [dict(zip(("oid", "st", "ver", "upd"), (oid, *self.orders[oid]), strict=True))
                  for oid in order_ids],
             )
+            # The orders went back without the workflow: so must their sellers' tab counts.
+            sellers = conn.execute(select(Order.seller_id).where(Order.id.in_(order_ids)).distinct())
+            counts.recount(session, sorted(sellers.scalars()))
         session.commit()
         return [sid for sid, _ in received]
 

@@ -283,3 +283,44 @@ def test_the_shipping_migration_keeps_totals_and_walks_them_back(empty_database_
             assert conn.execute(text("SELECT total_cents, shipping_cents FROM orders")).one() == (100, 0)
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_the_counts_migration_counts_the_orders_there_as_the_workflow_does(empty_database_url: str) -> None:
+    """c4e8a2f6b1d3: each seller's tab counts start from its orders, bucket by bucket as
+    workflow/counts.py counts them (a second seller without orders counts none); down, the
+    columns are gone."""
+    from uniqu3.workflow import counts
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="f2b6c9d4e1a7")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)  # order 7, shipped
+            conn.execute(text(
+                "INSERT INTO sellers (id, email, shop_name, password_hash, payment_instructions, locale, "
+                "active, session_version, created_at, orders_version) VALUES (2, 't@example.fr', 'T', 'x', "
+                "'', 'fr', true, 1, '2026-01-01 10:00:00', 0)"))
+            states = [("shipped", 1, 0), ("paid", 1, 0), ("received", 0, 500), ("cancelled", 0, 100),
+                      ("awaiting_payment", 0, 0), ("partially_shipped", 2, 300)]
+            for n, (status, problems, due) in enumerate(states, start=8):
+                conn.execute(text(
+                    "INSERT INTO orders (id, reference, seller_id, external_id, request_hash, buyer_name, "
+                    "buyer_email, billing_address, shipping_address, currency, total_cents, status, "
+                    "payment_note, cancel_reason, created_at, updated_at, version, search_text, "
+                    f"open_problems, refund_due_cents) VALUES ({n}, 'UQ-2026-0000{n:02d}', 1, 'E{n}', '', "
+                    f"'Zoé', 'zoe@example.fr', '{{}}', '{{}}', 'EUR', 1234, '{status}', '', '', "
+                    f"'2026-01-02 10:00:00', '2026-01-02 10:00:00', 3, '', {problems}, {due})"))
+        upgrade(revision="c4e8a2f6b1d3")
+        expected = {bucket: 0 for bucket in counts.BUCKETS} | {
+            "awaiting_payment": 1, "paid": 1, "partially_shipped": 1, "shipped": 2, "received": 1,
+            "cancelled": 1, "open_problems": 3, "refund_due": 3, "other_problems": 1}
+        assert counts.counted(db.session) == {1: expected, 2: dict.fromkeys(counts.BUCKETS, 0)}
+        assert counts.recount(db.session) == []  # what the migration stored is what it counts
+        db.session.rollback()
+        downgrade(revision="f2b6c9d4e1a7")
+        with db.engine.begin() as conn:
+            columns = {column["name"] for column in inspect(conn).get_columns("sellers")}
+            assert not {c for c in columns if c.startswith("orders_") and c != "orders_version"}
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()

@@ -140,6 +140,19 @@ class Seller(Base):
     # Bumped by the workflow in every transaction that changes one of the seller's orders:
     # a rendered « Commandes » list stays valid exactly as long as this number does.
     orders_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How many of the seller's orders each tab of « Commandes » holds, kept by the workflow in
+    # the same UPDATE as orders_version (workflow/counts.py): per status, then whatever the
+    # status, with a parcel in problem, with money to give back, and those of them in a status
+    # « À traiter » does not count.
+    orders_awaiting_payment: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_paid: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_partially_shipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_shipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_cancelled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_open_problems: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_refund_due: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    orders_other_problems: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     orders: Mapped[list[Order]] = relationship(back_populates="seller", lazy="raise_on_sql")

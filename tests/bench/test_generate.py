@@ -21,7 +21,7 @@ from uniqu3.models import Order, OrderEvent, OutboxEmail, Seller, Shipment
 from uniqu3.passwords import verify_password
 from uniqu3.search_index import search_text
 from uniqu3.timeutil import as_utc, paris_today
-from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow, derive_status
+from uniqu3.workflow import Actor, Address, LineInput, OrderInput, Workflow, counts, derive_status
 
 ORDERS, OVERDUE = 300, 6
 
@@ -146,6 +146,10 @@ def test_only_the_chosen_parcels_are_overdue_and_the_sweep_receives_them(
             shipment_statuses=[s.status for s in order.shipments],
         )
     assert wf.auto_receive_due().received == []
+    # The tabs' counts: set by the load, then moved by the sweep as the orders moved.
+    sellers = list(db.session.scalars(select(Seller)))
+    assert {seller.id: counts.of(seller) for seller in sellers} == counts.counted(db.session)
+    assert sum(counts.of(seller)["received"] for seller in sellers) > 0
 
 
 def test_the_big_seller_can_log_in_and_generated_orders_replay_through_the_workflow(

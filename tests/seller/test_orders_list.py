@@ -14,9 +14,9 @@ from uniqu3.models import Order, OrderStatus, Seller
 from uniqu3.seller import queries
 from uniqu3.seller.queries import PER_PAGE
 from uniqu3.seller.rendering import url_maker
-from uniqu3.workflow import LineInput
+from uniqu3.workflow import Actor, LineInput, Workflow
 
-from .conftest import SellerClient, rendered_lists_of
+from .conftest import SellerClient
 
 Make = Callable[..., Order]
 
@@ -59,38 +59,27 @@ def test_tabs_show_the_count_of_each_status(sc: SellerClient, order_in: Make,
         assert label in html
 
 
-def test_big_counts_are_shown_as_a_lower_bound(sc: SellerClient, order_in: Make,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counting stops at COUNT_CAP per status, so a huge archive costs no more than a small one."""
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
-    rendered_lists_of(sc.client.application).clear()
-    for _ in range(5):
-        order_in(OrderStatus.AWAITING_PAYMENT)
-    order_in(OrderStatus.PAID)
-    counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
-    assert counts == {"a-traiter": "4+", "problemes": "0", "a-encaisser": "3+", "a-expedier": "1",
-                      "expediees": "0", "recues": "0", "annulees": "0", "a-rembourser": "0", "toutes": "4+"}
-    assert len(references(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True))) == 5
-
-
-def test_tabs_of_orders_waiting_for_the_buyer_or_done_are_counted_to_a_lower_cap(
-    sc: SellerClient, order_in: Make, monkeypatch: pytest.MonkeyPatch
+def test_counts_are_exact_however_many_orders_and_follow_each_action(
+    sc: SellerClient, seller: Seller, order_in: Make, wf: Workflow
 ) -> None:
-    """« 100+ » received orders says enough; the orders waiting for the seller are counted further."""
-    monkeypatch.setattr(queries, "COUNT_CAP", 4)
-    monkeypatch.setattr(queries, "ARCHIVE_COUNT_CAP", 2)
+    """The tabs' counts are kept by the workflow (no cap, no counting on each view): the page
+    shows them exact and, after an action, moved."""
     for status in (OrderStatus.PAID, OrderStatus.RECEIVED, OrderStatus.CANCELLED):
         for _ in range(3):
             order_in(status)
+    waiting = order_in(OrderStatus.AWAITING_PAYMENT)
     counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
-    assert counts == {"a-traiter": "3", "problemes": "0", "a-encaisser": "0", "a-expedier": "3",
-                      "expediees": "0", "recues": "2+", "annulees": "2+", "a-rembourser": "0", "toutes": "7+"}
+    assert counts == {"a-traiter": "4", "problemes": "0", "a-encaisser": "1", "a-expedier": "3",
+                      "expediees": "0", "recues": "3", "annulees": "3", "a-rembourser": "0", "toutes": "10"}
+    wf.confirm_payment(waiting.id, actor=Actor.seller(seller.email))
+    counts = tab_counts(sc.get("/commandes").get_data(as_text=True))
+    assert (counts["a-encaisser"], counts["a-expedier"], counts["toutes"]) == ("0", "4", "10")
 
 
 def test_counts_use_french_digit_grouping(app: Any) -> None:
     with app.test_request_context():
         assert str(queries.Count(12345)) == "12\u202f345"
-        assert str(queries.Count(10000, capped=True)) == "10\u202f000+"
+        assert str(queries.Count(10000, capped=True)) == "10\u202f000+"  # a big search's
 
 
 @pytest.mark.parametrize(("slug", "statuses"), [
@@ -392,9 +381,9 @@ def test_the_summary_counts_the_tab_and_says_when_its_count_is_a_lower_bound(
     for _ in range(4):
         make_order()
     assert _summary(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True)) == "1–4 sur 4"
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
-    rendered_lists_of(sc.client.application).clear()
-    assert _summary(sc.get("/commandes?statut=a-encaisser").get_data(as_text=True)) == "1–4 sur 3+"
+    # A search counts its orders up to SEARCH_COUNT_CAP: past it, a lower bound.
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 3)
+    assert _summary(sc.get("/commandes?statut=a-encaisser&q=Camille").get_data(as_text=True)) == "1–4 sur 4+"
     assert _summary(sc.get("/commandes?statut=expediees").get_data(as_text=True)) == ""  # no order
 
 

@@ -30,7 +30,7 @@ from tests.conftest import Clock, _empty_tables, cached_hash, order_input
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OrderLine, OutboxEmail, Seller, Shipment
 from uniqu3.timeutil import paris_today
-from uniqu3.workflow import Actor, LineInput, Workflow, WorkflowError, derive_status, signals
+from uniqu3.workflow import Actor, LineInput, Workflow, WorkflowError, counts, derive_status, signals
 
 SELLER = Actor.seller("s@example.fr")
 CARRIERS = [("hand_delivery", ""), ("colissimo", "6A{n:011d}"), ("colissimo", "6A{n:011d}"),
@@ -52,6 +52,7 @@ def snapshot() -> tuple[Any, ...]:
                for s in db.session.scalars(select(Shipment))),
         db.session.scalars(select(OrderEvent.id).order_by(OrderEvent.id)).all(),
         db.session.scalars(select(OutboxEmail.id).order_by(OutboxEmail.id)).all(),
+        [counts.of(seller) for seller in db.session.scalars(select(Seller).order_by(Seller.id))],
     )
 
 
@@ -210,6 +211,13 @@ def run_random_workflows(app: Flask, examples: int) -> Tally:
                               if sl.order_line_id == line.id)
                 self.require(shipped == line.shipped_quantity,
                              f"line {line.id}: parcels hold {shipped}, the line says {line.shipped_quantity}")
+
+        @invariant()
+        def tab_counts_are_the_orders_counted(self) -> None:
+            db.session.expire_all()
+            kept = {seller.id: counts.of(seller) for seller in db.session.scalars(select(Seller))}
+            self.require(kept == counts.counted(db.session),
+                         f"the sellers' tab counts {kept} are not {counts.counted(db.session)}")
 
         @invariant()
         def status_is_the_pure_function(self) -> None:

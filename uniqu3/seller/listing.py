@@ -103,10 +103,9 @@ def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: d
     write_moment = moment_writer(locale)
     parts = []
     references = []
-    # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each. After them, the
-    # tabs' counts may ride on each row (queries.list_page).
+    # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.
     for (_id, reference, status, buyer_name, total_cents, currency, created_at, open_problems,
-         item_count, *_counts) in rows:
+         item_count) in rows:
         ref = escape(reference)
         needs_action = open_problems > 0
         local = to_paris(created_at)

@@ -27,7 +27,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
     tuple_,
     union,
     union_all,
@@ -36,13 +35,12 @@ from sqlalchemy import (
 from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderLine, OrderStatus
+from ..models import Order, OrderEvent, OrderLine, OrderStatus, Seller
 from ..security import storable_id
-from ..workflow import rules
+from ..workflow import counts, rules
 from ..workflow.loading import load_order, order_id_of, shipment_id_of
 
 PER_PAGE = 25
-COUNT_CAP = 1_000
 SEARCH_MAX = 100
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -59,12 +57,9 @@ class Tab:
     with_problems: bool = False
 
 
-#: What waits for the seller: to be paid, to be shipped (statuses counted exactly up to COUNT_CAP).
-_ACTION_STATUSES: tuple[OrderStatus, ...] = (OrderStatus.AWAITING_PAYMENT, *rules.SHIPPABLE)
-
 TABS: tuple[Tab, ...] = (
     # The list opens on what needs the seller: payments to confirm, parcels to send, problems.
-    Tab("a-traiter", _l("À traiter"), _ACTION_STATUSES, with_problems=True),
+    Tab("a-traiter", _l("À traiter"), counts.WAITING_FOR_SELLER, with_problems=True),
     Tab("problemes", _l("Problèmes"), (), flag="open_problems"),
     Tab("a-encaisser", _l("À encaisser"), (OrderStatus.AWAITING_PAYMENT,)),
     Tab("a-expedier", _l("À expédier"), rules.SHIPPABLE),
@@ -292,58 +287,29 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
     return shown.join(ids, _ORDERS.id == ids.c.id).order_by(*direction).limit(_LIMIT)
 
 
-def list_page(seller_id: int, tab: Tab, query: str = "", *, after: Cursor | None = None,
+def list_page(seller: Seller, tab: Tab, query: str = "", *, after: Cursor | None = None,
               before: Cursor | None = None, per_page: int = PER_PAGE) -> tuple[Page, dict[str, Count]]:
     """One page, newest first (`after`: older than this order; `before`: newer than it), and
-    the orders per tab (with a search: the search's orders per tab). Without a search, in one
-    statement: the counts ride on the page's rows (a round trip, and the cost of a statement,
-    less on every view of « Commandes »)."""
+    the orders per tab (with a search: the search's orders per tab; without, the counts the
+    workflow keeps on the seller's row)."""
     cursor, newest_first = (before, False) if before is not None else (after, True)
-    rows, counts = _rows_and_counts(seller_id, tab, query, cursor, per_page + 1, newest_first)
+    rows = fetch_rows(seller.id, tab, query, cursor, per_page + 1, newest_first=newest_first)
+    tab_counts = _search_counts(seller.id, query) if query.strip() else stored_counts(seller)
     if before is not None:
         has_newer = len(rows) > per_page
         orders = list(reversed(rows[:per_page]))
         older = Cursor.of(orders[-1]) if orders else None
         # Coming back from older pages: there is always an older page (the one we came from).
-        return Page(orders, Cursor.of(orders[0]) if has_newer else None, older), counts
+        return Page(orders, Cursor.of(orders[0]) if has_newer else None, older), tab_counts
     orders = rows[:per_page]
     older = Cursor.of(orders[-1]) if len(rows) > per_page else None
     newer = Cursor.of(orders[0]) if after is not None and orders else None
-    return Page(orders, newer, older), counts
-
-
-def _rows_and_counts(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limit: int,
-                     newest_first: bool) -> tuple[list[Row[Any]], dict[str, Count]]:
-    if query.strip():
-        rows = fetch_rows(seller_id, tab, query, cursor, limit, newest_first=newest_first)
-        return rows, _search_counts(seller_id, query)
-    stmt, params = _window_statement(True, seller_id, tab, query, cursor, limit, newest_first)
-    shape = (tab.slug, cursor is not None, newest_first)
-    combined = _WITH_COUNTS.get(shape)
-    if combined is None:
-        combined = _WITH_COUNTS[shape] = _with_counts(stmt, newest_first)
-    found = db.session.execute(combined, {**params, **_COUNT_CAPS}).all()
-    # Without an order on the page, the one row holds the counts alone.
-    rows = [row for row in found if row.id is not None]
-    return rows, _counts_of(found[0][len(LIST_COLUMNS):])
-
-
-_WITH_COUNTS: dict[tuple[str, bool, bool], AnySelect] = {}
-
-
-def _with_counts(window: AnySelect, newest_first: bool) -> AnySelect:
-    """The page's rows joined to the one row of the counts (every row carries them; with no
-    row on the page, one row of counts and NULLs)."""
-    page, counts = window.subquery("page"), _COUNTS.subquery("counts")
-    direction = (page.c.created_at.desc(), page.c.id.desc()) if newest_first else (
-        page.c.created_at.asc(), page.c.id.asc())
-    return (select(*page.c, *counts.c).select_from(counts.outerjoin(page, true()))
-            .order_by(*direction))
+    return Page(orders, newer, older), tab_counts
 
 
 @dataclass(frozen=True)
 class Count:
-    """A tab's count: exact up to COUNT_CAP, then shown as a lower bound (« 1 000+ »)."""
+    """A tab's count; `capped`: a lower bound (« 1 000+ », a big search's)."""
 
     value: int
     capped: bool = False
@@ -362,69 +328,17 @@ def _grouped(value: int, locale: str) -> str:
 
 
 _STATUSES = tuple(OrderStatus)
-# The statuses of orders waiting for the seller are counted exactly up to COUNT_CAP. The others
-# (waiting for the buyer, done) up to ARCHIVE_COUNT_CAP: « 100+ » says enough there, and each
-# count costs the database a step per order counted.
-ARCHIVE_COUNT_CAP = 100
-
-
-def _cap_of(status: OrderStatus) -> int:
-    return COUNT_CAP if status in _ACTION_STATUSES else ARCHIVE_COUNT_CAP
-
-
 _FLAG_TABS = tuple(tab for tab in TABS if tab.flag)
+#: The bucket of workflow/counts.py that counts a flag's tab.
+_FLAG_BUCKETS = {"open_problems": counts.OPEN_PROBLEMS, "refund_due_cents": counts.REFUND_DUE}
 
 
-def _counts_statement() -> AnySelect:
-    """One capped count per status, as one statement: built once (building it with SQLAlchemy
-    cost more than running it), run with the seller and the caps as parameters. The rows
-    counted carry no column (`SELECT 1`): a quarter less work for SQLite than carrying the id."""
-    orders = _ORDERS
-    seller_id: BindParameter[int] = bindparam("seller_id", type_=Integer)
-    caps: dict[bool, BindParameter[int]] = {True: bindparam("cap", type_=Integer),
-                                            False: bindparam("archive_cap", type_=Integer)}
-    return select(*[
-        select(func.count()).select_from(
-            select(literal_column("1")).where(orders.seller_id == seller_id, orders.status == status)
-            .limit(caps[status in _ACTION_STATUSES]).subquery()
-        ).scalar_subquery().label(f"n_{status}")
-        for status in _STATUSES
-    ], *[select(func.count()).select_from(
-        # « Problèmes », « À rembourser »: each over its partial index.
-        select(literal_column("1")).where(orders.seller_id == seller_id, flagged(tab.flag))
-        .limit(caps[True]).subquery()
-    ).scalar_subquery().label(f"n_{tab.flag}") for tab in _FLAG_TABS], select(func.count()).select_from(
-        # Those of them « À traiter » does not count by their status.
-        select(literal_column("1")).where(orders.seller_id == seller_id, flagged("open_problems"),
-                                          # Not NOT IN: its list would be expanded into
-                                          # the SQL text on each run (a post-compile step).
-                                          *[orders.status != status for status in _ACTION_STATUSES])
-        .limit(caps[True]).subquery()
-    ).scalar_subquery().label("n_other_problems"))
-
-
-_COUNTS = _counts_statement()
-
-
-def _capped(n: int, cap: int) -> Count:
-    """A count of up to cap + 1 rows."""
-    return Count(min(n, cap), n > cap)
-
-
-#: The caps, as the counts' parameters: one row more than each cap says it is passed.
-_COUNT_CAPS = {"cap": COUNT_CAP + 1, "archive_cap": ARCHIVE_COUNT_CAP + 1}
-
-
-def _counts_of(row: Sequence[int]) -> dict[str, Count]:
-    """Each tab's count from a row of _COUNTS' columns: one count per status over its own range
-    of ix_orders_seller_status_created, each stopping after its cap. The cost is then bounded
-    however many orders a seller has (the archive tabs of a big shop would otherwise cost a
-    scan of 100,000 index entries per page view), and exact where it matters: the tabs of
-    orders waiting for the seller."""
-    by_status, by_flag, other_problems = row[:len(_STATUSES)], row[len(_STATUSES):-1], row[-1]
-    per_status = {status: _capped(n, _cap_of(status)) for status, n in zip(_STATUSES, by_status, strict=True)}
-    flags = {tab.flag: _capped(n, COUNT_CAP) for tab, n in zip(_FLAG_TABS, by_flag, strict=True)}
-    return _per_tab(per_status, flags, _capped(other_problems, COUNT_CAP))
+def stored_counts(seller: Seller) -> dict[str, Count]:
+    """Each tab's count from the counts kept on the seller's row (exact, read with the seller)."""
+    kept = counts.of(seller)
+    return _per_tab({status: Count(kept[status]) for status in _STATUSES},
+                    {tab.flag: Count(kept[_FLAG_BUCKETS[tab.flag]]) for tab in _FLAG_TABS},
+                    Count(kept[counts.OTHER_PROBLEMS]))
 
 
 #: A search's tabs count up to this many of its orders (then « 1 000+ »): the count reads
@@ -445,7 +359,7 @@ def _search_counts(seller_id: int, query: str) -> dict[str, Count]:
     per_status.update({OrderStatus(row[0]): Count(row[1], capped) for row in rows})
     by_flag = {flag: Count(sum(row[2 + i] for row in rows), capped) for i, flag in enumerate(flags)}
     problems = 2 + flags.index("open_problems")
-    other_problems = sum(row[problems] for row in rows if row[0] not in _ACTION_STATUSES)
+    other_problems = sum(row[problems] for row in rows if row[0] not in counts.WAITING_FOR_SELLER)
     return _per_tab(per_status, by_flag, Count(other_problems, capped))
 
 

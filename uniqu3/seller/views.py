@@ -73,7 +73,7 @@ def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
 
     def render_results() -> str:
         texts = list_texts(locale)
-        page, counts = queries.list_page(seller_id, tab, query, after=after, before=before)
+        page, counts = queries.list_page(current_user, tab, query, after=after, before=before)
         rows = shown_rows(page.orders, texts, today, url_maker("seller.order_detail", "reference"))
         shown = len(page.orders)
         return render_block("seller/orders.html", "results", **{

@@ -15,6 +15,7 @@ No Flask request here: views, CLI, API and jobs build a `Workflow` and call it.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -43,7 +44,7 @@ from ..models import (
 )
 from ..timeutil import as_utc, paris_today, utcnow
 from ..webhooks import events as webhook_events
-from . import closing, corrections, errors, problems, refunds, rules, signals
+from . import closing, corrections, counts, errors, problems, refunds, rules, signals
 from .errors import Conflict, InvalidInput, InvalidTransition, NotFound, WorkflowError
 from .inputs import Actor, OrderInput, ParcelChanges, ParcelDetails
 from .loading import load_order
@@ -86,10 +87,6 @@ _SHIP_FROM_LINE = (
 )
 #: A parcel's columns, read again after a plain UPDATE of it.
 _SHIPMENT_COLUMNS = [attr.key for attr in Shipment.__mapper__.column_attrs]
-_SELLERS_CHANGED = (update(Seller.__table__)
-                    .where(Seller.__table__.c.id.in_(bindparam("ids", expanding=True)))
-                    .values(orders_version=Seller.__table__.c.orders_version + 1)
-                    .execution_options(synchronize_session=False))
 
 
 @dataclass
@@ -129,7 +126,8 @@ class Workflow:
         self._pending_emails: list[int] = []
         self._pending_receipts: list[tuple[int, datetime]] = []
         self._pending_reminders: list[tuple[int, datetime]] = []
-        self._changed_sellers: set[int] = set()
+        # The sellers whose orders this transaction changes, with their tabs' counts' changes.
+        self._seller_changes: counts.Changes = {}
         self._pending_webhooks: list[tuple[str, Order, Shipment | None]] = []
 
     # ------------------------------------------------------------------ order placed
@@ -199,6 +197,7 @@ class Workflow:
         order = Order(id=order_id, **values)
         make_transient_to_detached(order)
         order = self.session.merge(order, load=False)
+        counts.move(self._seller_changes, seller.id, (), counts.state_of(order))
         self._event(order, "order_placed", actor, {
             "source": source,
             "external_id": data.external_id,
@@ -661,6 +660,7 @@ class Workflow:
     def _unchanged(self, order: Order, shipment: Shipment | None = None) -> Result:
         # Nothing to write: end the transaction that the lock attempt opened.
         self.session.rollback()
+        self._seller_changes = {}
         return Result(order, changed=False, shipment=shipment)
 
     @staticmethod
@@ -769,8 +769,9 @@ class Workflow:
         return day
 
     def _set_status(self, order: Order) -> None:
-        """Keep the stored status equal to the pure function."""
+        """Keep the stored status equal to the pure function (and the seller's counts with it)."""
         self.session.flush()
+        before = counts.state_of(order)
         statuses = list(self.session.scalars(_PARCEL_STATUSES, {"order_id": order.id}))
         order.status = derive_status(
             cancelled=order.cancelled_at is not None,
@@ -780,10 +781,11 @@ class Workflow:
         )
         order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
         refunds.store_due(self, order)
+        counts.move(self._seller_changes, order.seller_id, before, counts.state_of(order))
 
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.
-        self._changed_sellers.add(order.seller_id)
+        self._seller_changes.setdefault(order.seller_id, Counter())
         self.session.execute(_ADD_EVENT, dict(
             order_id=order.id,
             at=self.clock(),
@@ -839,7 +841,7 @@ class Workflow:
     def _commit(self) -> None:
         emails, receipts, reminders = self._pending_emails, self._pending_receipts, self._pending_reminders
         self._pending_emails, self._pending_receipts, self._pending_reminders = [], [], []
-        changed, self._changed_sellers = sorted(self._changed_sellers), set()
+        changed, self._seller_changes = self._seller_changes, {}
         pending_webhooks, self._pending_webhooks = self._pending_webhooks, []
         deliveries: list[int] = []
         if pending_webhooks:
@@ -849,7 +851,7 @@ class Workflow:
         if changed:
             # Last statement before the commit, sellers in id order: the seller row's lock is
             # held as briefly as possible and two transactions always take them in one order.
-            self.session.execute(_SELLERS_CHANGED, {"ids": changed})
+            self.session.execute(counts.BUMP, counts.bump_parameters(changed))
         behind, self._behind = self._behind, False
         if self.keep_order and not behind:
             self._commit_keeping(changed)
@@ -866,12 +868,12 @@ class Workflow:
             signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
 
     def _commit_keeping(self, changed_sellers: Iterable[int]) -> None:
-        """Commit without expiring the objects (`keep_order`); the sellers' `orders_version`,
-        moved by a plain UPDATE, is read again if asked."""
+        """Commit without expiring the objects (`keep_order`); the sellers' `orders_version`
+        and counts, moved by a plain UPDATE, are read again if asked."""
         for seller_id in changed_sellers:
             seller = self.session.identity_map.get(identity_key(Seller, seller_id))
             if seller is not None:
-                self.session.expire(seller, ["orders_version"])
+                self.session.expire(seller, ["orders_version", *counts.COLUMNS.values()])
         expire, self.session.expire_on_commit = self.session.expire_on_commit, False
         try:
             self.session.commit()
@@ -879,7 +881,7 @@ class Workflow:
             self.session.expire_on_commit = expire
 
     def _refuse(self, error: WorkflowError) -> None:
-        self._pending_emails, self._pending_receipts, self._changed_sellers = [], [], set()
+        self._pending_emails, self._pending_receipts, self._seller_changes = [], [], {}
         self._pending_reminders, self._pending_webhooks, self._behind = [], [], False
         self.session.rollback()
         raise error
