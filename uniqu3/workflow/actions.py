@@ -856,14 +856,17 @@ class Workflow:
         else:
             self.session.commit()
         # Only now, with the work committed, may anyone act on it.
-        if emails:
-            signals.emails_queued.send(self, ids=emails)
-        if deliveries:
-            signals.webhooks_queued.send(self, ids=deliveries)
-        for shipment_id, due in receipts:
-            signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
-        for shipment_id, at in reminders:
-            signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
+        if not (emails or deliveries or receipts or reminders):
+            return
+        with signals.one_commit(self):
+            if emails:
+                signals.emails_queued.send(self, ids=emails)
+            if deliveries:
+                signals.webhooks_queued.send(self, ids=deliveries)
+            for shipment_id, due in receipts:
+                signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
+            for shipment_id, at in reminders:
+                signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
 
     def _commit_keeping(self, changed_sellers: Iterable[int]) -> None:
         """Commit without expiring the objects (`keep_order`); the sellers' `orders_version`,
