@@ -76,6 +76,11 @@ _LOCK_OF_PARCEL = (update(Order.__table__)
 _LOCK_IN_STATUS = _LOCK.where(Order.__table__.c.status.in_(bindparam("allowed", expanding=True)))
 _PARCEL_STATUSES = select(Shipment.status).where(Shipment.order_id == bindparam("order_id"))
 _ADD_EVENT = insert(OrderEvent.__table__)
+_ADD_SHIPMENT = insert(Shipment.__table__).returning(Shipment.__table__.c.id)
+_ADD_SHIPMENT_LINES = insert(ShipmentLine.__table__).returning(ShipmentLine.__table__.c.id,
+                                                              sort_by_parameter_order=True)
+#: A new parcel's columns that its INSERT leaves empty.
+_NO_SHIPMENT_VALUES: dict[str, Any] = {column.key: None for column in Shipment.__table__.columns}
 _ADD_EMAIL = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
 _SHIP_FROM_LINE = (
     update(OrderLine.__table__)
@@ -320,23 +325,19 @@ class Workflow:
                     field=f"qty_{line.id}",
                 ))
             set_committed_value(line, "shipped_quantity", shipped)
-        shipment = Shipment(
-            order_id=order.id,
-            number=len(order.shipments) + 1,
-            carrier=chosen.code,
-            carrier_label=label,
-            tracking_number=number,
-            tracking_url=url,
-            shipped_on=day,
-            status=ShipmentStatus.SHIPPED,
-            request_key=request_key or None,
-            created_at=now,
-            lines=[ShipmentLine(order_line_id=line.id, quantity=qty) for line, qty in items],
-            problems=[],
-        )
-        order.shipments.append(shipment)
-        order.search_text = search_index.with_tracking_number(order.search_text, number)
-        self.session.flush()
+        shipment = self._add_shipment(order, items, {
+            "order_id": order.id,
+            "number": len(order.shipments) + 1,
+            "carrier": chosen.code,
+            "carrier_label": label,
+            "tracking_number": number,
+            "tracking_url": url,
+            "shipped_on": day,
+            "status": ShipmentStatus.SHIPPED,
+            "request_key": request_key or None,
+            "created_at": now,
+        })
+        self._write(order, search_text=search_index.with_tracking_number(order.search_text, number))
         refunds.check_shipping(self, order)
         self._event(order, "shipped", actor, {
             "shipment_id": shipment.id,
@@ -357,6 +358,24 @@ class Workflow:
         self._webhook(webhook_events.SHIPMENT_CREATED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
+
+    def _add_shipment(self, order: Order, items: list[tuple[OrderLine, int]],
+                      values: dict[str, Any]) -> Shipment:
+        """A new parcel of the order: plain INSERTs (the ORM's unit of work would cost more
+        than the statements), then its object and its lines', known without reading them back."""
+        shipment_id = self.session.scalar(_ADD_SHIPMENT, values)
+        rows = [{"shipment_id": shipment_id, "order_line_id": line.id, "quantity": qty}
+                for line, qty in items]
+        line_ids = list(self.session.scalars(_ADD_SHIPMENT_LINES, rows))
+        lines = [ShipmentLine(id=line_id, **row) for line_id, row in zip(line_ids, rows, strict=True)]
+        shipment = Shipment(**{**_NO_SHIPMENT_VALUES, **values, "id": shipment_id}, lines=lines, problems=[])
+        for obj in (shipment, *lines):
+            make_transient_to_detached(obj)
+        # Merged, not added: the session may still hold an object of a rolled-back parcel with this id.
+        shipment = self.session.merge(shipment, load=False)
+        set_committed_value(order, "shipments", [*order.shipments, shipment])
+        set_committed_value(shipment, "order", order)
+        return shipment
 
     # ------------------------------------------------------------------ receipt
     def request_receipt(self, shipment_id: int, *, actor: Actor) -> Result:
