@@ -18,10 +18,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_app_context, has_request_context
+from redis.client import Pipeline
 from rq import get_current_job
 
 from uniqu3.workflow import signals
@@ -46,6 +49,8 @@ def connect() -> None:
     signals.webhooks_queued.connect(on_webhooks_queued, weak=False)
     signals.receipt_requested.connect(on_receipt_requested, weak=False)
     signals.reminder_scheduled.connect(on_reminder_scheduled, weak=False)
+    signals.commit_announcing.connect(on_commit_announcing, weak=False)
+    signals.commit_announced.connect(on_commit_announced, weak=False)
     _connected = True
 
 
@@ -54,6 +59,52 @@ def current_mode() -> str | None:
     if not has_app_context():
         return None
     return current_app.extensions.get(EXTENSION_KEY)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A job for Redis: what puts it on a pipeline, and the warning should Redis refuse it."""
+
+    put: Callable[[Pipeline], object]
+    failure: str
+    about: tuple[object, ...]
+
+
+#: The jobs of the commits whose signals are being sent (`signals.one_commit`), innermost last:
+#: queued in one round trip when the commit's signals are all sent.
+_batches: ContextVar[tuple[list[_Job], ...]] = ContextVar("uniqu3_jobs_batches", default=())
+
+
+def on_commit_announcing(sender: Any, **_: Any) -> None:
+    if current_mode() == RQ:
+        _batches.set((*_batches.get(), []))
+
+
+def on_commit_announced(sender: Any, **_: Any) -> None:
+    batches = _batches.get()
+    if current_mode() != RQ or not batches:
+        return
+    _batches.set(batches[:-1])
+    _queue(batches[-1])
+
+
+def _on_redis(job: _Job) -> None:
+    """Queue the job now, or with the other jobs of its commit if its signals are being sent."""
+    batches = _batches.get()
+    if batches:
+        batches[-1].append(job)
+    else:
+        _queue([job])
+
+
+def _queue(jobs: list[_Job]) -> None:
+    if not jobs:
+        return
+    try:
+        tasks.in_one_round_trip(job.put for job in jobs)
+    except Exception as exc:  # none was queued: each says where its work waits
+        for job in jobs:
+            log.warning(job.failure, *job.about, f"{type(exc).__name__}: {exc}")
 
 
 def on_emails_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
@@ -67,7 +118,7 @@ def on_webhooks_queued(sender: Any, *, ids: list[int], **_: Any) -> None:
                           thread_in_request=True)
 
 
-def _deliver_after_commit(ids: list[int], what: str, enqueue: Callable[[list[int]], None],
+def _deliver_after_commit(ids: list[int], what: str, enqueue: Callable[[list[int], Pipeline], None],
                           deliver_now: Callable[[list[int]], object], *, thread_in_request: bool) -> None:
     """Outbox rows just committed (e-mails or webhook deliveries): a job with Redis; without,
     the web process's thread after the answer (a request never waits on a server), or inline
@@ -78,11 +129,9 @@ def _deliver_after_commit(ids: list[int], what: str, enqueue: Callable[[list[int
     ids = [int(i) for i in ids]
     # Already in the background (a job, e.g. the automatic receipt): deliver right away.
     if mode == RQ and get_current_job() is None:
-        try:
-            enqueue(ids)
-        except Exception as exc:
-            log.warning("Could not enqueue the delivery of %s %s (%s: %s); they wait in the "
-                        "outbox for the next sweep.", what, ids, type(exc).__name__, exc)
+        _on_redis(_Job(functools.partial(enqueue, ids),
+                       "Could not enqueue the delivery of %s %s (%s); they wait in the outbox for "
+                       "the next sweep.", (what, ids)))
         return
     if mode == INLINE:
         log_inline_notice()
@@ -101,8 +150,7 @@ def on_reminder_scheduled(sender: Any, *, shipment_id: int, at: datetime, **_: A
     _schedule(tasks.schedule_reminder, "the receipt reminder", int(shipment_id), at)
 
 
-def _schedule(schedule: Callable[[int, datetime], None], what: str, shipment_id: int,
-              at: datetime) -> None:
+def _schedule(schedule: Callable[..., None], what: str, shipment_id: int, at: datetime) -> None:
     """With RQ, a job at the parcel's time; inline, or with Redis down, `flask admin sweep`
     does it once due (the time is stored on the parcel)."""
     mode = current_mode()
@@ -110,8 +158,6 @@ def _schedule(schedule: Callable[[int, datetime], None], what: str, shipment_id:
         log_inline_notice()  # the deadline waits for `flask admin sweep`
     if mode != RQ:
         return
-    try:
-        schedule(shipment_id, at)
-    except Exception as exc:
-        log.warning("Could not schedule %s of shipment %s at %s (%s: %s); the sweep will do it "
-                    "once due.", what, shipment_id, at.isoformat(), type(exc).__name__, exc)
+    _on_redis(_Job(lambda pipe: schedule(shipment_id, at, pipeline=pipe),
+                   "Could not schedule %s of shipment %s at %s (%s); the sweep will do it once due.",
+                   (what, shipment_id, at.isoformat())))

@@ -8,11 +8,12 @@ process); without Redis, `jobs.dispatch` calls them inline right after the commi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.client import Pipeline
 from rq import Retry
 from sqlalchemy import select
 
@@ -96,56 +97,64 @@ def sweep() -> dict[str, int]:
     return asdict(run_sweep())
 
 
-def enqueue_delivery(ids: list[int]) -> None:
-    """Queue `deliver_emails(ids)` in one Redis round trip (raises if Redis is down).
+def in_one_round_trip(puts: Iterable[Callable[[Pipeline], object]]) -> None:
+    """Queue jobs in one Redis round trip (raises if Redis is down): each of `puts` (e.g.
+    `partial(enqueue_delivery, ids)`) puts its job on one transactional pipeline, so they all
+    land together or none does. Every job of the app is on the default queue's connection.
 
-    RQ alone takes two (the queue's registration, then the job); on one transactional
-    pipeline both land together or not at all.
+    RQ alone takes two round trips for a job (the queue's registration, then the job): a
+    commit that asks for three jobs took six.
     """
-    queue = rq.get_queue(deliver_emails.queue)
-    with queue.connection.pipeline() as pipe:
-        # On the queue itself (as the wrapper does): its typed `enqueue` takes no RQ options.
-        queue.enqueue(deliver_emails.func, ids, retry=RETRY, description=f"deliver e-mails {ids}",
-                      pipeline=pipe)
+    with rq.get_queue().connection.pipeline() as pipe:
+        for put in puts:
+            put(pipe)
         pipe.execute()
 
 
-def enqueue_webhooks(ids: list[int]) -> None:
-    """Queue `deliver_webhooks(ids)` in one Redis round trip (raises if Redis is down)."""
-    queue = rq.get_queue(deliver_webhooks.queue)
-    with queue.connection.pipeline() as pipe:
-        queue.enqueue(deliver_webhooks.func, ids, retry=RETRY, description=f"deliver webhooks {ids}",
-                      pipeline=pipe)
-        pipe.execute()
+def enqueue_delivery(ids: list[int], pipeline: Pipeline) -> None:
+    """Put `deliver_emails(ids)` on the pipeline."""
+    # On the queue itself (as the wrapper does): its typed `enqueue` takes no RQ options.
+    rq.get_queue(deliver_emails.queue).enqueue(deliver_emails.func, ids, retry=RETRY,
+                                               description=f"deliver e-mails {ids}", pipeline=pipeline)
+
+
+def enqueue_webhooks(ids: list[int], pipeline: Pipeline) -> None:
+    """Put `deliver_webhooks(ids)` on the pipeline."""
+    rq.get_queue(deliver_webhooks.queue).enqueue(deliver_webhooks.func, ids, retry=RETRY,
+                                                 description=f"deliver webhooks {ids}", pipeline=pipeline)
 
 
 def auto_receipt_job_id(shipment_id: int) -> str:
     return f"uniqu3-auto-receive-{shipment_id}"
 
 
-def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id: bool = True) -> None:
-    """Ask the RQ scheduler to run `auto_receive` at `due_at` (raises if Redis is down)."""
+def schedule_auto_receipt(shipment_id: int, due_at: datetime, *, per_shipment_id: bool = True,
+                          pipeline: Pipeline | None = None) -> None:
+    """Ask the RQ scheduler to run `auto_receive` at `due_at` (raises if Redis is down), or
+    put that on the pipeline."""
     _schedule(auto_receive, shipment_id, due_at,
               auto_receipt_job_id(shipment_id) if per_shipment_id else None,
-              f"automatic receipt of shipment {shipment_id}")
+              f"automatic receipt of shipment {shipment_id}", pipeline)
 
 
 def reminder_job_id(shipment_id: int) -> str:
     return f"uniqu3-receipt-reminder-{shipment_id}"
 
 
-def schedule_reminder(shipment_id: int, at: datetime, *, per_shipment_id: bool = True) -> None:
-    """Ask the RQ scheduler to run `send_reminder` at `at` (raises if Redis is down); a new
-    deadline's reminder replaces the job of the previous one (same job id)."""
+def schedule_reminder(shipment_id: int, at: datetime, *, per_shipment_id: bool = True,
+                      pipeline: Pipeline | None = None) -> None:
+    """Ask the RQ scheduler to run `send_reminder` at `at` (raises if Redis is down), or put
+    that on the pipeline; a new deadline's reminder replaces the job of the previous one (same job id)."""
     _schedule(send_reminder, shipment_id, at, reminder_job_id(shipment_id) if per_shipment_id else None,
-              f"receipt reminder of shipment {shipment_id}")
+              f"receipt reminder of shipment {shipment_id}", pipeline)
 
 
-def _schedule(job: Any, shipment_id: int, at: datetime, job_id: str | None, description: str) -> None:
+def _schedule(job: Any, shipment_id: int, at: datetime, job_id: str | None, description: str,
+              pipeline: Pipeline | None) -> None:
     """Run `job` for the parcel at `at`. With one job id per parcel, scheduling it again
     replaces the job instead of adding one."""
     rq.get_queue(job.queue).enqueue_at(as_utc(at), job.func, shipment_id, job_id=job_id, retry=RETRY,
-                                       description=description)
+                                       description=description, pipeline=pipeline)
 
 
 def deliver_now(ids: list[int] | None) -> DeliveryReport | None:

@@ -119,7 +119,10 @@ def build(shipment: Shipment, emails: Iterable[ProofEmail]) -> ReceiptProof:
 
 
 def proofs(session: AnySession, shipments: Iterable[Shipment]) -> dict[int, ReceiptProof]:
-    """Each parcel's proof, by parcel id; one query for any number of parcels (none if none)."""
+    """Each parcel's proof, by parcel id; one query for any number of parcels (none if none
+    may have a proof e-mail)."""
     shipments = list(shipments)
-    emails = proof_emails(session, [s.id for s in shipments])
+    # A parcel still `shipped` was never asked to confirm nor reported (both move it on, and
+    # nothing moves a parcel back): no e-mail of its proof exists, none is looked for.
+    emails = proof_emails(session, [s.id for s in shipments if s.status != ShipmentStatus.SHIPPED])
     return {s.id: build(s, emails.get(s.id, ())) for s in shipments}

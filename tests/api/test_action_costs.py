@@ -152,9 +152,10 @@ def test_payment_parcel_and_receipt_request_cost_fixed_statements(
     # the endpoints, the version. The receipt request: the lock by the parcel's id, the
     # load, the parcel's change, the history, the E5, the status, the endpoints, the version.
     # Each answer is the workflow's order, with the e-mails of its parcels' proofs read (one
-    # query). An Idempotency-Key adds its row and its answer. PostgreSQL inserts the parcel's
-    # lines in one statement (SQLAlchemy's « insertmanyvalues »); SQLite, one by one.
+    # query, none while every parcel is still `shipped`: never asked nor reported). An
+    # Idempotency-Key adds its row and its answer. PostgreSQL inserts the parcel's lines in one
+    # statement (SQLAlchemy's « insertmanyvalues »); SQLite, one by one.
     with api.application.app_context():
         lines_inserts = 1 if db.engine.dialect.name == "postgresql" else 2
-    parcel = 21 + lines_inserts
+    parcel = 20 + lines_inserts
     assert costs[1] == ((17, parcel, 18) if keyed else (15, parcel - 2, 16)), costs

@@ -14,6 +14,7 @@ No Flask request here: views, CLI, API and jobs build a `Workflow` and call it.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -76,6 +77,11 @@ _LOCK_OF_PARCEL = (update(Order.__table__)
 _LOCK_IN_STATUS = _LOCK.where(Order.__table__.c.status.in_(bindparam("allowed", expanding=True)))
 _PARCEL_STATUSES = select(Shipment.status).where(Shipment.order_id == bindparam("order_id"))
 _ADD_EVENT = insert(OrderEvent.__table__)
+_ADD_SHIPMENT = insert(Shipment.__table__).returning(Shipment.__table__.c.id)
+_ADD_SHIPMENT_LINES = insert(ShipmentLine.__table__).returning(ShipmentLine.__table__.c.id,
+                                                              sort_by_parameter_order=True)
+#: A new parcel's columns that its INSERT leaves empty.
+_NO_SHIPMENT_VALUES: dict[str, Any] = {column.key: None for column in Shipment.__table__.columns}
 _ADD_EMAIL = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
 _SHIP_FROM_LINE = (
     update(OrderLine.__table__)
@@ -224,8 +230,7 @@ class Workflow:
             ))
         assert order is not None
         now = self.clock()
-        order.paid_at = now
-        order.payment_note = note
+        self._write(order, paid_at=now, payment_note=note)
         self._event(order, "payment_confirmed", actor, {"note": note} if note else {})
         self._email(EmailKind.PAYMENT_RECEIVED_BUYER, order,
                     key=corrections.repeat_key(self, EmailKind.PAYMENT_RECEIVED_BUYER, order))
@@ -319,23 +324,19 @@ class Workflow:
                     field=f"qty_{line.id}",
                 ))
             set_committed_value(line, "shipped_quantity", shipped)
-        shipment = Shipment(
-            order_id=order.id,
-            number=len(order.shipments) + 1,
-            carrier=chosen.code,
-            carrier_label=label,
-            tracking_number=number,
-            tracking_url=url,
-            shipped_on=day,
-            status=ShipmentStatus.SHIPPED,
-            request_key=request_key or None,
-            created_at=now,
-            lines=[ShipmentLine(order_line_id=line.id, quantity=qty) for line, qty in items],
-            problems=[],
-        )
-        order.shipments.append(shipment)
-        order.search_text = search_index.with_tracking_number(order.search_text, number)
-        self.session.flush()
+        shipment = self._add_shipment(order, items, {
+            "order_id": order.id,
+            "number": len(order.shipments) + 1,
+            "carrier": chosen.code,
+            "carrier_label": label,
+            "tracking_number": number,
+            "tracking_url": url,
+            "shipped_on": day,
+            "status": ShipmentStatus.SHIPPED,
+            "request_key": request_key or None,
+            "created_at": now,
+        })
+        self._write(order, search_text=search_index.with_tracking_number(order.search_text, number))
         refunds.check_shipping(self, order)
         self._event(order, "shipped", actor, {
             "shipment_id": shipment.id,
@@ -356,6 +357,24 @@ class Workflow:
         self._webhook(webhook_events.SHIPMENT_CREATED, order, shipment)
         self._commit()
         return Result(order, shipment=shipment)
+
+    def _add_shipment(self, order: Order, items: list[tuple[OrderLine, int]],
+                      values: dict[str, Any]) -> Shipment:
+        """A new parcel of the order: plain INSERTs (the ORM's unit of work would cost more
+        than the statements), then its object and its lines', known without reading them back."""
+        shipment_id = self.session.scalar(_ADD_SHIPMENT, values)
+        rows = [{"shipment_id": shipment_id, "order_line_id": line.id, "quantity": qty}
+                for line, qty in items]
+        line_ids = list(self.session.scalars(_ADD_SHIPMENT_LINES, rows))
+        lines = [ShipmentLine(id=line_id, **row) for line_id, row in zip(line_ids, rows, strict=True)]
+        shipment = Shipment(**{**_NO_SHIPMENT_VALUES, **values, "id": shipment_id}, lines=lines, problems=[])
+        for obj in (shipment, *lines):
+            make_transient_to_detached(obj)
+        # Merged, not added: the session may still hold an object of a rolled-back parcel with this id.
+        shipment = self.session.merge(shipment, load=False)
+        set_committed_value(order, "shipments", [*order.shipments, shipment])
+        set_committed_value(shipment, "order", order)
+        return shipment
 
     # ------------------------------------------------------------------ receipt
     def request_receipt(self, shipment_id: int, *, actor: Actor) -> Result:
@@ -379,8 +398,7 @@ class Workflow:
                 self._refuse(InvalidTransition("Ce colis a été déclaré perdu."))
             self._refuse(InvalidTransition("Ce colis est déjà reçu."))
         deadline = self._receipt_deadline()
-        for name, value in deadline.items():
-            setattr(shipment, name, value)
+        self._write(shipment, **deadline)
         return self._receipt_asked(order, shipment, deadline, actor, "receipt_requested",
                                    webhook_events.SHIPMENT_RECEIPT_REQUESTED)
 
@@ -773,15 +791,27 @@ class Workflow:
         self.session.flush()
         before = counts.state_of(order)
         statuses = list(self.session.scalars(_PARCEL_STATUSES, {"order_id": order.id}))
-        order.status = derive_status(
-            cancelled=order.cancelled_at is not None,
-            paid=order.paid_at is not None,
-            lines=[(line.quantity, line.shipped_quantity, line.closed_quantity) for line in order.lines],
-            shipment_statuses=statuses,
-        )
-        order.open_problems = statuses.count(ShipmentStatus.PROBLEM)
-        refunds.store_due(self, order)
-        counts.move(self._seller_changes, order.seller_id, before, counts.state_of(order))
+        kept = {
+            "status": derive_status(
+                cancelled=order.cancelled_at is not None,
+                paid=order.paid_at is not None,
+                lines=[(line.quantity, line.shipped_quantity, line.closed_quantity) for line in order.lines],
+                shipment_statuses=statuses,
+            ),
+            "open_problems": statuses.count(ShipmentStatus.PROBLEM),
+            "refund_due_cents": refunds.due_now(self, order),
+        }
+        if any(getattr(order, name) != value for name, value in kept.items()):
+            self._write(order, **kept)
+            counts.move(self._seller_changes, order.seller_id, before, counts.state_of(order))
+
+    def _write(self, row: Order | Shipment, **values: Any) -> None:
+        """Set columns of a loaded order or parcel with a plain UPDATE, the object told they are
+        committed: the ORM's flush of one changed row costs several times the statement."""
+        statement = _update_statement(type(row).__table__, tuple(values))
+        self.session.execute(statement, {"row_id": row.id, **values})
+        for name, value in values.items():
+            set_committed_value(row, name, value)
 
     def _event(self, order: Order, kind: str, actor: Actor, details: dict[str, Any]) -> None:
         # Every change of an order leaves a history entry: the seller's lists are now stale.
@@ -858,14 +888,17 @@ class Workflow:
         else:
             self.session.commit()
         # Only now, with the work committed, may anyone act on it.
-        if emails:
-            signals.emails_queued.send(self, ids=emails)
-        if deliveries:
-            signals.webhooks_queued.send(self, ids=deliveries)
-        for shipment_id, due in receipts:
-            signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
-        for shipment_id, at in reminders:
-            signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
+        if not (emails or deliveries or receipts or reminders):
+            return
+        with signals.one_commit(self):
+            if emails:
+                signals.emails_queued.send(self, ids=emails)
+            if deliveries:
+                signals.webhooks_queued.send(self, ids=deliveries)
+            for shipment_id, due in receipts:
+                signals.receipt_requested.send(self, shipment_id=shipment_id, due_at=due)
+            for shipment_id, at in reminders:
+                signals.reminder_scheduled.send(self, shipment_id=shipment_id, at=at)
 
     def _commit_keeping(self, changed_sellers: Iterable[int]) -> None:
         """Commit without expiring the objects (`keep_order`); the sellers' `orders_version`
@@ -885,6 +918,14 @@ class Workflow:
         self._pending_reminders, self._pending_webhooks, self._behind = [], [], False
         self.session.rollback()
         raise error
+
+
+@functools.cache
+def _update_statement(table: Any, names: tuple[str, ...]) -> Update:
+    """`UPDATE <table> SET <names> WHERE id = :row_id` (values by name), built once."""
+    return (update(table).where(table.c.id == bindparam("row_id"))
+            .values(**{name: bindparam(name, type_=table.c[name].type) for name in names})
+            .execution_options(synchronize_session=False))
 
 
 _SELLER_EMAILS = {EmailKind.NEW_ORDER_SELLER, EmailKind.RECEIPT_CONFIRMED_SELLER,

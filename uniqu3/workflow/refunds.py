@@ -149,11 +149,11 @@ def check_shipping(wf: actions.Workflow, order: Order) -> None:
             field="lines", refunded=Amount(refunded, order.currency)))
 
 
-def store_due(wf: actions.Workflow, order: Order) -> None:
-    """Keep `Order.refund_due_cents` equal to what is due (called by every action's
-    `_set_status`). Nothing owed means nothing refunded: no query then."""
+def due_now(wf: actions.Workflow, order: Order) -> int:
+    """What `Order.refund_due_cents` must now be (every action's `_set_status` stores it).
+    Nothing owed means nothing refunded: no query then."""
     owed = owed_back_cents(order)
-    order.refund_due_cents = refund_due_cents(owed, refunded_cents(wf, order.id)) if owed else 0
+    return refund_due_cents(owed, refunded_cents(wf, order.id)) if owed else 0
 
 
 def record_refund(wf: actions.Workflow, order_id: int, *, actor: Actor, amount_cents: int, method: str,

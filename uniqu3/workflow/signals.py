@@ -6,6 +6,9 @@ Receivers must never raise into the workflow's caller: the action is already com
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -18,3 +21,17 @@ webhooks_queued = _signals.signal("webhooks-queued")
 receipt_requested = _signals.signal("receipt-requested")
 #: kwargs: shipment_id, at (aware UTC datetime): the reminder before the deadline is due then
 reminder_scheduled = _signals.signal("reminder-scheduled")
+#: no kwargs: sent before, then after, the signals above of one commit (`one_commit`)
+commit_announcing = _signals.signal("commit-announcing")
+commit_announced = _signals.signal("commit-announced")
+
+
+@contextmanager
+def one_commit(sender: object) -> Iterator[None]:
+    """The signals of one commit, sent inside: a receiver may gather the work they ask for and
+    do it all at `commit_announced` (the jobs layer: one Redis round trip for the commit's jobs)."""
+    commit_announcing.send(sender)
+    try:
+        yield
+    finally:
+        commit_announced.send(sender)
