@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Order, Seller
+from ..models import Seller
 from ..passwords import hash_password, password_problem
+from ..workflow import counts
 from ..workflow.rules import email_is_valid, shop_name_problem
 from .group import command, show_rows, when
 
@@ -89,13 +90,10 @@ def create_seller(email: str, shop_name: str | None, payment_instructions: str,
 @command("list-sellers")
 def list_sellers() -> None:
     """Lister les vendeurs, avec leur nombre de commandes."""
-    counts = dict(db.session.execute(
-        select(Order.seller_id, func.count()).group_by(Order.seller_id)
-    ).all())
     sellers = db.session.scalars(select(Seller).order_by(Seller.id)).all()
     rows = [
         [str(s.id), s.email, s.shop_name, _("actif") if s.active else _("désactivé"),
-         str(counts.get(s.id, 0)), when(s.created_at)]
+         str(counts.orders_of(s)), when(s.created_at)]
         for s in sellers
     ]
     show_rows([_("n°"), _("e-mail"), _("boutique"), _("état"), _("commandes"), _("créé le")], rows,

@@ -371,15 +371,15 @@ def _per_tab(per_status: dict[OrderStatus, Count], flags: dict[str, Count],
     def total(parts: list[Count]) -> Count:
         return Count(sum(c.value for c in parts), any(c.capped for c in parts))
 
-    counts = {}
+    by_tab = {}
     for tab in TABS:
         if tab.flag:
-            counts[tab.slug] = flags[tab.flag]
+            by_tab[tab.slug] = flags[tab.flag]
         elif tab.with_problems:
-            counts[tab.slug] = total([*(per_status[s] for s in tab.statuses), other_problems])
+            by_tab[tab.slug] = total([*(per_status[s] for s in tab.statuses), other_problems])
         else:
-            counts[tab.slug] = total([per_status[s] for s in tab.statuses or _STATUSES])
-    return counts
+            by_tab[tab.slug] = total([per_status[s] for s in tab.statuses or _STATUSES])
+    return by_tab
 
 
 def order_id(seller_id: int, reference: str) -> int | None:

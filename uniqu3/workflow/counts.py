@@ -63,6 +63,11 @@ def of(seller: Seller) -> dict[str, int]:
     return {bucket: getattr(seller, column) for bucket, column in COLUMNS.items()}
 
 
+def orders_of(seller: Seller) -> int:
+    """How many orders the seller has (each is in one status's bucket)."""
+    return sum(getattr(seller, COLUMNS[status]) for status in OrderStatus)
+
+
 _SELLERS = Seller.__table__
 #: The seller's orders changed: its list's version moves and each count by its change.
 #: Parameters `seller_id` and one `d_<bucket>` per bucket.
