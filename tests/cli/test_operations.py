@@ -345,3 +345,28 @@ def test_demo_shows_a_refund_due_and_one_recorded(admin: Admin) -> None:
     assert [(r.order.external_id, r.method) for r in refunded] == [("DEMO-1021", "transfer")]
     assert refunded[0].order.refund_due_cents == 0
     assert refunded[0].amount_cents == refunded[0].order.total_cents
+
+
+# ----------------------------------------------------------------------------- recount
+def test_stats_says_when_the_tab_counts_went_wrong_and_recount_mends_them(
+    admin: Admin, make_order: Callable[..., Order], wf: Workflow, seller: Seller
+) -> None:
+    wf.confirm_payment(make_order().id, actor=SELLER)
+    make_order()
+    assert "Compteurs des onglets de « Commandes » : exacts." in admin("stats").output.splitlines()
+    assert admin("recount").output.splitlines() == [
+        "Compteurs des onglets de « Commandes » : exacts, rien à corriger."]
+    # Rows changed behind the application's back (a hand-made fix in the database).
+    db.session.execute(update(Order).values(status=OrderStatus.CANCELLED))
+    db.session.commit()
+    stats = admin("stats").output.splitlines()
+    assert any(line.split() == ["Annulée", "2"] for line in stats)  # stats reads the orders
+    assert ("Compteurs des onglets de « Commandes » inexacts pour 1 vendeur(s) : flask admin recount "
+            "les corrige.") in stats
+    result = admin("recount")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "Compteurs des onglets de « Commandes » corrigés pour 1 vendeur(s)."]
+    db.session.expire_all()
+    assert (seller.orders_cancelled, seller.orders_paid, seller.orders_awaiting_payment) == (2, 0, 0)
+    assert "Compteurs des onglets de « Commandes » : exacts." in admin("stats").output.splitlines()

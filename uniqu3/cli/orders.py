@@ -13,8 +13,8 @@ from .. import intake
 from ..extensions import db
 from ..json_input import NotJson, decode
 from ..labels import STATUS_LABELS
-from ..models import Order, OrderStatus, OutboxEmail, OutboxStatus
-from ..workflow import Actor, Conflict
+from ..models import OrderStatus, OutboxEmail, OutboxStatus
+from ..workflow import Actor, Conflict, counts
 from .group import command
 
 
@@ -117,9 +117,8 @@ def sweep() -> None:
 @command("stats")
 def stats() -> None:
     """Commandes par statut, e-mails en attente et en échec."""
-    by_status = dict(db.session.execute(
-        select(Order.status, func.count()).group_by(Order.status)
-    ).all())
+    found = counts.counted(db.session())
+    by_status = {status: sum(buckets[status] for buckets in found.values()) for status in OrderStatus}
     click.echo(_("Commandes : %(count)d", count=sum(by_status.values())))
     labels = {status: str(STATUS_LABELS[status]) for status in OrderStatus}
     width = max(len(label) for label in labels.values())
@@ -134,3 +133,22 @@ def stats() -> None:
                  sending=emails.get(OutboxStatus.SENDING, 0),
                  failed=emails.get(OutboxStatus.FAILED, 0),
                  sent=emails.get(OutboxStatus.SENT, 0)))
+    wrong = counts.wrong(db.session(), found)
+    if wrong:
+        click.echo(_("Compteurs des onglets de « Commandes » inexacts pour %(count)d vendeur(s) : "
+                     "flask admin recount les corrige.", count=len(wrong)))
+    else:
+        click.echo(_("Compteurs des onglets de « Commandes » : exacts."))
+
+
+@command("recount")
+def recount() -> None:
+    """Recompter, d'après les commandes, les compteurs des onglets de « Commandes » de chaque
+    vendeur (après une modification de la base faite sans l'application)."""
+    mended = counts.recount(db.session())
+    db.session.commit()
+    if mended:
+        click.echo(_("Compteurs des onglets de « Commandes » corrigés pour %(count)d vendeur(s).",
+                     count=len(mended)))
+    else:
+        click.echo(_("Compteurs des onglets de « Commandes » : exacts, rien à corriger."))

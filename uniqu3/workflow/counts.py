@@ -107,18 +107,28 @@ def counted(session: Session, seller_ids: Sequence[int] | None = None) -> dict[i
     return found
 
 
+def wrong(session: Session, found: Mapping[int, Mapping[str, int]]) -> list[int]:
+    """The sellers whose kept counts are not those `found` (`counted`'s)."""
+    return [seller_id for seller_id, _ in _mismatched(session, found)]
+
+
 def recount(session: Session, seller_ids: Sequence[int] | None = None) -> list[int]:
     """Set the sellers' counts (all, or those named) from their orders, in the caller's
     transaction; the ids of those whose counts were not right."""
+    mended = []
+    for seller_id, buckets in _mismatched(session, counted(session, seller_ids)):
+        mended.append(seller_id)
+        session.execute(update(_SELLERS).where(_SELLERS.c.id == seller_id)
+                        .values({COLUMNS[bucket]: n for bucket, n in buckets.items()}))
+    return mended
+
+
+def _mismatched(session: Session, found: Mapping[int, Mapping[str, int]]
+                ) -> list[tuple[int, Mapping[str, int]]]:
+    # Every seller's row (few beside their orders): no list of ids for the database to take.
     stored: dict[int, Mapping[Any, Any]] = {
         row.id: row._mapping for row in session.execute(
-            select(_SELLERS.c.id, *(_SELLERS.c[column] for column in COLUMNS.values()))
-            .where(*([_SELLERS.c.id.in_(seller_ids)] if seller_ids is not None else [])))}
-    wrong = []
-    for seller_id, buckets in sorted(counted(session, seller_ids).items()):
-        row = stored.get(seller_id)
-        if row is not None and any(row[COLUMNS[bucket]] != n for bucket, n in buckets.items()):
-            wrong.append(seller_id)
-            session.execute(update(_SELLERS).where(_SELLERS.c.id == seller_id)
-                            .values({COLUMNS[bucket]: n for bucket, n in buckets.items()}))
-    return wrong
+            select(_SELLERS.c.id, *(_SELLERS.c[column] for column in COLUMNS.values())))}
+    return [(seller_id, buckets) for seller_id, buckets in sorted(found.items())
+            if (row := stored.get(seller_id)) is not None
+            and any(row[COLUMNS[bucket]] != n for bucket, n in buckets.items())]
