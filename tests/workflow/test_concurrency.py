@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from uniqu3.extensions import db
-from uniqu3.models import Order, OrderLine, OutboxEmail, Shipment
-from uniqu3.workflow import Actor, Workflow, WorkflowError
+from uniqu3.models import Order, OrderLine, OutboxEmail, Seller, Shipment
+from uniqu3.workflow import Actor, Workflow, WorkflowError, counts
 
 SELLER = Actor.seller("atelier@example.fr")
 
@@ -107,3 +107,21 @@ def test_the_same_order_sent_twice_at_once_is_recorded_once(app: Flask, clock: A
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 1
         assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 2
+
+
+def test_one_sellers_orders_paid_at_once_all_move_its_tab_counts(
+    app: Flask, clock: Any, wf: Workflow, make_order: Any, seller: Any
+) -> None:
+    """Each payment's transaction moves the seller's counts by its own order: none is lost
+    when ten commit at once (the seller's row is updated by adding, under its lock)."""
+    order_ids = [make_order().id for _ in range(10)]
+    seller_id = seller.id
+    db.session.remove()
+
+    outcomes = race(app, clock, 10, lambda wf, i: wf.confirm_payment(order_ids[i], actor=SELLER))
+
+    assert not [o for o in outcomes if isinstance(o, WorkflowError)]
+    with app.app_context():
+        kept = counts.of(db.session.get(Seller, seller_id))
+        assert (kept["awaiting_payment"], kept["paid"]) == (0, 10)
+        assert counts.wrong(db.session(), counts.counted(db.session())) == []
