@@ -85,25 +85,22 @@ def bump_parameters(changes: Changes) -> list[dict[str, int]]:
 
 
 def counted(session: Session, seller_ids: Sequence[int] | None = None) -> dict[int, dict[str, int]]:
-    """Each seller's counts, from the orders themselves (every seller asked, with or without orders)."""
+    """Each seller's counts, from the orders themselves (every seller asked, with or without
+    orders): the orders grouped by what `buckets_of` reads, each group counted in its buckets."""
     orders = Order.__table__
-    statement = (select(orders.c.seller_id, orders.c.status, func.count(),
-                        func.count().filter(orders.c.open_problems > 0),
-                        func.count().filter(orders.c.refund_due_cents > 0))
-                 .group_by(orders.c.seller_id, orders.c.status))
+    problem, due = orders.c.open_problems > 0, orders.c.refund_due_cents > 0
+    statement = (select(orders.c.seller_id, orders.c.status, problem, due, func.count())
+                 .group_by(orders.c.seller_id, orders.c.status, problem, due))
     sellers = select(_SELLERS.c.id)
     if seller_ids is not None:
         statement = statement.where(orders.c.seller_id.in_(seller_ids))
         sellers = sellers.where(_SELLERS.c.id.in_(seller_ids))
     found: dict[int, dict[str, int]] = {seller_id: dict.fromkeys(BUCKETS, 0)
                                         for seller_id in session.scalars(sellers)}
-    for seller_id, status, n, problems, refund_due in session.execute(statement):
+    for seller_id, status, has_problem, owes, n in session.execute(statement):
         buckets = found.setdefault(seller_id, dict.fromkeys(BUCKETS, 0))
-        buckets[status] += n
-        buckets[OPEN_PROBLEMS] += problems
-        buckets[REFUND_DUE] += refund_due
-        if status not in WAITING_FOR_SELLER:
-            buckets[OTHER_PROBLEMS] += problems
+        for bucket in buckets_of(status, int(has_problem), int(owes)):
+            buckets[bucket] += n
     return found
 
 
