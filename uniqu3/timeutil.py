@@ -29,4 +29,4 @@ def to_paris(value: datetime) -> datetime:
 
 def iso_utc(value: datetime) -> str:
     """`2026-11-20T09:30:12Z`: an instant as the API and the proof of receipt write it."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return as_utc(value).isoformat(timespec="seconds")[:19] + "Z"  # strftime costs half as much again

@@ -13,7 +13,7 @@ from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Seller
 from uniqu3.seller import queries
 from uniqu3.seller.queries import PER_PAGE
-from uniqu3.seller.rendering import url_maker
+from uniqu3.seller.rendering import query_url_maker, url_maker
 from uniqu3.workflow import Actor, LineInput, Workflow
 
 from .conftest import SellerClient
@@ -346,6 +346,14 @@ def test_row_urls_are_those_url_for_builds(app: Any, value: str) -> None:
     with app.test_request_context():
         order_url = url_maker("seller.order_detail", "reference")
         assert order_url(value) == url_for("seller.order_detail", reference=value)
+
+
+@pytest.mark.parametrize("value", ["a-traiter", "a b", "é/ü?#&%=+", "100%", "<x>\"'", 7])
+def test_list_links_are_those_url_for_builds(app: Any, value: Any) -> None:
+    with app.test_request_context():
+        list_url = query_url_maker("seller.orders")
+        for args in ({"statut": "toutes", "q": value}, {"q": value, "debut": 26, "apres": None}, {}):
+            assert list_url(**args) == url_for("seller.orders", **args), args
 
 
 def _summary(html: str) -> str:

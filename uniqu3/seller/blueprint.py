@@ -6,8 +6,15 @@ from flask import Blueprint, Response
 from flask_login import current_user
 
 from ..extensions import login_manager
+from ..models import Seller
 
 bp = Blueprint("seller", __name__)
+
+
+def current_seller() -> Seller:
+    """The logged-in seller itself: each attribute read through Flask-Login's proxy looks the
+    user up again."""
+    return current_user._get_current_object()
 
 
 @bp.before_request

@@ -80,15 +80,6 @@ def list_texts(locale: str) -> ListTexts:
     ))
 
 
-#: One row: the selection's box, then the link to the order holding its values (the columns
-#: on a wide screen, a card on a phone).
-_ROW = ('<li><input type="checkbox" name="ref" value="{ref}" form="bulk" aria-label="{ref}">'
-        '<a href="{href}"{needs_action}><span class="ref">{ref}</span>{badge}'
-        '<span class="who">{client}{who}{flag}</span><span class="items">{items}</span>'
-        '<span class="amt">{amount}</span><span class="when"><time datetime="{iso}">{created}</time>'
-        ' <span class="age">{age}</span></span></a></li>\n')
-
-
 @dataclass(frozen=True)
 class ShownRows:
     html: Markup
@@ -98,24 +89,28 @@ class ShownRows:
 def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: date,
                order_url: Callable[[str], str]) -> ShownRows:
     """Rows starting with queries.LIST_COLUMNS as the list prints them; `today`: the Paris day their age
-    is counted to."""
+    is counted to. Each row is one link holding its values (the columns on a wide screen, a
+    card on a phone), after the selection's box; written by an f-string, the cheapest way
+    Python joins strings."""
     locale = texts.locale
     write_moment = moment_writer(locale)
+    badges, client, problem, items, age = texts.badges, texts.client, texts.problem, texts.items, texts.age
     parts = []
     references = []
     # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.
     for (_id, reference, status, buyer_name, total_cents, currency, created_at, open_problems,
          item_count) in rows:
         ref = escape(reference)
-        needs_action = open_problems > 0
         local = to_paris(created_at)
-        parts.append(_ROW.format(
-            ref=ref, href=escape(order_url(reference)),
-            needs_action=' class="needs-action"' if needs_action else "",
-            badge=texts.badges[status], client=texts.client, who=escape(buyer_name),
-            flag=texts.problem if needs_action else "", items=texts.items(item_count or 0),
-            amount=escape(format_money(total_cents, currency, locale)), iso=iso_utc(created_at),
-            created=write_moment(local), age=texts.age((today - local.date()).days)))
+        needs_action, flag = (' class="needs-action"', problem) if open_problems > 0 else ("", "")
+        parts.append(
+            f'<li><input type="checkbox" name="ref" value="{ref}" form="bulk" aria-label="{ref}">'
+            f'<a href="{escape(order_url(reference))}"{needs_action}><span class="ref">{ref}</span>'
+            f'{badges[status]}<span class="who">{client}{escape(buyer_name)}{flag}</span>'
+            f'<span class="items">{items(item_count or 0)}</span>'
+            f'<span class="amt">{escape(format_money(total_cents, currency, locale))}</span>'
+            f'<span class="when"><time datetime="{iso_utc(created_at)}">{write_moment(local)}</time>'
+            f' <span class="age">{age((today - local.date()).days)}</span></span></a></li>\n')
         references.append(reference)
     return ShownRows(Markup("".join(parts)), " ".join(references))
 

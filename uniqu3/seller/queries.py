@@ -280,7 +280,13 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
     else:
         parts = [select(*w.subquery().c) for w in windows]
         # An order in one of the statuses with a problem is in two ranges: once in the list.
-        ids = (union(*parts) if tab.with_problems else union_all(*parts)).subquery()
+        merged = union(*parts) if tab.with_problems else union_all(*parts)
+        # The page is cut from the merged ranges before their orders are read: `limit` rows
+        # read whole, not `limit` per range.
+        key = merged.selected_columns
+        merged = merged.order_by(*(key.created_at.desc(), key.id.desc()) if newest_first else (
+            key.created_at.asc(), key.id.asc())).limit(_LIMIT)
+        ids = merged.subquery()
     direction = (ids.c.created_at.desc(), ids.c.id.desc()) if newest_first else (
         ids.c.created_at.asc(), ids.c.id.asc())
     shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)

@@ -6,27 +6,21 @@ from collections.abc import Mapping
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..auth import throttle
 from ..auth.session import start_session
 from ..errors import render_too_many
 from ..extensions import db
-from ..models import Seller
 from ..passwords import hash_password, password_problem, verify_password
 from ..services import accounts
 from ..workflow.accounts import setup_checklist
 from ..workflow.rules import email_problem, multiline_text, shop_name_problem
-from .blueprint import bp
+from .blueprint import bp, current_seller
 from .forms import FormState
 
 MAX_INSTRUCTIONS = 2000
 MAX_RETURN_ADDRESS = 500
-
-
-def _seller() -> Seller:
-    return current_user._get_current_object()
 
 
 def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
@@ -50,7 +44,7 @@ def _profile_errors(form: Mapping[str, str]) -> dict[str, str]:
 
 
 def _page(state: FormState | None = None, status: int = 200) -> Response:
-    seller = _seller()
+    seller = current_seller()
     body = render_template("seller/settings.html", seller=seller, state=state or FormState(),
                            checklist=setup_checklist(seller))
     return make_response(body, status)
@@ -64,7 +58,7 @@ def settings() -> Response:
     if errors:
         return _page(FormState("settings", dict(request.form), errors,
                                _("Vérifiez les champs signalés : rien n'a été enregistré.")), 422)
-    seller = _seller()
+    seller = current_seller()
     seller.shop_name = request.form["shop_name"].strip()
     seller.payment_instructions = request.form.get("payment_instructions", "").strip()
     seller.notification_email = request.form.get("notification_email", "").strip() or None
@@ -77,7 +71,7 @@ def settings() -> Response:
 
 @bp.post("/parametres/mot-de-passe")
 def change_password() -> Response:
-    seller = _seller()
+    seller = current_seller()
     try:
         attempt = throttle.password_change(seller.id)
     except throttle.Throttled as refused:

@@ -26,7 +26,7 @@ from ..services import now
 from ..timeutil import paris_today
 from ..workflow.accounts import setup_checklist
 from . import export, queries
-from .blueprint import bp
+from .blueprint import bp, current_seller
 from .list_cache import rendered_lists
 from .listing import list_texts, page_summary, shown_rows
 from .pages import order_context, tracking_preview
@@ -67,13 +67,13 @@ def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
     before = None if after else Cursor.decode(args.get("avant"))
     # The first page is the list's first; a page reached by the pager knows its place.
     first = _first_of(args.get("debut")) if (after or before) else 1
-    seller_id = current_user.id
+    seller = current_seller()
     locale = str(get_locale())
     today = paris_today(now())  # the rows' ages count the days to it
 
     def render_results() -> str:
         texts = list_texts(locale)
-        page, counts = queries.list_page(current_user, tab, query, after=after, before=before)
+        page, counts = queries.list_page(seller, tab, query, after=after, before=before)
         rows = shown_rows(page.orders, texts, today, url_maker("seller.order_detail", "reference"))
         shown = len(page.orders)
         return render_block("seller/orders.html", "results", **{
@@ -95,9 +95,9 @@ def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
                        "debut": first if (after or before) else None},
         })
 
-    # current_user was read before any order: its orders_version is never newer than the
+    # The seller was read before any order: its orders_version is never newer than the
     # orders a render would read now (see list_cache). The day is in the key for the ages.
-    key = (seller_id, current_user.orders_version, locale, tab.slug, query, after, before, bool(raw_after),
+    key = (seller.id, seller.orders_version, locale, tab.slug, query, after, before, bool(raw_after),
            first, today)
     return rendered_lists().get_or_render(key, render_results), query
 
@@ -115,7 +115,7 @@ def orders_page(args: Mapping[str, str], *, status: int = 200, **context: Any) -
             body = _CLEARED_ALERTS + body
     else:
         body = render_page("seller/orders.html", q=query, results_html=results,
-                           checklist=setup_checklist(current_user), **context)
+                           checklist=setup_checklist(current_seller()), **context)
     response = make_response(body, status)
     # The same URL answers a page or a fragment: caches must keep them apart.
     response.vary.add("HX-Request")
