@@ -229,7 +229,7 @@ def fetch_rows(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limi
                *, newest_first: bool = True) -> list[Row[Any]]:
     """fetch_window's orders as rows of LIST_COLUMNS: what the list shows, and its cursors."""
     stmt, params = _window_statement(True, seller_id, tab, query, cursor, limit, newest_first)
-    return list(db.session.execute(stmt, params))
+    return list(db.session.execute(stmt, params).all())
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -313,8 +313,7 @@ def list_page(seller: Seller, tab: Tab, query: str = "", *, after: Cursor | None
     return Page(orders, newer, older), tab_counts
 
 
-@dataclass(frozen=True)
-class Count:
+class Count(NamedTuple):  # a tuple: some twenty are made for each view of the list
     """A tab's count; `capped`: a lower bound (« 1 000+ », a big search's)."""
 
     value: int
