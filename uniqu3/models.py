@@ -195,6 +195,15 @@ class ApiKey(Base):
     seller: Mapped[Seller | None] = relationship()
 
 
+_WAITING_STATUSES = "('awaiting_payment', 'paid', 'partially_shipped')"
+#: The orders « À traiter » shows: in a status of workflow/counts.py WAITING_FOR_SELLER, or in
+#: another with a parcel in problem (its OTHER_PROBLEMS). Written so that « Problèmes »'s
+#: condition (`open_problems > 0`) does not imply it: that tab keeps its own smaller index
+#: (SQLite has no statistics to tell). tests/seller/test_list_plans.py checks the list uses it.
+WAITING_FOR_SELLER_SQL = (f"status IN {_WAITING_STATUSES}"
+                          f" OR (open_problems > 0 AND status NOT IN {_WAITING_STATUSES})")
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -216,6 +225,12 @@ class Order(Base):
         # « À rembourser »: the few orders with money to give back (a partial index, likewise).
         Index("ix_orders_seller_refund_due", "seller_id", "created_at", "id", "refund_due_cents",
               sqlite_where=text("refund_due_cents > 0"), postgresql_where=text("refund_due_cents > 0")),
+        # « À traiter », the tab the list opens on: its page is one range of this index instead
+        # of one range per status merged. The list's statement holds the same condition
+        # (seller/queries.py `waiting`): a database walks a partial index only for a statement
+        # whose condition implies the index's.
+        Index("ix_orders_seller_waiting", "seller_id", "created_at", "id", "status", "open_problems",
+              sqlite_where=text(WAITING_FOR_SELLER_SQL), postgresql_where=text(WAITING_FOR_SELLER_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -91,11 +91,18 @@ def test_every_statement_of_the_list_walks_an_index_range_and_the_flagged_tabs_t
     assert len(statements) == len(urls)  # one a view: the page with the tabs' counts
 
     sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    waiting = 0
     for statement, parameters in statements:
         plan = _plan(app, statement, parameters)
-        for flag, index in FLAG_INDEXES.items():
-            if f"orders.{flag} >" in statement:
-                assert index in plan, (statement, plan)
+        if "orders.status NOT IN (" in statement:
+            # « À traiter »: its partial index, whose condition (models.WAITING_FOR_SELLER_SQL)
+            # must be the tab's (workflow/counts.py WAITING_FOR_SELLER) for the database to use it.
+            assert "ix_orders_seller_waiting" in plan, (statement, plan)
+            waiting += 1
+        else:
+            for flag, index in FLAG_INDEXES.items():
+                if f"orders.{flag} >" in statement:
+                    assert index in plan, (statement, plan)
         if sqlite:
             # Index entries only, or an order's row by its id (the 25 rows shown).
             reads = [line for line in plan.splitlines() if " orders " in f"{line} "]
@@ -103,4 +110,5 @@ def test_every_statement_of_the_list_walks_an_index_range_and_the_flagged_tabs_t
                                  for line in reads), (statement, plan)
         else:
             assert "Seq Scan on orders" not in plan, (statement, plan)
+    assert waiting == 3  # « À traiter »: its first page and a page each way
 

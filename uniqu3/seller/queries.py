@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    and_,
     bindparam,
     func,
     literal_column,
@@ -28,7 +29,6 @@ from sqlalchemy import (
     select,
     table,
     tuple_,
-    union,
     union_all,
 )
 
@@ -263,24 +263,22 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
             wanted = _ORDERS.status.in_(tab.statuses)
             base.append(or_(wanted, flagged("open_problems")) if tab.with_problems else wanted)
         windows = [_window(base, has_cursor, newest_first)]
-    elif len(tab.statuses) <= 1 and not tab.with_problems:
+    elif tab.with_problems:
+        # « À traiter »: one range of its partial index (ix_orders_seller_waiting).
+        windows = [_window([*base, waiting(tab.statuses)], has_cursor, newest_first)]
+    elif len(tab.statuses) <= 1:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
             base.append(_ORDERS.status == tab.statuses[0])
         windows = [_window(base, has_cursor, newest_first)]
     else:
-        # Several statuses (and the problems): one ordered range each, merged (each stops at
-        # `limit`).
+        # Several statuses: one ordered range each, merged (each stops at `limit`).
         windows = [_window([*base, _ORDERS.status == status], has_cursor, newest_first)
                    for status in tab.statuses]
-        if tab.with_problems:
-            windows.append(_window([*base, flagged("open_problems")], has_cursor, newest_first))
     if len(windows) == 1:
         ids = windows[0].subquery()
     else:
-        parts = [select(*w.subquery().c) for w in windows]
-        # An order in one of the statuses with a problem is in two ranges: once in the list.
-        merged = union(*parts) if tab.with_problems else union_all(*parts)
+        merged = union_all(*(select(*w.subquery().c) for w in windows))
         # The page is cut from the merged ranges before their orders are read: `limit` rows
         # read whole, not `limit` per range.
         key = merged.selected_columns
@@ -291,6 +289,15 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
         ids.c.created_at.asc(), ids.c.id.asc())
     shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)
     return shown.join(ids, _ORDERS.id == ids.c.id).order_by(*direction).limit(_LIMIT)
+
+
+def waiting(statuses: Sequence[OrderStatus]) -> ColumnElement[bool]:
+    """In one of `statuses`, or in another with a parcel in problem; the values written in the
+    statement: ix_orders_seller_waiting's condition (models.WAITING_FOR_SELLER_SQL), which a
+    database matches only when the statement holds the same values."""
+    written: list[ColumnElement[Any]] = [literal_column(f"'{status.value}'") for status in statuses]
+    return or_(_ORDERS.status.in_(written),
+               and_(flagged("open_problems"), _ORDERS.status.not_in(written)))
 
 
 def list_page(seller: Seller, tab: Tab, query: str = "", *, after: Cursor | None = None,
