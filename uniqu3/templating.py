@@ -3,9 +3,11 @@ writes them for the page's language), status labels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 
 from . import carriers
@@ -59,7 +61,33 @@ def long_datetime(value: datetime | None, locale: str | None = None) -> str:
     return format_moment(value, locale or _locale(), long=True)
 
 
+#: At most this many addresses kept (a few routes and static files, per mount point).
+_CONSTANT_URLS_MAX = 256
+
+
+def constant_url_for(app: Flask) -> Callable[..., str]:
+    """Templates' `url_for`, each address that depends on nothing but the app built once per
+    mount point: a route without values, a static file. A page asks for the same dozen (its
+    menu, forms, stylesheet) on every view, and building one through the URL map costs more
+    than the rest of its use. Any other call is passed to Flask's url_for as it is."""
+    built: dict[tuple[str, str, str], str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        constant = not values or (endpoint == "static" and values.keys() == {"filename"})
+        if not constant or endpoint.startswith(".") or not has_request_context():
+            return app.url_for(endpoint, **values)
+        key = (request.script_root, endpoint, str(values.get("filename", "")))
+        found = built.get(key)
+        if found is None:
+            found = app.url_for(endpoint, **values)
+            if len(built) < _CONSTANT_URLS_MAX:
+                built[key] = found
+        return found
+    return url_for
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["url_for"] = constant_url_for(app)
     app.add_template_filter(money, "money")
     app.add_template_filter(paris_datetime, "datetime")
     app.add_template_filter(paris_date, "date")

@@ -83,3 +83,20 @@ def test_the_development_profile_serves_static_files_as_they_are_edited(app_conf
     with dev.test_request_context():
         assert url_for("static", filename="css/app.css") == "/static/css/app.css"
     assert dev.test_client().get("/static/css/app.css").status_code == 200
+
+
+def test_templates_build_each_constant_address_as_flask_would_under_each_mount_point(app: Flask) -> None:
+    template_url_for = app.jinja_env.globals["url_for"]
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("seller.orders", {}), ("auth.logout", {}), ("static", {"filename": "css/app.css"}),
+        ("static", {"filename": "js/selection.js"}), ("seller.order_detail", {"reference": "UQ-2026-000001"}),
+        ("seller.orders", {"statut": "toutes"}), ("seller.orders", {"_external": True}),
+    ]
+    for mount in ("", "/boutique"):
+        with app.test_request_context("/", base_url=f"https://localhost{mount}"):
+            for _ in range(2):  # built, then kept
+                for endpoint, values in calls:
+                    expected = url_for(endpoint, **values)
+                    assert template_url_for(endpoint, **values) == expected, (mount, endpoint, values)
+                    assert expected.startswith(f"https://localhost{mount}/" if values.get("_external")
+                                               else f"{mount}/")

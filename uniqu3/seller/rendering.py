@@ -21,14 +21,15 @@ def wants_fragment() -> bool:
 
 
 def render_block(template_name: str, block: str, **context: Any) -> str:
-    """Render one `{% block %}` of a page, with the same context the page would have, in the
-    page's language environment (uniqu3.language_templates).
+    """Render one `{% block %}` of a page with `context` alone, in the page's language
+    environment (uniqu3.language_templates). The page and its fragment come from one template,
+    so they can never drift apart.
 
-    The page and its fragment come from one template, so they can never drift apart.
+    Without Flask's template context (request, session, current_user…): a block rendered here
+    is kept and shown to later views (list_cache), so it must depend on its arguments only.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy, typed as Flask
     template = language_environment(app, str(get_locale())).get_template(template_name)
-    app.update_template_context(context)
     render = template.blocks[block]
     return "".join(render(template.new_context(context)))
 
