@@ -132,7 +132,7 @@ def flagged(flag: str) -> ColumnElement[bool]:
 
 @dataclass
 class Page:
-    orders: list[Row[Any]]  # LIST_COLUMNS
+    orders: Sequence[Row[Any]]  # LIST_COLUMNS
     newer: Cursor | None  # show "plus récentes" with avant=newer
     older: Cursor | None  # show "plus anciennes" with apres=older
 
@@ -226,10 +226,10 @@ def fetch_window(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, li
 
 
 def fetch_rows(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limit: int,
-               *, newest_first: bool = True) -> list[Row[Any]]:
+               *, newest_first: bool = True) -> Sequence[Row[Any]]:
     """fetch_window's orders as rows of LIST_COLUMNS: what the list shows, and its cursors."""
     stmt, params = _window_statement(True, seller_id, tab, query, cursor, limit, newest_first)
-    return list(db.session.execute(stmt, params).all())
+    return db.session.execute(stmt, params).all()
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -310,14 +310,14 @@ def list_page(seller: Seller, tab: Tab, query: str = "", *, after: Cursor | None
     tab_counts = _search_counts(seller.id, query) if query.strip() else stored_counts(seller)
     if before is not None:
         has_newer = len(rows) > per_page
-        orders = list(reversed(rows[:per_page]))
-        older = Cursor.of(orders[-1]) if orders else None
+        shown = rows[per_page - 1::-1]  # the page, newest first
+        older = Cursor.of(shown[-1]) if shown else None
         # Coming back from older pages: there is always an older page (the one we came from).
-        return Page(orders, Cursor.of(orders[0]) if has_newer else None, older), tab_counts
-    orders = rows[:per_page]
-    older = Cursor.of(orders[-1]) if len(rows) > per_page else None
-    newer = Cursor.of(orders[0]) if after is not None and orders else None
-    return Page(orders, newer, older), tab_counts
+        return Page(shown, Cursor.of(shown[0]) if has_newer else None, older), tab_counts
+    shown = rows[:per_page]
+    older = Cursor.of(shown[-1]) if len(rows) > per_page else None
+    newer = Cursor.of(shown[0]) if after is not None and shown else None
+    return Page(shown, newer, older), tab_counts
 
 
 class Count(NamedTuple):  # a tuple: some twenty are made for each view of the list
