@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from flask import url_for
+from markupsafe import escape
 
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus, Seller
 from uniqu3.seller import queries
 from uniqu3.seller.queries import PER_PAGE
-from uniqu3.seller.rendering import query_url_maker, url_maker
+from uniqu3.seller.rendering import href_maker, query_url_maker
 from uniqu3.workflow import Actor, LineInput, Workflow
 
 from .conftest import SellerClient
@@ -341,11 +342,12 @@ def test_each_row_shows_the_order_and_leads_to_its_page(
         assert order.reference in sc.get(href).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("value", ["UQ-2026-000001", "a b", "é/ü?#&%", "100%", "<x>\"'"])
-def test_row_urls_are_those_url_for_builds(app: Any, value: str) -> None:
-    with app.test_request_context():
-        order_url = url_maker("seller.order_detail", "reference")
-        assert order_url(value) == url_for("seller.order_detail", reference=value)
+@pytest.mark.parametrize("value", ["UQ-2026-000001", "a_b.c~d", "a b", "é/ü?#&%", "100%", "<x>\"'", "&amp;"])
+@pytest.mark.parametrize("script_root", ["", "/a&b"])
+def test_row_links_are_those_url_for_builds_escaped(app: Any, value: str, script_root: str) -> None:
+    with app.test_request_context(base_url=f"http://localhost{script_root}"):
+        order_href = href_maker("seller.order_detail", "reference")
+        assert order_href(value) == escape(url_for("seller.order_detail", reference=value))
 
 
 @pytest.mark.parametrize("value", ["a-traiter", "a b", "é/ü?#&%=+", "100%", "<x>\"'", 7])

@@ -24,6 +24,7 @@ from ..labels import STATUS_LABELS
 from ..money import format_money
 from ..timeutil import iso_utc, to_paris
 from .queries import TABS, Count
+from .rendering import is_plain
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,12 @@ class ShownRows:
 
 
 def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: date,
-               order_url: Callable[[str], str]) -> ShownRows:
-    """Rows starting with queries.LIST_COLUMNS as the list prints them; `today`: the Paris day their age
-    is counted to. Each row is one link holding its values (the columns on a wide screen, a
-    card on a phone), after the selection's box; written by an f-string, the cheapest way
-    Python joins strings."""
+               order_href: Callable[[str], str]) -> ShownRows:
+    """Rows starting with queries.LIST_COLUMNS as the list prints them; `today`: the Paris day
+    their age is counted to; `order_href`: an order's page, escaped for HTML
+    (rendering.href_maker). Each row is one link holding its values (the columns on a wide
+    screen, a card on a phone), after the selection's box; written by an f-string, the
+    cheapest way Python joins strings."""
     locale = texts.locale
     write_moment = moment_writer(locale)
     badges, client, problem, items, age = texts.badges, texts.client, texts.problem, texts.items, texts.age
@@ -100,12 +102,12 @@ def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: d
     # Unpacked in LIST_COLUMNS' order: a Row's attributes cost a look-up each.
     for (_id, reference, status, buyer_name, total_cents, currency, created_at, open_problems,
          item_count) in rows:
-        ref = escape(reference)
+        ref = reference if is_plain(reference) else escape(reference)  # the workflow's are plain
         local = to_paris(created_at)
         needs_action, flag = (' class="needs-action"', problem) if open_problems > 0 else ("", "")
         parts.append(
             f'<li><input type="checkbox" name="ref" value="{ref}" form="bulk" aria-label="{ref}">'
-            f'<a href="{escape(order_url(reference))}"{needs_action}><span class="ref">{ref}</span>'
+            f'<a href="{order_href(reference)}"{needs_action}><span class="ref">{ref}</span>'
             f'{badges[status]}<span class="who">{client}{escape(buyer_name)}{flag}</span>'
             f'<span class="items">{items(item_count or 0)}</span>'
             f'<span class="amt">{escape(format_money(total_cents, currency, locale))}</span>'

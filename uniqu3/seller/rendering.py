@@ -1,8 +1,9 @@
 """Rendering helpers: is this an htmx fragment request, render one block of a page template,
-build many URLs of one route."""
+build many URLs or links of one route."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import quote_plus
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
+from markupsafe import escape
 
 from ..language_templates import language_environment
 
@@ -42,17 +44,31 @@ def render_page(template_name: str, **context: Any) -> str:
     return template.render(context)
 
 
-def url_maker(endpoint: str, name: str, **values: Any) -> Callable[[str], str]:
-    """`url_for(endpoint, name=value, **values)` for many values of one path variable: one
-    url_for (each call costs the URL map's matching), then each value quoted the way the
-    map's default converter quotes it."""
+#: RFC 3986's unreserved characters: a value made of them alone is neither quoted in a URL nor
+#: escaped in HTML (order references are).
+_PLAIN = frozenset(string.ascii_letters + string.digits + "-._~")
+
+
+def href_maker(endpoint: str, name: str, **values: Any) -> Callable[[str], str]:
+    """`url_for(endpoint, name=value, **values)`, escaped for an HTML attribute, for many values
+    of one path variable: one url_for (each call costs the URL map's matching), then each
+    value quoted the way the map's default converter quotes it (a plain value as it is)."""
     to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
     slot = to_url("\0")
     values[name] = "\0"
     prefix, found, suffix = url_for(endpoint, **values).partition(slot)
     if not found or slot in suffix:
         raise ValueError(f"{endpoint}: <{name}> is not a plain path variable")
-    return lambda value: f"{prefix}{to_url(value)}{suffix}"
+    prefix, suffix = escape(prefix), escape(suffix)
+
+    def href(value: str) -> str:
+        return f"{prefix}{value if _PLAIN.issuperset(value) else escape(to_url(value))}{suffix}"
+    return href
+
+
+def is_plain(text: str) -> bool:
+    """Made of unreserved characters only (nothing to escape in HTML or quote in a URL)."""
+    return _PLAIN.issuperset(text)
 
 
 #: What werkzeug leaves unquoted in a query string (url_for's own encoding).

@@ -31,7 +31,7 @@ from .list_cache import rendered_lists
 from .listing import list_texts, page_summary, shown_rows
 from .pages import order_context, tracking_preview
 from .queries import Cursor
-from .rendering import query_url_maker, render_block, render_page, url_maker, wants_fragment
+from .rendering import href_maker, query_url_maker, render_block, render_page, wants_fragment
 
 
 @bp.get("/")
@@ -74,7 +74,7 @@ def list_results(args: Mapping[str, str]) -> tuple[Markup, str]:
     def render_results() -> str:
         texts = list_texts(locale)
         page, counts = queries.list_page(seller, tab, query, after=after, before=before)
-        rows = shown_rows(page.orders, texts, today, url_maker("seller.order_detail", "reference"))
+        rows = shown_rows(page.orders, texts, today, href_maker("seller.order_detail", "reference"))
         shown = len(page.orders)
         return render_block("seller/orders.html", "results", **{
             "tab": tab,
