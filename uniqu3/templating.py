@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
 from . import carriers
@@ -63,27 +63,49 @@ def long_datetime(value: datetime | None, locale: str | None = None) -> str:
 
 #: At most this many addresses kept (a few routes and static files, per mount point).
 _CONSTANT_URLS_MAX = 256
+_KEPT_URLS = "uniqu3.kept_urls"
+
+
+class KeptUrls:
+    """Addresses that depend on nothing but the app and the values the code writes, built
+    once per mount point. A page asks for the same dozen (its menu, forms, stylesheet, its
+    rows' route) on every view, and building one through the URL map costs more than the
+    rest of its use."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._built: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = {}
+
+    def url(self, endpoint: str, **values: Any) -> str:
+        """url_for(endpoint, **values) for values written in the code, never a request's."""
+        if endpoint.startswith(".") or not has_request_context():
+            return self._app.url_for(endpoint, **values)
+        key = (request.script_root, endpoint, tuple(values.items()))
+        found = self._built.get(key)
+        if found is None:
+            found = self._app.url_for(endpoint, **values)
+            if len(self._built) < _CONSTANT_URLS_MAX:
+                self._built[key] = found
+        return found
+
+    def template_url_for(self, endpoint: str, **values: Any) -> str:
+        """Templates' `url_for`: a route without values and a static file are kept; any other
+        call is passed to Flask's url_for as it is."""
+        if not values or (endpoint == "static" and values.keys() == {"filename"}):
+            return self.url(endpoint, **values)
+        return self._app.url_for(endpoint, **values)
 
 
 def constant_url_for(app: Flask) -> Callable[..., str]:
-    """Templates' `url_for`, each address that depends on nothing but the app built once per
-    mount point: a route without values, a static file. A page asks for the same dozen (its
-    menu, forms, stylesheet) on every view, and building one through the URL map costs more
-    than the rest of its use. Any other call is passed to Flask's url_for as it is."""
-    built: dict[tuple[str, str, str], str] = {}
+    """The app's templates' `url_for` (KeptUrls.template_url_for)."""
+    kept: KeptUrls = app.extensions.setdefault(_KEPT_URLS, KeptUrls(app))
+    return kept.template_url_for
 
-    def url_for(endpoint: str, **values: Any) -> str:
-        constant = not values or (endpoint == "static" and values.keys() == {"filename"})
-        if not constant or endpoint.startswith(".") or not has_request_context():
-            return app.url_for(endpoint, **values)
-        key = (request.script_root, endpoint, str(values.get("filename", "")))
-        found = built.get(key)
-        if found is None:
-            found = app.url_for(endpoint, **values)
-            if len(built) < _CONSTANT_URLS_MAX:
-                built[key] = found
-        return found
-    return url_for
+
+def kept_url(endpoint: str, **values: str) -> str:
+    """url_for(endpoint, **values), kept (KeptUrls.url): only for values written in the code."""
+    kept: KeptUrls = current_app.extensions[_KEPT_URLS]
+    return kept.url(endpoint, **values)
 
 
 def init_app(app: Flask) -> None:

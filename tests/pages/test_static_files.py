@@ -13,6 +13,7 @@ from flask import Flask, url_for
 
 from uniqu3 import create_app
 from uniqu3.static_files import build
+from uniqu3.templating import kept_url
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
@@ -85,7 +86,7 @@ def test_the_development_profile_serves_static_files_as_they_are_edited(app_conf
     assert dev.test_client().get("/static/css/app.css").status_code == 200
 
 
-def test_templates_build_each_constant_address_as_flask_would_under_each_mount_point(app: Flask) -> None:
+def test_kept_addresses_are_those_flask_builds_under_each_mount_point(app: Flask) -> None:
     template_url_for = app.jinja_env.globals["url_for"]
     calls: list[tuple[str, dict[str, Any]]] = [
         ("seller.orders", {}), ("auth.logout", {}), ("static", {"filename": "css/app.css"}),
@@ -98,5 +99,6 @@ def test_templates_build_each_constant_address_as_flask_would_under_each_mount_p
                 for endpoint, values in calls:
                     expected = url_for(endpoint, **values)
                     assert template_url_for(endpoint, **values) == expected, (mount, endpoint, values)
+                    assert kept_url(endpoint, **values) == expected, (mount, endpoint, values)
                     assert expected.startswith(f"https://localhost{mount}/" if values.get("_external")
                                                else f"{mount}/")

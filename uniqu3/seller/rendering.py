@@ -9,11 +9,12 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_babel import get_locale
 from markupsafe import escape
 
 from ..language_templates import language_environment
+from ..templating import kept_url
 
 
 def wants_fragment() -> bool:
@@ -49,14 +50,15 @@ def render_page(template_name: str, **context: Any) -> str:
 _PLAIN = frozenset(string.ascii_letters + string.digits + "-._~")
 
 
-def href_maker(endpoint: str, name: str, **values: Any) -> Callable[[str], str]:
+def href_maker(endpoint: str, name: str, **values: str) -> Callable[[str], str]:
     """`url_for(endpoint, name=value, **values)`, escaped for an HTML attribute, for many values
-    of one path variable: one url_for (each call costs the URL map's matching), then each
-    value quoted the way the map's default converter quotes it (a plain value as it is)."""
+    of one path variable (`values`: written in the code): the route's address built once
+    (templating.kept_url), then each value quoted the way the map's default converter quotes
+    it (a plain value as it is)."""
     to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
     slot = to_url("\0")
     values[name] = "\0"
-    prefix, found, suffix = url_for(endpoint, **values).partition(slot)
+    prefix, found, suffix = kept_url(endpoint, **values).partition(slot)
     if not found or slot in suffix:
         raise ValueError(f"{endpoint}: <{name}> is not a plain path variable")
     prefix, suffix = escape(prefix), escape(suffix)
@@ -82,10 +84,11 @@ def _quoted(text: str) -> str:
     return quote_plus(text, safe=_QUERY_SAFE)
 
 
-def query_url_maker(endpoint: str, **values: Any) -> Callable[..., str]:
-    """`url_for(endpoint, **values, **args)` for many sets of query arguments: one url_for,
-    then each set encoded the way url_for encodes it (None values left out)."""
-    path = url_for(endpoint, **values)
+def query_url_maker(endpoint: str, **values: str) -> Callable[..., str]:
+    """`url_for(endpoint, **values, **args)` for many sets of query arguments (`values`: written
+    in the code): the route's address built once (templating.kept_url), then each set encoded
+    the way url_for encodes it (None values left out)."""
+    path = kept_url(endpoint, **values)
 
     def url(**args: Any) -> str:
         query = "&".join(f"{_quoted(k)}={_quoted(str(v))}" for k, v in args.items() if v is not None)
