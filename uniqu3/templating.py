@@ -78,7 +78,10 @@ class KeptUrls:
 
     def url(self, endpoint: str, **values: Any) -> str:
         """url_for(endpoint, **values) for values written in the code, never a request's."""
-        if endpoint.startswith(".") or not has_request_context():
+        options = any(name.startswith("_") for name in values)
+        if options or endpoint.startswith(".") or not has_request_context():
+            # A blueprint-relative name, or url_for's own options (_external depends on the
+            # host asked for): built each time.
             return self._app.url_for(endpoint, **values)
         key = (request.script_root, endpoint, tuple(values.items()))
         found = self._built.get(key)

@@ -93,12 +93,12 @@ def test_kept_addresses_are_those_flask_builds_under_each_mount_point(app: Flask
         ("static", {"filename": "js/selection.js"}), ("seller.order_detail", {"reference": "UQ-2026-000001"}),
         ("seller.orders", {"statut": "toutes"}), ("seller.orders", {"_external": True}),
     ]
-    for mount in ("", "/boutique"):
-        with app.test_request_context("/", base_url=f"https://localhost{mount}"):
+    for host, mount in (("localhost", ""), ("localhost", "/boutique"), ("example.test", "/boutique")):
+        with app.test_request_context("/", base_url=f"https://{host}{mount}"):
             for _ in range(2):  # built, then kept
                 for endpoint, values in calls:
                     expected = url_for(endpoint, **values)
                     assert template_url_for(endpoint, **values) == expected, (mount, endpoint, values)
                     assert kept_url(endpoint, **values) == expected, (mount, endpoint, values)
-                    assert expected.startswith(f"https://localhost{mount}/" if values.get("_external")
+                    assert expected.startswith(f"https://{host}{mount}/" if values.get("_external")
                                                else f"{mount}/")
