@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from uniqu3.config import driver_url
+
 
 def engine_url(url: str) -> str:
     """The SQLAlchemy URL the app would use: PostgreSQL goes through psycopg 3; a relative
@@ -27,11 +29,7 @@ def engine_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return parsed.set(database=os.path.abspath(parsed.database)).render_as_string(hide_password=False)
-    if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
+    return driver_url(url)
 
 
 def shown_url(url: str) -> str:

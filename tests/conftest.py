@@ -25,6 +25,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
 from uniqu3 import create_app
+from uniqu3.config import driver_url
 from uniqu3.extensions import db
 from uniqu3.models import Order, Seller, Shipment
 from uniqu3.passwords import hash_password
@@ -99,7 +100,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         path: Path = tmp_path_factory.mktemp("db") / "test.sqlite"
         yield f"sqlite:///{path}"
         return
-    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    url = driver_url(TEST_DATABASE_URL)
     need_service("PostgreSQL", port_open(url, 5432), TEST_DATABASE_URL)
     # A schema of its own per run, so that runs side by side never see each other's rows.
     schema = f"uq_test_{os.getpid()}"

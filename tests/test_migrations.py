@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import TEST_DATABASE_URL
 from uniqu3 import create_app
+from uniqu3.config import driver_url
 from uniqu3.extensions import Base, db
 from uniqu3.search_index import include_object
 
@@ -24,7 +25,7 @@ def empty_database_url(tmp_path: Path, database_url: str) -> Iterator[str]:
     if not database_url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
         return
-    base = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    base = driver_url(TEST_DATABASE_URL)
     schema = f"uq_mig_{os.getpid()}"
     admin = create_engine(base)
     with admin.begin() as conn:

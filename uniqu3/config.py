@@ -45,14 +45,17 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def database_url(default_name: str = "uniqu3.sqlite") -> str:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / default_name}"
-    # Heroku-style URLs and plain "postgresql://" go through psycopg 3.
-    if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://") :]
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+def driver_url(url: str) -> str:
+    """A PostgreSQL URL as SQLAlchemy takes it through psycopg 3 (Heroku-style `postgres://` and
+    plain `postgresql://`); any other URL as it is."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
     return url
+
+
+def database_url(default_name: str = "uniqu3.sqlite") -> str:
+    return driver_url(os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / default_name}")
 
 
 def base_config(profile: str) -> dict[str, Any]:

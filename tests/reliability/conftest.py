@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import TEST_DATABASE_URL, need_service
 from tests.reliability.figures import WORKER_OUTPUT_KEY, Figures
+from uniqu3.config import driver_url
 from uniqu3.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -342,7 +343,7 @@ def fresh_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
         if not TEST_DATABASE_URL:
             return f"sqlite:///{tmp_path / (name + '.sqlite')}"
         schema = f"uq_rel_{os.getpid()}_{name}"
-        engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+        engine = create_engine(driver_url(base))
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -353,7 +354,7 @@ def fresh_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
 
     yield make
     if schemas:
-        engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+        engine = create_engine(driver_url(base))
         with engine.begin() as conn:
             for schema in schemas:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -38,6 +38,7 @@ from tests.reliability.conftest import (
     run_command,
 )
 from uniqu3 import create_app, search_index
+from uniqu3.config import driver_url
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderEvent, OutboxEmail, Seller
 from uniqu3.services import workflow
@@ -50,7 +51,7 @@ NOW = datetime(2026, 11, 20, 9, 30)  # stored naive, in UTC, as the models store
 
 
 def sqlalchemy_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return driver_url(url)
 
 
 # ----------------------------------------------------------------------------- data at the first revision

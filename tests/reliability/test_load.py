@@ -48,6 +48,7 @@ from tests.reliability.conftest import (
     wait_until,
 )
 from uniqu3 import apikeys, tokens
+from uniqu3.config import driver_url
 from uniqu3.models import Order, OrderEvent, OutboxEmail, OutboxStatus, Seller, Shipment, ShipmentStatus
 
 pytestmark = [pytest.mark.reliability, pytest.mark.redis]
@@ -125,7 +126,7 @@ def stack(tmp_path: Path, fresh_database: Callable[[str], str], redis_server: Re
     env = process_env(url, REDIS_URL=redis_server.url, UNIQU3_ENV="production",
                       BASE_URL="https://shop.example", **sink.env)
     run_command([FLASK, "--app", "wsgi", "db", "upgrade"], env)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(driver_url(url))
     with Session(engine) as session:
         sellers = [Seller(email=f"vendeur{i}@example.fr", shop_name=f"Atelier {i}",
                           password_hash=cached_hash(PASSWORD), payment_instructions="Virement")
