@@ -64,7 +64,7 @@ def href_maker(endpoint: str, name: str, **values: str) -> Callable[[str], str]:
     prefix, suffix = escape(prefix), escape(suffix)
 
     def href(value: str) -> str:
-        return f"{prefix}{value if _PLAIN.issuperset(value) else escape(to_url(value))}{suffix}"
+        return f"{prefix}{value if is_plain(value) else escape(to_url(value))}{suffix}"
     return href
 
 
