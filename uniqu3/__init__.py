@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         # throttle and the buyer's proof of receipt then name the buyer, not the proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]  # middleware, as Flask documents
 
-    from . import database, i18n, models, security, static_files, templating  # noqa: F401  (models)
+    from . import csrf_tokens, database, i18n, models, security, static_files, templating  # noqa: F401  (models)
     from .extensions import babel, csrf, db, login_manager, migrate
 
     database.init_app(app)
@@ -56,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
 
     for feature in (auth, seller, buyer, api, cli, dev):
         feature.init_app(app)
+    # After the features' hooks: a session the idle check has just ended has no CSRF secret left.
+    csrf_tokens.init_app(app)
 
     import jobs
 

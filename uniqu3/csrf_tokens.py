@@ -1,0 +1,49 @@
+"""The pages' CSRF token, signed once per session secret while tokens do not expire.
+
+Flask-WTF signs the session's CSRF secret anew on every request that shows a token (a
+serializer, JSON, a timestamp, two HMACs): about 3 % of a rendered « Commandes ». With
+WTF_CSRF_TIME_LIMIT None (seller pages stay open all day) the signature's timestamp is never
+checked, so a token signed earlier for the same secret is exactly as valid as a new one. Each
+process keeps the token it signed for a session's secret, and a request of that session starts
+with it in `g.csrf_token`, where Flask-WTF's generate_csrf looks first. Forms and checks are
+Flask-WTF's as before.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
+
+#: Sessions whose signed token a process keeps (each web worker its own), oldest out first.
+KEPT_MAX = 4096
+_KEPT = "uniqu3.csrf_tokens"
+
+
+def start_from_kept_token() -> None:
+    """Before each request of a session that has a CSRF secret: its kept token in `g` (signed
+    here the first time). A session without one yet gets it from Flask-WTF when a page first
+    shows a token; a login or logout replaces the secret, and the new one has its own token."""
+    config = current_app.config
+    if config["WTF_CSRF_TIME_LIMIT"] is not None or request.endpoint == "static":
+        return
+    field = config["WTF_CSRF_FIELD_NAME"]
+    raw = session.get(field)
+    if not isinstance(raw, str):
+        return
+    kept: OrderedDict[tuple[Any, str], str] = current_app.extensions[_KEPT]
+    key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    token = kept.get(key)
+    if token is None:
+        token = kept[key] = generate_csrf()  # signs session[field], i.e. `raw`
+        if len(kept) > KEPT_MAX:
+            kept.popitem(last=False)
+    setattr(g, field, token)
+
+
+def init_app(app: Flask) -> None:
+    """After Flask-WTF's CSRFProtect (which sets the WTF_CSRF_* defaults read here)."""
+    app.extensions[_KEPT] = OrderedDict()
+    app.before_request(start_from_kept_token)
