@@ -82,7 +82,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                "buyer_email", "billing_address", "shipping_address", "currency", "total_cents",
                "status", "paid_at", "payment_note", "cancelled_at", "cancel_reason", "created_at",
                "updated_at", "version", "search_text", "open_problems", "shipping_cents",
-               "buyer_phone", "pickup_point", "refund_due_cents"),
+               "buyer_phone", "pickup_point", "refund_due_cents", "item_count"),
     "order_lines": ("id", "order_id", "position", "sku", "title", "quantity", "unit_price_cents",
                     "shipped_quantity", "closed_quantity"),
     "shipments": ("id", "order_id", "number", "carrier", "carrier_label", "tracking_number",
@@ -491,6 +491,7 @@ class Dataset:
             0, None, None,  # no shipping costs, phone or pickup point
             # what the workflow leaves owed (workflow.refunds): a cancelled paid order, all of it
             total if paid_at is not None and cancelled_at is not None else 0,
+            sum(quantities),
         ))
         add_line = out["order_lines"]
         for i, (sku, title, price) in enumerate(items):

@@ -325,3 +325,30 @@ def test_the_counts_migration_counts_the_orders_there_as_the_workflow_does(empty
         downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_item_count_migration_adds_up_the_lines_of_the_orders_there(empty_database_url: str) -> None:
+    """e8c2f4a6d1b7: each order already there counts its lines' quantities (an order of two
+    lines, 2 + 3 items; one without lines, none); down, the column is gone."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="b7d2e5a9c3f1")
+        with db.engine.begin() as conn:
+            _seed_before_problems(conn)  # order 7: one line of 2
+            conn.execute(text(
+                "INSERT INTO order_lines (id, order_id, position, sku, title, quantity, unit_price_cents, "
+                "shipped_quantity, closed_quantity) VALUES (2, 7, 2, 'HAT', 't', 3, 10, 0, 0)"))
+            conn.execute(text(
+                "INSERT INTO orders (id, reference, seller_id, external_id, request_hash, buyer_name, "
+                "buyer_email, billing_address, shipping_address, currency, total_cents, status, "
+                "payment_note, cancel_reason, created_at, updated_at, version, search_text) VALUES (8, "
+                "'UQ-2026-000008', 1, 'E8', '', 'Léo', 'leo@example.fr', '{}', '{}', 'EUR', 0, "
+                "'cancelled', '', '', '2026-01-02 10:00:00', '2026-01-02 10:00:00', 1, '')"))
+        upgrade(revision="e8c2f4a6d1b7")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT id, item_count FROM orders ORDER BY id")).all() == [(7, 5), (8, 0)]
+        downgrade(revision="b7d2e5a9c3f1")
+        with db.engine.begin() as conn:
+            assert "item_count" not in {c["name"] for c in inspect(conn).get_columns("orders")}
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -273,6 +273,9 @@ class Order(Base):
     # What is still to give back to the buyer (workflow.refunds.refund_due_cents), kept by the
     # workflow in every action's transaction, for the « À rembourser » tab.
     refund_due_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The items ordered (the lines' quantities, which never change after intake), written at
+    # intake: « Commandes » shows it on every row without reading the lines.
+    item_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
     seller: Mapped[Seller] = relationship(back_populates="orders")
     lines: Mapped[list[OrderLine]] = relationship(

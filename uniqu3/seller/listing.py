@@ -109,7 +109,7 @@ def shown_rows(rows: Sequence[Row[*tuple[Any, ...]]], texts: ListTexts, today: d
             f'<li><input type="checkbox" name="ref" value="{ref}" form="bulk" aria-label="{ref}">'
             f'<a href="{order_href(reference)}"{needs_action}><span class="ref">{ref}</span>'
             f'{badges[status]}<span class="who">{client}{escape(buyer_name)}{flag}</span>'
-            f'<span class="items">{items(item_count or 0)}</span>'
+            f'<span class="items">{items(item_count)}</span>'
             f'<span class="amt">{escape(format_money(total_cents, currency, locale))}</span>'
             f'<span class="when"><time datetime="{iso_utc(created_at)}">{write_moment(local)}</time>'
             f' <span class="age">{age((today - local.date()).days)}</span></span></a></li>\n')

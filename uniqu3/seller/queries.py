@@ -35,7 +35,7 @@ from sqlalchemy import (
 from .. import search_index
 from ..carriers import normalize_tracking_number
 from ..extensions import db
-from ..models import Order, OrderEvent, OrderLine, OrderStatus, Seller
+from ..models import Order, OrderEvent, OrderStatus, Seller
 from ..security import storable_id
 from ..workflow import counts, rules
 from ..workflow.loading import load_order, order_id_of, shipment_id_of
@@ -113,14 +113,9 @@ class Cursor:
 # and per row (the list's rows are plain rows, not Order objects).
 _ORDERS = Order.__table__.c
 
-_LINES = OrderLine.__table__.c
-
-#: What a row of the list shows (and its cursor): not the addresses, notes and search text;
-#: the number of items ordered, from the order's lines (over their (order_id, sku) index).
+#: What a row of the list shows (and its cursor): not the addresses, notes and search text.
 LIST_COLUMNS = (_ORDERS.id, _ORDERS.reference, _ORDERS.status, _ORDERS.buyer_name, _ORDERS.total_cents,
-                _ORDERS.currency, _ORDERS.created_at, _ORDERS.open_problems,
-                select(func.sum(_LINES.quantity)).where(_LINES.order_id == _ORDERS.id)
-                .scalar_subquery().label("item_count"))
+                _ORDERS.currency, _ORDERS.created_at, _ORDERS.open_problems, _ORDERS.item_count)
 
 
 def flagged(flag: str) -> ColumnElement[bool]:

@@ -172,6 +172,7 @@ class Workflow:
             "buyer_phone": data.buyer_phone,
             "pickup_point": data.pickup_point.as_dict() if data.pickup_point else None,
             "status": OrderStatus.AWAITING_PAYMENT,
+            "item_count": sum(line.quantity for line in data.lines),
             "created_at": now,
             "updated_at": now,
         }
