@@ -12,6 +12,7 @@ Flask-WTF's as before.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
@@ -43,7 +44,18 @@ def start_from_kept_token() -> None:
     setattr(g, field, token)
 
 
+def template_token_of(field: str) -> Callable[[], str]:
+    """The templates' `csrf_token()`: the request's token straight from `g` once there (a page
+    shows it three times), Flask-WTF's generate_csrf otherwise."""
+
+    def csrf_token() -> str:
+        token = g.get(field)
+        return token if token is not None else generate_csrf()
+    return csrf_token
+
+
 def init_app(app: Flask) -> None:
     """After Flask-WTF's CSRFProtect (which sets the WTF_CSRF_* defaults read here)."""
     app.extensions[_KEPT] = OrderedDict()
     app.before_request(start_from_kept_token)
+    app.jinja_env.globals["csrf_token"] = template_token_of(app.config["WTF_CSRF_FIELD_NAME"])

@@ -201,11 +201,13 @@ def _key() -> Any:
 _SELLER: BindParameter[int] = bindparam("seller_id", type_=Integer)
 _LIMIT: BindParameter[int] = bindparam("limit", type_=Integer)
 _CURSOR = tuple_(bindparam("cursor_at", type_=_ORDERS.created_at.type), bindparam("cursor_id"))
+AnySelect = Select[*tuple[Any, ...]]
 
 
-def _window(filters: Sequence[ColumnElement[bool]], has_cursor: bool,
-            newest_first: bool) -> Select[int, datetime]:
-    stmt = select(_ORDERS.id, _ORDERS.created_at).where(*filters)
+def _window(filters: Sequence[ColumnElement[bool]], has_cursor: bool, newest_first: bool,
+            shown: AnySelect | None = None) -> AnySelect:
+    """One ordered range of the seller's orders, up to `limit`: their keys, or `shown`."""
+    stmt = (select(_ORDERS.id, _ORDERS.created_at) if shown is None else shown).where(*filters)
     if has_cursor:
         stmt = stmt.where(_key() < _CURSOR if newest_first else _key() > _CURSOR)
     order = (_ORDERS.created_at.desc(), _ORDERS.id.desc()) if newest_first else (
@@ -227,8 +229,7 @@ def fetch_rows(seller_id: int, tab: Tab, query: str, cursor: Cursor | None, limi
     return db.session.execute(stmt, params).all()
 
 
-AnySelect = Select[*tuple[Any, ...]]
-_STATEMENTS: dict[tuple[bool, str, bool, bool], AnySelect] = {}
+_STATEMENTS: dict[tuple[str, bool, str, bool, bool], AnySelect] = {}
 
 
 def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, cursor: Cursor | None,
@@ -236,20 +237,21 @@ def _window_statement(as_rows: bool, seller_id: int, tab: Tab, query: str, curso
     params: dict[str, Any] = {"seller_id": seller_id, "limit": limit}
     if cursor is not None:
         params.update(cursor_at=cursor.created_at, cursor_id=cursor.id)
+    dialect = db.session.get_bind().dialect.name
     if query.strip():
         stmt = _build_window(as_rows, seller_filters(_SELLER, query), tab, True, cursor is not None,
-                             newest_first)
+                             newest_first, dialect)
         return stmt, params
-    shape = (as_rows, tab.slug, cursor is not None, newest_first)
+    shape = (dialect, as_rows, tab.slug, cursor is not None, newest_first)
     kept = _STATEMENTS.get(shape)
     if kept is None:
         kept = _STATEMENTS[shape] = _build_window(as_rows, [_ORDERS.seller_id == _SELLER], tab, False,
-                                                  cursor is not None, newest_first)
+                                                  cursor is not None, newest_first, dialect)
     return kept, params
 
 
 def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, search: bool,
-                  has_cursor: bool, newest_first: bool) -> AnySelect:
+                  has_cursor: bool, newest_first: bool, dialect: str) -> AnySelect:
     if tab.flag:
         base = [*base, flagged(tab.flag)]
     if search:
@@ -257,19 +259,25 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
         if tab.statuses:
             wanted = _ORDERS.status.in_(tab.statuses)
             base.append(or_(wanted, flagged("open_problems")) if tab.with_problems else wanted)
-        windows = [_window(base, has_cursor, newest_first)]
+        ranges = [base]
     elif tab.with_problems:
         # « À traiter »: one range of its partial index (ix_orders_seller_waiting).
-        windows = [_window([*base, waiting(tab.statuses)], has_cursor, newest_first)]
+        ranges = [[*base, waiting(tab.statuses)]]
     elif len(tab.statuses) <= 1:
         # One index range: the database walks it in order and stops at `limit`.
         if tab.statuses:
             base.append(_ORDERS.status == tab.statuses[0])
-        windows = [_window(base, has_cursor, newest_first)]
+        ranges = [base]
     else:
         # Several statuses: one ordered range each, merged (each stops at `limit`).
-        windows = [_window([*base, _ORDERS.status == status], has_cursor, newest_first)
-                   for status in tab.statuses]
+        ranges = [[*base, _ORDERS.status == status] for status in tab.statuses]
+    shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)
+    if len(ranges) == 1 and dialect == "postgresql":
+        # PostgreSQL reads each row as it walks the range and stops after `limit` (25 lookups
+        # by id fewer). SQLite, without statistics, walks a partial index only for a statement
+        # that reads nothing else (ix_orders_seller_waiting's columns): the range first, below.
+        return _window(ranges[0], has_cursor, newest_first, shown)
+    windows = [_window(filters, has_cursor, newest_first) for filters in ranges]
     if len(windows) == 1:
         ids = windows[0].subquery()
     else:
@@ -277,12 +285,10 @@ def _build_window(as_rows: bool, base: list[ColumnElement[bool]], tab: Tab, sear
         # The page is cut from the merged ranges before their orders are read: `limit` rows
         # read whole, not `limit` per range.
         key = merged.selected_columns
-        merged = merged.order_by(*(key.created_at.desc(), key.id.desc()) if newest_first else (
-            key.created_at.asc(), key.id.asc())).limit(_LIMIT)
-        ids = merged.subquery()
+        ids = merged.order_by(*(key.created_at.desc(), key.id.desc()) if newest_first else (
+            key.created_at.asc(), key.id.asc())).limit(_LIMIT).subquery()
     direction = (ids.c.created_at.desc(), ids.c.id.desc()) if newest_first else (
         ids.c.created_at.asc(), ids.c.id.asc())
-    shown: AnySelect = select(*LIST_COLUMNS) if as_rows else select(Order)
     return shown.join(ids, _ORDERS.id == ids.c.id).order_by(*direction).limit(_LIMIT)
 
 
