@@ -346,7 +346,8 @@ def test_the_item_count_migration_adds_up_the_lines_of_the_orders_there(empty_da
                 "'cancelled', '', '', '2026-01-02 10:00:00', '2026-01-02 10:00:00', 1, '')"))
         upgrade(revision="e8c2f4a6d1b7")
         with db.engine.begin() as conn:
-            assert conn.execute(text("SELECT id, item_count FROM orders ORDER BY id")).all() == [(7, 5), (8, 0)]
+            counted = conn.execute(text("SELECT id, item_count FROM orders ORDER BY id")).all()
+            assert counted == [(7, 5), (8, 0)]
         downgrade(revision="b7d2e5a9c3f1")
         with db.engine.begin() as conn:
             assert "item_count" not in {c["name"] for c in inspect(conn).get_columns("orders")}

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+from uniqu3 import search_index
 from uniqu3.extensions import db
 from uniqu3.models import Order, OrderStatus
 from uniqu3.seller.queries import TABS, Cursor
@@ -112,3 +114,21 @@ def test_every_statement_of_the_list_walks_an_index_range_and_the_flagged_tabs_t
             assert "Seq Scan on orders" not in plan, (statement, plan)
     assert waiting == 3  # « À traiter »: its first page and a page each way
 
+
+
+def test_a_search_prepared_on_postgresql_is_planned_for_its_own_text(
+    sc: SellerClient, order_in: Make, app: Any
+) -> None:
+    """psycopg prepares a statement run 5 times, and PostgreSQL then plans it once for every
+    value of its parameters: with the pattern as a parameter, a two-letter search got the
+    trigram index's plan (which cannot filter on fewer than three letters: 100 ms for a big
+    shop). The pattern is written into the statement, so its plan is that text's."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL only (prepared statements' plans); runs in the PostgreSQL pass")
+    order_in(OrderStatus.PAID)
+    statements = _list_statements(sc, app, ["/commandes?statut=toutes&q=ma"])
+    assert len(statements) == 2  # the page, and the search's counts
+    for statement, parameters in statements:
+        assert "%ma%" in statement.replace("%%", "%")
+        plan = _plan(app, statement, parameters)
+        assert search_index.PG_INDEX not in plan, (statement, plan)
