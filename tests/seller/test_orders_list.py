@@ -395,6 +395,9 @@ def test_the_summary_counts_the_tab_and_says_when_its_count_is_a_lower_bound(
     monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 3)
     assert _summary(sc.get("/commandes?statut=a-encaisser&q=Camille").get_data(as_text=True)) == "1–4 sur 4+"
     assert _summary(sc.get("/commandes?statut=expediees").get_data(as_text=True)) == ""  # no order
+    # The bound counted from the search's first orders is below what the page shows: the page's.
+    make_order()
+    assert _summary(sc.get("/commandes?statut=a-encaisser&q=Camille").get_data(as_text=True)) == "1–5 sur 5+"
 
 
 @pytest.mark.parametrize(("locale", "ages", "items"), [

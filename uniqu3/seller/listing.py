@@ -124,5 +124,8 @@ def page_summary(first: int | None, shown: int, total: Count, texts: ListTexts) 
         return ""
     locale = texts.locale
     last = first + shown - 1
+    if total.capped and total.value < last:
+        # A lower bound counted from a search's first orders: the page itself shows more.
+        total = Count(last, capped=True)
     return texts.summary % {"first": Count(first).shown(locale), "last": Count(last).shown(locale),
                             "total": total.shown(locale)}
