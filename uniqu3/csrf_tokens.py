@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -34,11 +33,11 @@ def start_from_kept_token() -> None:
     raw = session.get(field)
     if not isinstance(raw, str):
         return
-    kept: OrderedDict[tuple[Any, str], str] = current_app.extensions[_KEPT]
-    key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
-    token = kept.get(key)
+    # Per app (its signing key does not change while it runs): the session's secret is the key.
+    kept: OrderedDict[str, str] = current_app.extensions[_KEPT]
+    token = kept.get(raw)
     if token is None:
-        token = kept[key] = generate_csrf()  # signs session[field], i.e. `raw`
+        token = kept[raw] = generate_csrf()  # signs session[field], i.e. `raw`
         if len(kept) > KEPT_MAX:
             kept.popitem(last=False)
     setattr(g, field, token)
