@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
         # throttle and the buyer's proof of receipt then name the buyer, not the proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]  # middleware, as Flask documents
 
-    from . import csrf_tokens, database, i18n, models, security, static_files, templating  # noqa: F401  (models)
+    from . import csrf_tokens, database, i18n, models, security, session_cookies, static_files, templating  # noqa: F401  (models)
     from .extensions import babel, csrf, db, login_manager, migrate
 
     database.init_app(app)
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, profile: str | None
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     login_manager.init_app(app)
+    session_cookies.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     static_files.init_app(app)

@@ -11,11 +11,12 @@ Flask-WTF's as before.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+
+from .kept import Kept
 
 #: Sessions whose signed token a process keeps (each web worker its own), oldest out first.
 KEPT_MAX = 4096
@@ -34,12 +35,10 @@ def start_from_kept_token() -> None:
     if not isinstance(raw, str):
         return
     # Per app (its signing key does not change while it runs): the session's secret is the key.
-    kept: OrderedDict[str, str] = current_app.extensions[_KEPT]
+    kept: Kept[str, str] = current_app.extensions[_KEPT]
     token = kept.get(raw)
     if token is None:
-        token = kept[raw] = generate_csrf()  # signs session[field], i.e. `raw`
-        if len(kept) > KEPT_MAX:
-            kept.popitem(last=False)
+        token = kept.keep(raw, generate_csrf())  # signs session[field], i.e. `raw`
     setattr(g, field, token)
 
 
@@ -55,6 +54,6 @@ def template_token_of(field: str) -> Callable[[], str]:
 
 def init_app(app: Flask) -> None:
     """After Flask-WTF's CSRFProtect (which sets the WTF_CSRF_* defaults read here)."""
-    app.extensions[_KEPT] = OrderedDict()
+    app.extensions[_KEPT] = Kept[str, str](KEPT_MAX)
     app.before_request(start_from_kept_token)
     app.jinja_env.globals["csrf_token"] = template_token_of(app.config["WTF_CSRF_FIELD_NAME"])
