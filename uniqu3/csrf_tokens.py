@@ -56,4 +56,7 @@ def init_app(app: Flask) -> None:
     """After Flask-WTF's CSRFProtect (which sets the WTF_CSRF_* defaults read here)."""
     app.extensions[_KEPT] = Kept[str, str](KEPT_MAX)
     app.before_request(start_from_kept_token)
-    app.jinja_env.globals["csrf_token"] = template_token_of(app.config["WTF_CSRF_FIELD_NAME"])
+    csrf_token = template_token_of(app.config["WTF_CSRF_FIELD_NAME"])
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    # Flask-WTF's context processor hands the templates its generate_csrf; this one runs after it.
+    app.context_processor(lambda: {"csrf_token": csrf_token})

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import TypeVar
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import force_locale
@@ -20,12 +21,19 @@ from .timeutil import to_paris
 T = TypeVar("T")
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The request's language (Flask-Babel asks once per request): as a Babel Locale made once
+    per language, which Flask-Babel would otherwise parse from its name on every request."""
+    return _locale_of(_language())
+
+
+def _language() -> str:
     languages: list[str] = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI, worker: the product's language
         return str(current_app.config["BABEL_DEFAULT_LOCALE"])
-    if current_user and current_user.is_authenticated:
-        locale = getattr(current_user, "locale", None)
+    user = current_user._get_current_object()  # once: each look-up through the proxy costs
+    if user is not None and user.is_authenticated:
+        locale = getattr(user, "locale", None)
         if locale in languages:
             return str(locale)
     requested = request.args.get("lang")
@@ -35,6 +43,11 @@ def select_locale() -> str:
     if chosen in languages:
         return str(chosen)
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=64)
+def _locale_of(language: str) -> Locale:
+    return Locale.parse(language)
 
 
 #: The language a visitor chose before logging in (« Français | English » on the login pages),

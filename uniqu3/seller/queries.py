@@ -6,10 +6,11 @@ costs, walking the indexes ix_orders_seller_created / ix_orders_seller_status_cr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from babel.numbers import format_decimal
@@ -313,7 +314,7 @@ def waiting(statuses: Sequence[OrderStatus]) -> ColumnElement[bool]:
 
 
 def list_page(seller: Seller, tab: Tab, query: str = "", *, after: Cursor | None = None,
-              before: Cursor | None = None, per_page: int = PER_PAGE) -> tuple[Page, dict[str, Count]]:
+              before: Cursor | None = None, per_page: int = PER_PAGE) -> tuple[Page, Mapping[str, Count]]:
     """One page, newest first (`after`: older than this order; `before`: newer than it), and
     the orders per tab (with a search: the search's orders per tab; without, the counts the
     workflow keeps on the seller's row)."""
@@ -357,12 +358,19 @@ _FLAG_TABS = tuple(tab for tab in TABS if tab.flag)
 _FLAG_BUCKETS = {"open_problems": counts.OPEN_PROBLEMS, "refund_due_cents": counts.REFUND_DUE}
 
 
-def stored_counts(seller: Seller) -> dict[str, Count]:
-    """Each tab's count from the counts kept on the seller's row (exact, read with the seller)."""
-    kept = counts.of(seller)
-    return _per_tab({status: Count(kept[status]) for status in _STATUSES},
-                    {tab.flag: Count(kept[_FLAG_BUCKETS[tab.flag]]) for tab in _FLAG_TABS},
-                    Count(kept[counts.OTHER_PROBLEMS]))
+def stored_counts(seller: Seller) -> Mapping[str, Count]:
+    """Each tab's count from the counts kept on the seller's row (exact, read with the seller);
+    worked out once for each set of counts (a page of the list is viewed far more often than
+    its seller's orders change)."""
+    return _per_tab_of_kept(tuple(counts.of(seller).items()))
+
+
+@lru_cache(maxsize=1024)
+def _per_tab_of_kept(kept_counts: tuple[tuple[str, int], ...]) -> Mapping[str, Count]:
+    kept = dict(kept_counts)
+    return MappingProxyType(_per_tab({status: Count(kept[status]) for status in _STATUSES},
+                                     {tab.flag: Count(kept[_FLAG_BUCKETS[tab.flag]]) for tab in _FLAG_TABS},
+                                     Count(kept[counts.OTHER_PROBLEMS])))
 
 
 #: A search's tabs count up to this many of its orders (then « 1 000+ »): the count reads

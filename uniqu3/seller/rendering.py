@@ -50,15 +50,31 @@ def render_page(template_name: str, **context: Any) -> str:
 _PLAIN = frozenset(string.ascii_letters + string.digits + "-._~")
 
 
+#: The link makers kept (a few routes, per mount point).
+_HREF_MAKERS_MAX = 64
+_HREF_MAKERS = "uniqu3.href_makers"
+
+
 def href_maker(endpoint: str, name: str, **values: str) -> Callable[[str], str]:
     """`url_for(endpoint, name=value, **values)`, escaped for an HTML attribute, for many values
     of one path variable (`values`: written in the code): the route's address built once
     (templating.kept_url), then each value quoted the way the map's default converter quotes
-    it (a plain value as it is)."""
+    it (a plain value as it is). Made once per mount point and kept: it depends on nothing
+    else, and making it costs as much as a dozen links."""
+    kept: dict[tuple[Any, ...], Callable[[str], str]] = current_app.extensions.setdefault(_HREF_MAKERS, {})
+    key = (request.script_root, endpoint, name, tuple(values.items()))
+    href = kept.get(key)
+    if href is None:
+        href = _href_maker(endpoint, name, values)
+        if len(kept) < _HREF_MAKERS_MAX:
+            kept[key] = href
+    return href
+
+
+def _href_maker(endpoint: str, name: str, values: dict[str, str]) -> Callable[[str], str]:
     to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
     slot = to_url("\0")
-    values[name] = "\0"
-    prefix, found, suffix = kept_url(endpoint, **values).partition(slot)
+    prefix, found, suffix = kept_url(endpoint, **values, **{name: "\0"}).partition(slot)
     if not found or slot in suffix:
         raise ValueError(f"{endpoint}: <{name}> is not a plain path variable")
     prefix, suffix = escape(prefix), escape(suffix)
