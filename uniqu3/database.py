@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, request
 from sqlalchemy import Table, bindparam, event
-from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql import Update
+
+from .pg_cursor import DescribedWhenReadCursor
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: A server's pooled connection left unused longer than this is tested (`SELECT 1`) before it
@@ -55,6 +57,11 @@ def init_app(app: Flask) -> None:
         options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     else:
+        if make_url(uri).get_driver_name() == "psycopg":
+            options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+            options["connect_args"] = {"cursor_factory": DescribedWhenReadCursor,
+                                       **(options.get("connect_args") or {})}
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
         # Before any other hook reads the database (the seller's session does). Not on
         # SQLite: its driver opens no transaction for a SELECT already, and switching the
         # connection to autocommit and back on each request cost about a fifth of a
