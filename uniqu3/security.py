@@ -60,16 +60,26 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInteger
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_characters)
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
+    defaults = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
         # Buyer links carry a token in the URL: never send it to another site. (Same-origin
         # referrers stay, as Flask-WTF checks them on HTTPS POSTs.)
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        defaults.append(("Strict-Transport-Security", "max-age=31536000"))
+    lowered = [(name.lower(), name, value) for name, value in defaults]
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        """Each header a view did not set itself. (Headers.setdefault looks a name up by
+        raising and catching an exception: six of them on every answer.)"""
+        headers = response.headers
+        present = {name.lower() for name, _value in headers.items()}
+        for key, name, value in lowered:
+            if key not in present:
+                headers.add(name, value)
         return response
