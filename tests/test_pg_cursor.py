@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import psycopg
 import pytest
@@ -26,8 +27,8 @@ def connection(app: Flask) -> Iterator[psycopg.Connection]:
         db.session.remove()
 
 
-def _shown(description: object) -> object:
-    return None if description is None else [tuple(column) for column in description]  # type: ignore[attr-defined]
+def _shown(description: Sequence[Any] | None) -> list[tuple[Any, ...]] | None:
+    return None if description is None else [tuple(column) for column in description]
 
 
 @pytest.mark.parametrize("statement", [

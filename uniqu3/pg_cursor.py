@@ -2,7 +2,7 @@
 
 SQLAlchemy asks the cursor for its `description` after every statement, and reads what it
 says only the first time a statement runs (its compiled form then keeps the result's layout).
-psycopg makes a `Column` object per column on each ask, 1.7 µs each: 60 µs of a rendered
+psycopg makes a `Column` object per column on each ask, 1.7 µs each: 80 µs of a rendered
 « Commandes » (bench/RESULTS.md), for objects no one reads. Here `description` is a sequence
 that makes psycopg's own columns the first time it is read.
 """
